@@ -1,0 +1,97 @@
+package milvus
+
+import (
+	"context"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// maxUnbatched caps how many events one ReadBatch returns when no batching
+// policy is configured.
+const maxUnbatched = 512
+
+// nextBatch waits for released events and assembles one batch, together with
+// the per-channel positions to checkpoint once it is acknowledged.
+func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.MessageBatch, map[string][]byte, error) {
+	// Re-check the merge now and then: a channel going idle releases events
+	// without any new message arriving.
+	poll := time.NewTicker(b.conf.idleAfter / 4)
+	defer poll.Stop()
+	noop := b.conf.batching.IsNoop()
+	for {
+		if noop {
+			if evs, pos := r.merge.popReady(maxUnbatched); len(evs) > 0 {
+				var batch service.MessageBatch
+				for _, ev := range evs {
+					msgs, err := eventMessages(ev, b.conf.format)
+					if err != nil {
+						return nil, nil, err
+					}
+					batch = append(batch, msgs...)
+				}
+				return batch, pos, nil
+			}
+		} else {
+			// One event at a time, so the policy decides where a batch ends.
+			for {
+				evs, pos := r.merge.popReady(1)
+				if len(evs) == 0 {
+					break
+				}
+				msgs, err := eventMessages(evs[0], b.conf.format)
+				if err != nil {
+					return nil, nil, err
+				}
+				full := false
+				for _, m := range msgs {
+					full = r.batcher.Add(m) || full
+				}
+				r.batchPos, r.batchPending = pos, true
+				if full {
+					return r.flushBatch(ctx)
+				}
+			}
+		}
+
+		var timer *time.Timer
+		var timeout <-chan time.Time
+		if !noop && r.batchPending {
+			if d, ok := r.batcher.UntilNext(); ok {
+				if d <= 0 {
+					return r.flushBatch(ctx)
+				}
+				timer = time.NewTimer(d)
+				timeout = timer.C
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case err := <-r.errs:
+			if timer != nil {
+				timer.Stop()
+			}
+			return nil, nil, err
+		case <-r.merge.wake:
+		case <-poll.C:
+		case <-timeout:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// flushBatch hands out what the batch policy collected.
+func (r *binlogRun) flushBatch(ctx context.Context) (service.MessageBatch, map[string][]byte, error) {
+	batch, err := r.batcher.Flush(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pos := r.batchPos
+	r.batchPos, r.batchPending = nil, false
+	return batch, pos, nil
+}

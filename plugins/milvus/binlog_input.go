@@ -1,0 +1,246 @@
+package milvus
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// binlogInput is the milvus_binlog BatchInput.
+type binlogInput struct {
+	conf    *binlogConfig
+	tlsConf *tls.Config
+	res     *service.Resources
+	log     *service.Logger
+
+	mu       sync.Mutex
+	run      *binlogRun // nil when not connected
+	fatalErr error
+}
+
+// binlogRun holds everything one connection opened, so Close and a
+// reconnect tear it down as a unit.
+type binlogRun struct {
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	client  pulsar.Client
+	source  interface{ Close() error }
+	merge   *merger
+	ckpt    *checkpointer
+	batcher *service.Batcher
+	errs    chan error // fatal errors of channel readers
+
+	// What the batch policy holds between ReadBatch calls.
+	batchPos     map[string][]byte
+	batchPending bool
+}
+
+func newBinlogInput(c *binlogConfig, tlsConf *tls.Config, res *service.Resources) *binlogInput {
+	return &binlogInput{conf: c, tlsConf: tlsConf, res: res, log: res.Logger()}
+}
+
+func (b *binlogInput) topic(short string) string {
+	return fmt.Sprintf("persistent://%s/%s/%s", b.conf.tenant, b.conf.namespace, short)
+}
+
+// channelNames lists the short topic names: the DML channels, then the
+// replicate channel (if enabled).
+func (b *binlogInput) channelNames() (dml []string, repl string) {
+	for i := 0; i < b.conf.dmlChannels; i++ {
+		dml = append(dml, fmt.Sprintf("%s-rootcoord-dml_%d", b.conf.prefix, i))
+	}
+	if b.conf.replicateChannel != "" {
+		repl = b.conf.prefix + "-" + b.conf.replicateChannel
+	}
+	return dml, repl
+}
+
+func (b *binlogInput) Connect(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fatalErr != nil {
+		return b.fatalErr
+	}
+	if b.run != nil {
+		return nil
+	}
+	r, err := b.open(ctx)
+	if err != nil {
+		return err
+	}
+	b.run = r
+	return nil
+}
+
+func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
+	ckpt := newCheckpointer(b.res, b.conf.cacheName, b.conf.cacheKey, b.conf.checkpointLimit)
+	stored, err := ckpt.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if stored == nil && b.conf.startFrom == startCheckpoint {
+		return nil, fmt.Errorf("start_from is checkpoint but no checkpoint is stored under key %q in cache %q", b.conf.cacheKey, b.conf.cacheName)
+	}
+
+	src, err := b.conf.source.dial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source milvus: %w", err)
+	}
+	opts := pulsar.ClientOptions{
+		URL:               b.conf.pulsarURL,
+		ConnectionTimeout: 10 * time.Second,
+		OperationTimeout:  30 * time.Second,
+		Logger:            newPulsarLogger(b.log),
+	}
+	if b.conf.pulsarToken != "" {
+		opts.Authentication = pulsar.NewAuthenticationToken(b.conf.pulsarToken)
+	}
+	if b.conf.pulsarTLSEnabled {
+		opts.TLSConfig = b.tlsConf
+	}
+	client, err := pulsar.NewClient(opts)
+	if err != nil {
+		_ = src.Close()
+		return nil, fmt.Errorf("pulsar client for %s: %w", b.conf.pulsarURL, err)
+	}
+
+	dml, repl := b.channelNames()
+	names := append(append([]string{}, dml...), repl)
+	if repl == "" {
+		names = dml
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	r := &binlogRun{
+		cancel: cancel,
+		client: client,
+		source: src,
+		merge:  newMerger(dml, repl, b.conf.idleAfter, b.conf.queueSize),
+		ckpt:   ckpt,
+		errs:   make(chan error, len(names)),
+	}
+	if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
+		r.close()
+		return nil, err
+	}
+	meta := newSourceMeta(grpcMetaLister{svc: src.Service})
+	readers := make([]*channelReader, 0, len(names))
+	for i, name := range names {
+		cr, err := b.openChannel(ctx, client, i, name, stored[name], r.merge, meta)
+		if err != nil {
+			for _, o := range readers {
+				o.reader.Close()
+			}
+			r.close()
+			return nil, err
+		}
+		readers = append(readers, cr)
+	}
+	for _, cr := range readers {
+		r.wg.Add(1)
+		go func(cr *channelReader) {
+			defer r.wg.Done()
+			defer cr.reader.Close()
+			if err := cr.run(rctx); err != nil && rctx.Err() == nil {
+				r.errs <- err
+			}
+		}(cr)
+	}
+	from := b.conf.startFrom
+	if stored != nil {
+		from = "the stored checkpoint"
+	}
+	b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsarURL, len(dml), repl, from)
+	return r, nil
+}
+
+func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx int, name string, stored []byte, m *merger, meta *sourceMeta) (*channelReader, error) {
+	ro := pulsar.ReaderOptions{Topic: b.topic(name), ReceiverQueueSize: 1000}
+	var verify pulsar.MessageID
+	switch {
+	case stored != nil:
+		id, err := pulsar.DeserializeMessageID(stored)
+		if err != nil {
+			return nil, fmt.Errorf("stored position of channel %s is not a Pulsar message id: %w", name, err)
+		}
+		// Start AT the stored message so we can check it still exists; it is
+		// skipped when read.
+		ro.StartMessageID, ro.StartMessageIDInclusive, verify = id, true, id
+		m.setStart(idx, stored)
+	case b.conf.startFrom == startLatest:
+		ro.StartMessageID = pulsar.LatestMessageID()
+	default:
+		ro.StartMessageID = pulsar.EarliestMessageID()
+	}
+	reader, err := client.CreateReader(ro)
+	if err != nil {
+		return nil, fmt.Errorf("open pulsar reader on %s at %s: %w", ro.Topic, b.conf.pulsarURL, err)
+	}
+	return &channelReader{
+		idx: idx, name: name, reader: reader, verify: verify,
+		merge: m, meta: meta, filter: b.conf.filter, log: b.log,
+	}, nil
+}
+
+func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, service.AckFunc, error) {
+	b.mu.Lock()
+	r := b.run
+	b.mu.Unlock()
+	if r == nil {
+		return nil, nil, service.ErrNotConnected
+	}
+	batch, pos, err := b.nextBatch(ctx, r)
+	if err != nil {
+		var fatal *fatalInputError
+		if errors.As(err, &fatal) {
+			b.mu.Lock()
+			b.fatalErr = err
+			b.run = nil
+			b.mu.Unlock()
+			r.close()
+			return nil, nil, service.ErrNotConnected
+		}
+		return nil, nil, err
+	}
+	done, err := r.ckpt.track(ctx, pos, len(batch))
+	if err != nil {
+		return nil, nil, err
+	}
+	return batch, func(ctx context.Context, ackErr error) error {
+		return done(ctx, ackErr)
+	}, nil
+}
+
+// fatalInputError stops the input for good (e.g. a checkpoint that Pulsar no
+// longer retains): reconnecting cannot fix it.
+type fatalInputError struct{ err error }
+
+func (f *fatalInputError) Error() string { return f.err.Error() }
+func (f *fatalInputError) Unwrap() error { return f.err }
+
+func (b *binlogInput) Close(ctx context.Context) error {
+	b.mu.Lock()
+	r := b.run
+	b.run = nil
+	b.mu.Unlock()
+	if r != nil {
+		r.close()
+	}
+	return nil
+}
+
+func (r *binlogRun) close() {
+	r.cancel()
+	r.merge.close()
+	r.wg.Wait()
+	if r.batcher != nil {
+		_ = r.batcher.Close(context.Background())
+	}
+	r.client.Close()
+	_ = r.source.Close()
+}

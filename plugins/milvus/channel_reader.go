@@ -1,0 +1,174 @@
+package milvus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/golang/protobuf/proto"
+	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// channelReader reads one Pulsar topic, decodes envelopes, drops what is not
+// wanted and hands the rest to the merger.
+type channelReader struct {
+	idx    int
+	name   string
+	reader pulsar.Reader
+	verify pulsar.MessageID // the stored position the reader starts at, to check and skip
+	merge  *merger
+	meta   *sourceMeta
+	filter *collectionFilter
+	log    *service.Logger
+	warned map[int64]bool
+}
+
+func (c *channelReader) run(ctx context.Context) error {
+	bo := newBackoff()
+	for {
+		msg, err := c.reader.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			c.log.Warnf("Reading Pulsar topic %s failed, retrying: %v", c.reader.Topic(), err)
+			if !bo.wait(ctx) {
+				return nil
+			}
+			continue
+		}
+		bo.reset()
+		id := msg.ID()
+		if c.verify != nil {
+			if !sameMessageID(id, c.verify) {
+				return &fatalInputError{fmt.Errorf(
+					"the checkpoint of channel %s points at message %s, which Pulsar no longer has (the first message left is %s): "+
+						"its retention removed data this pipeline has not read yet. Nothing was skipped. To go on, delete the checkpoint "+
+						"and copy the collections afresh, or raise the retention of the namespace so it cannot happen again",
+					c.name, c.verify, id)}
+			}
+			c.verify = nil
+			continue
+		}
+		pos := id.Serialize()
+		ev, err := decodeEnvelope(msg.Payload())
+		if err != nil {
+			c.log.Errorf("Skipping undecodable message %s on channel %s: %v", id, c.name, err)
+			c.merge.pushSkipped(c.idx, pos)
+			continue
+		}
+		if ev.Op == OpTimeTick {
+			c.merge.pushTick(c.idx, ev.Ts, pos)
+			continue
+		}
+		ev.Channel, ev.Position = c.name, pos
+		if ev.IsReplicate {
+			c.merge.pushSkipped(c.idx, pos)
+			continue
+		}
+		keep, err := c.resolve(ctx, ev)
+		if err != nil {
+			return nil // context cancelled
+		}
+		if !keep {
+			c.merge.pushSkipped(c.idx, pos)
+			continue
+		}
+		if !c.merge.pushEvent(c.idx, ev) {
+			return nil
+		}
+	}
+}
+
+// resolve fills in database and collection names and applies the filter. It
+// retries while the source Milvus is unreachable; the only error it returns
+// is the context's.
+func (c *channelReader) resolve(ctx context.Context, ev *walEvent) (bool, error) {
+	if ev.CollectionID != 0 {
+		bo := newBackoff()
+		for {
+			ref, found, err := c.meta.resolve(ctx, ev.CollectionID)
+			if err == nil {
+				if found {
+					ev.DbName, ev.CollectionName = ref.DB, ref.Name
+				} else {
+					c.fallbackNames(ev)
+				}
+				break
+			}
+			c.log.Warnf("Cannot ask the source Milvus for the name of collection %d, retrying: %v", ev.CollectionID, err)
+			if !bo.wait(ctx) {
+				return false, ctx.Err()
+			}
+		}
+	}
+	switch ev.Op {
+	case OpCreateDatabase, OpDropDatabase:
+		return c.filter.matchesDB(ev.DbName), nil
+	case OpFlush:
+		var kept []string
+		for _, n := range ev.CollectionNames {
+			if c.filter.matches(ev.DbName, n) {
+				kept = append(kept, n)
+			}
+		}
+		ev.CollectionNames = kept
+		return len(kept) > 0, nil
+	}
+	return c.filter.matches(ev.DbName, ev.CollectionName), nil
+}
+
+// fallbackNames names a collection the source no longer knows (dropped before
+// this reader learned its name) from the message itself.
+func (c *channelReader) fallbackNames(ev *walEvent) {
+	if ev.Op == OpCreateCollection && ev.CollectionName == "" {
+		var req msgpb.CreateCollectionRequest
+		var schema schemapb.CollectionSchema
+		if proto.Unmarshal(ev.Payload, &req) == nil && proto.Unmarshal(req.GetSchema(), &schema) == nil {
+			ev.CollectionName = schema.GetName()
+		}
+	}
+	if ev.DbName == "" {
+		ev.DbName = "default"
+	}
+	if c.warned == nil {
+		c.warned = map[int64]bool{}
+	}
+	if !c.warned[ev.CollectionID] {
+		c.warned[ev.CollectionID] = true
+		c.log.Warnf("Collection %d (%q) is unknown to the source Milvus (dropped); its database is assumed to be %q", ev.CollectionID, ev.CollectionName, ev.DbName)
+	}
+}
+
+func sameMessageID(a, b pulsar.MessageID) bool {
+	return a.LedgerID() == b.LedgerID() && a.EntryID() == b.EntryID() &&
+		a.BatchIdx() == b.BatchIdx() && a.PartitionIdx() == b.PartitionIdx()
+}
+
+// backoff is a small exponential backoff for retry loops.
+type backoff struct{ cur time.Duration }
+
+func newBackoff() *backoff { return &backoff{} }
+
+func (b *backoff) reset() { b.cur = 0 }
+
+// wait sleeps for the next interval; false when ctx ended first.
+func (b *backoff) wait(ctx context.Context) bool {
+	switch {
+	case b.cur == 0:
+		b.cur = 100 * time.Millisecond
+	case b.cur < 5*time.Second:
+		b.cur *= 2
+	}
+	t := time.NewTimer(b.cur)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,237 @@
+package milvus
+
+import (
+	"sync"
+	"time"
+)
+
+// merger releases the events of all channels in source timestamp order.
+//
+// Milvus sends a time tick T on every physical channel in use: it promises
+// that no later message of that channel has a timestamp <= T. An event with
+// timestamp t is therefore released only when every channel that can still
+// produce has shown a tick >= t (what Milvus's own consumers do). A channel
+// that has shown nothing for idleAfter (no collection uses it, so it does not
+// tick) stops blocking. The replicate channel has no ticks and never blocks;
+// its events are released in timestamp order with the others.
+type merger struct {
+	mu        sync.Mutex
+	chans     []*chanState // DML channels first, then the replicate channel
+	idleAfter time.Duration
+	queueCap  int
+	now       func() time.Time
+	wake      chan struct{} // signalled when something may have become ready
+	space     *sync.Cond    // signalled when queues shrink or on close
+	closed    bool
+	markedTs  uint64 // last timestamp whose upsert pairs were marked
+}
+
+type chanState struct {
+	name      string
+	ticking   bool // DML channel: carries time ticks and blocks the merge
+	queue     []*walEvent
+	befores   [][]byte // befores[i] = position of the message read before queue[i]
+	watermark uint64   // highest time tick seen
+	lastSeen  time.Time
+	lastPos   []byte // position of the last message read (data or tick)
+}
+
+func newMerger(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap int) *merger {
+	m := &merger{idleAfter: idleAfter, queueCap: queueCap, now: time.Now, wake: make(chan struct{}, 1)}
+	m.space = sync.NewCond(&m.mu)
+	// Every channel gets idleAfter from start to speak before it stops blocking.
+	start := m.now()
+	for _, c := range dmlChannels {
+		m.chans = append(m.chans, &chanState{name: c, ticking: true, lastSeen: start})
+	}
+	if replicateChannel != "" {
+		m.chans = append(m.chans, &chanState{name: replicateChannel})
+	}
+	return m
+}
+
+func (m *merger) signal() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// setStart records the position a channel resumes from, so that a checkpoint
+// taken before the channel produced anything keeps that position.
+func (m *merger) setStart(ch int, pos []byte) {
+	m.mu.Lock()
+	m.chans[ch].lastPos = pos
+	m.mu.Unlock()
+}
+
+// pushTick records a time tick of channel ch read at position pos.
+func (m *merger) pushTick(ch int, ts uint64, pos []byte) {
+	m.mu.Lock()
+	c := m.chans[ch]
+	if ts > c.watermark {
+		c.watermark = ts
+	}
+	c.lastSeen, c.lastPos = m.now(), pos
+	m.mu.Unlock()
+	m.signal()
+}
+
+// pushSkipped records that a message of channel ch was read and dropped
+// (filtered out, or written by replication), so its position is consumed.
+func (m *merger) pushSkipped(ch int, pos []byte) {
+	m.mu.Lock()
+	c := m.chans[ch]
+	c.lastSeen, c.lastPos = m.now(), pos
+	m.mu.Unlock()
+}
+
+// pushEvent queues a data event. It blocks while the channel's queue is full
+// and the channel's own ticks already cover everything queued (then other
+// channels must move first); a channel still waiting for its own tick is never
+// blocked, or the merge could deadlock.
+func (m *merger) pushEvent(ch int, ev *walEvent) bool {
+	m.mu.Lock()
+	c := m.chans[ch]
+	for !m.closed && len(c.queue) >= m.queueCap && (!c.ticking || c.watermark >= c.queue[len(c.queue)-1].Ts) {
+		m.space.Wait()
+	}
+	if m.closed {
+		m.mu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, ev)
+	c.befores = append(c.befores, c.lastPos)
+	c.lastSeen, c.lastPos = m.now(), ev.Position
+	m.mu.Unlock()
+	m.signal()
+	return true
+}
+
+// frontierLocked is the highest timestamp up to which every blocking channel
+// has promised completeness.
+func (m *merger) frontierLocked() uint64 {
+	now := m.now()
+	f := ^uint64(0)
+	for _, c := range m.chans {
+		if !c.ticking {
+			continue
+		}
+		// Silent for idleAfter: nothing uses the channel, so it no longer
+		// ticks; its next message will carry a fresh, higher timestamp.
+		if now.Sub(c.lastSeen) >= m.idleAfter {
+			continue
+		}
+		if c.watermark < f {
+			f = c.watermark
+		}
+	}
+	return f
+}
+
+// popReady releases up to max events that are ready, in timestamp order, and
+// returns them with the per-channel positions that are safe to resume from
+// once all of them (and everything released before) are acknowledged.
+func (m *merger) popReady(max int) ([]*walEvent, map[string][]byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.frontierLocked()
+	var out []*walEvent
+	for len(out) < max {
+		best := -1
+		for i, c := range m.chans {
+			if len(c.queue) == 0 {
+				continue
+			}
+			if best < 0 || c.queue[0].Ts < m.chans[best].queue[0].Ts {
+				best = i
+			}
+		}
+		if best < 0 || m.chans[best].queue[0].Ts > f {
+			break
+		}
+		c := m.chans[best]
+		ev := c.queue[0]
+		if ev.Ts != m.markedTs && (ev.Op == OpInsert || ev.Op == OpDelete) {
+			m.markUpsertsLocked(ev.Ts)
+		}
+		c.queue[0], c.befores[0] = nil, nil
+		c.queue, c.befores = c.queue[1:], c.befores[1:]
+		out = append(out, ev)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	m.space.Broadcast()
+	return out, m.positionsLocked()
+}
+
+// markUpsertsLocked marks the Insert and Delete events of one collection that
+// share timestamp ts: that pair is how Milvus 2.3 writes an upsert. All events
+// with ts are queued by now, because every blocking channel ticked >= ts.
+func (m *merger) markUpsertsLocked(ts uint64) {
+	m.markedTs = ts
+	inserts, deletes := map[int64]bool{}, map[int64]bool{}
+	for _, c := range m.chans {
+		for _, ev := range c.queue {
+			if ev.Ts != ts {
+				if ev.Ts > ts {
+					break
+				}
+				continue
+			}
+			switch ev.Op {
+			case OpInsert:
+				inserts[ev.CollectionID] = true
+			case OpDelete:
+				deletes[ev.CollectionID] = true
+			}
+		}
+	}
+	for _, c := range m.chans {
+		for _, ev := range c.queue {
+			if ev.Ts > ts {
+				break
+			}
+			if ev.Ts == ts && (ev.Op == OpInsert || ev.Op == OpDelete) && inserts[ev.CollectionID] && deletes[ev.CollectionID] {
+				ev.Upsert = true
+			}
+		}
+	}
+}
+
+// positionsLocked returns, per channel, the position after which reading
+// must resume: the message before the first unreleased event, or the last
+// message read when nothing of the channel is pending.
+func (m *merger) positionsLocked() map[string][]byte {
+	pos := make(map[string][]byte, len(m.chans))
+	for _, c := range m.chans {
+		p := c.lastPos
+		if len(c.queue) > 0 {
+			p = c.befores[0]
+		}
+		if p != nil {
+			pos[c.name] = p
+		}
+	}
+	return pos
+}
+
+// pending reports how many events wait in the queues.
+func (m *merger) pending() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, c := range m.chans {
+		n += len(c.queue)
+	}
+	return n
+}
+
+func (m *merger) close() {
+	m.mu.Lock()
+	m.closed = true
+	m.space.Broadcast()
+	m.mu.Unlock()
+	m.signal()
+}

@@ -1,0 +1,156 @@
+package milvus
+
+import (
+	"testing"
+	"time"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (f *fakeClock) now() time.Time { return f.t }
+
+func newTestMerger(n int, repl bool, clk *fakeClock) *merger {
+	var chans []string
+	for i := 0; i < n; i++ {
+		chans = append(chans, string(rune('a'+i)))
+	}
+	r := ""
+	if repl {
+		r = "repl"
+	}
+	m := newMerger(chans, r, time.Second, 4)
+	m.now = clk.now
+	for _, c := range m.chans {
+		c.lastSeen = clk.t
+	}
+	return m
+}
+
+func ev(op string, coll int64, ts uint64, pos string) *walEvent {
+	return &walEvent{Op: op, CollectionID: coll, Ts: ts, Position: []byte(pos)}
+}
+
+func tss(evs []*walEvent) []uint64 {
+	var out []uint64
+	for _, e := range evs {
+		out = append(out, e.Ts)
+	}
+	return out
+}
+
+func TestMergeWaitsForEveryTickingChannel(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.pushEvent(0, ev(OpInsert, 1, 10, "a10"))
+	m.pushTick(0, 20, []byte("a-t20"))
+	if got, _ := m.popReady(10); len(got) != 0 {
+		t.Fatalf("released %v before channel b ticked", tss(got))
+	}
+	m.pushEvent(1, ev(OpInsert, 2, 5, "b5"))
+	m.pushTick(1, 12, []byte("b-t12"))
+	got, pos := m.popReady(10)
+	if len(got) != 2 || got[0].Ts != 5 || got[1].Ts != 10 {
+		t.Fatalf("got %v, want [5 10]", tss(got))
+	}
+	if string(pos["a"]) != "a-t20" || string(pos["b"]) != "b-t12" {
+		t.Fatalf("positions %q", pos)
+	}
+}
+
+func TestMergeIdleChannelStopsBlocking(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.pushEvent(0, ev(OpInsert, 1, 10, "a10"))
+	m.pushTick(0, 10, []byte("a-t10"))
+	if got, _ := m.popReady(10); len(got) != 0 {
+		t.Fatal("released while channel b may still produce")
+	}
+	clk.t = clk.t.Add(1500 * time.Millisecond)
+	m.pushTick(0, 11, []byte("a-t11")) // a keeps ticking, b stays silent
+	got, _ := m.popReady(10)
+	if len(got) != 1 || got[0].Ts != 10 {
+		t.Fatalf("got %v after b went idle", tss(got))
+	}
+}
+
+func TestMergeCheckpointStopsBeforePending(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.pushEvent(0, ev(OpInsert, 1, 10, "a10"))
+	m.pushEvent(0, ev(OpInsert, 1, 30, "a30"))
+	m.pushTick(0, 30, []byte("a-t30"))
+	m.pushTick(1, 20, []byte("b-t20"))
+	got, pos := m.popReady(10)
+	if len(got) != 1 || got[0].Ts != 10 {
+		t.Fatalf("got %v, want [10]", tss(got))
+	}
+	// a30 is still pending: channel a resumes right after a10, not after its tick.
+	if string(pos["a"]) != "a10" {
+		t.Fatalf("position of a = %q, want a10", pos["a"])
+	}
+}
+
+func TestMergeMarksUpsertPairs(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.pushEvent(0, ev(OpInsert, 7, 50, "i"))
+	m.pushEvent(0, ev(OpDelete, 7, 50, "d"))
+	m.pushEvent(1, ev(OpDelete, 8, 50, "plain-delete-other-collection"))
+	m.pushEvent(1, ev(OpDelete, 7, 60, "later-delete"))
+	m.pushTick(0, 100, []byte("ta"))
+	m.pushTick(1, 100, []byte("tb"))
+	got, _ := m.popReady(10)
+	if len(got) != 4 {
+		t.Fatalf("got %d events", len(got))
+	}
+	want := map[string]bool{"i": true, "d": true, "plain-delete-other-collection": false, "later-delete": false}
+	for _, e := range got {
+		if e.Upsert != want[string(e.Position)] {
+			t.Fatalf("%s: upsert=%v", e.Position, e.Upsert)
+		}
+	}
+}
+
+func TestMergeReplicateChannelNeverBlocks(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(1, true, clk)
+	m.pushEvent(1, ev(OpCreateIndex, 0, 40, "r40"))
+	m.pushEvent(0, ev(OpInsert, 1, 45, "a45"))
+	m.pushTick(0, 45, []byte("ta"))
+	got, pos := m.popReady(10)
+	if len(got) != 2 || got[0].Ts != 40 || got[1].Ts != 45 {
+		t.Fatalf("got %v", tss(got))
+	}
+	if string(pos["repl"]) != "r40" {
+		t.Fatalf("replicate position %q", pos["repl"])
+	}
+}
+
+func TestMergeBackpressureDoesNotDeadlock(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(1, false, clk)
+	// Queue cap is 4, but the channel has not ticked past its events yet, so
+	// pushing must not block (only its own tick can release them).
+	done := make(chan struct{})
+	go func() {
+		for i := uint64(1); i <= 10; i++ {
+			m.pushEvent(0, ev(OpInsert, 1, i, "x"))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("pushEvent blocked while the channel waits for its own tick")
+	}
+	m.pushTick(0, 10, []byte("t"))
+	got, _ := m.popReady(100)
+	if len(got) != 10 {
+		t.Fatalf("released %d, want 10", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Ts < got[i-1].Ts {
+			t.Fatalf("order: %v", tss(got))
+		}
+	}
+}

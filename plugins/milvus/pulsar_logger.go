@@ -1,0 +1,53 @@
+package milvus
+
+import (
+	"fmt"
+
+	plog "github.com/apache/pulsar-client-go/pulsar/log"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// pulsarLogger routes pulsar-client-go's logs into the Benthos logger; the
+// client's info chatter (every reader open and close) goes to debug.
+type pulsarLogger struct {
+	l      *service.Logger
+	fields string
+}
+
+func newPulsarLogger(l *service.Logger) plog.Logger { return &pulsarLogger{l: l} }
+
+func (p *pulsarLogger) with(s string) *pulsarLogger {
+	return &pulsarLogger{l: p.l, fields: p.fields + s}
+}
+
+func (p *pulsarLogger) SubLogger(fs plog.Fields) plog.Logger { return p.withFields(fs) }
+func (p *pulsarLogger) WithFields(fs plog.Fields) plog.Entry  { return p.withFields(fs) }
+
+func (p *pulsarLogger) withFields(fs plog.Fields) *pulsarLogger {
+	s := ""
+	for k, v := range fs {
+		s += fmt.Sprintf(" %s=%v", k, v)
+	}
+	return p.with(s)
+}
+func (p *pulsarLogger) WithField(name string, value interface{}) plog.Entry {
+	return p.with(fmt.Sprintf(" %s=%v", name, value))
+}
+func (p *pulsarLogger) WithError(err error) plog.Entry { return p.with(fmt.Sprintf(" error=%v", err)) }
+
+func (p *pulsarLogger) Debug(args ...interface{}) { p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields) }
+func (p *pulsarLogger) Info(args ...interface{})  { p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields) }
+func (p *pulsarLogger) Warn(args ...interface{})  { p.l.Warn("pulsar: " + fmt.Sprint(args...) + p.fields) }
+func (p *pulsarLogger) Error(args ...interface{}) { p.l.Error("pulsar: " + fmt.Sprint(args...) + p.fields) }
+func (p *pulsarLogger) Debugf(f string, args ...interface{}) {
+	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
+}
+func (p *pulsarLogger) Infof(f string, args ...interface{}) {
+	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
+}
+func (p *pulsarLogger) Warnf(f string, args ...interface{}) {
+	p.l.Warnf("pulsar: "+f+"%s", append(args, p.fields)...)
+}
+func (p *pulsarLogger) Errorf(f string, args ...interface{}) {
+	p.l.Errorf("pulsar: "+f+"%s", append(args, p.fields)...)
+}
