@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
@@ -25,5 +26,6 @@ func main() {
 		service.CLIOptSetProductName("milvus-cdc"),
 		service.CLIOptSetVersion(version, dateBuilt),
 		service.CLIOptSetShowRunCommand(true),
+		service.CLIOptSetArgs(hoistConfigFlag(os.Args)...),
 	)
 }

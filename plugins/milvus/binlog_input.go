@@ -124,9 +124,11 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		ckpt:   ckpt,
 		errs:   make(chan error, len(names)),
 	}
-	if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
-		r.close()
-		return nil, err
+	if !b.conf.batching.IsNoop() {
+		if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
+			r.close()
+			return nil, err
+		}
 	}
 	meta := newSourceMeta(grpcMetaLister{svc: src.Service})
 	readers := make([]*channelReader, 0, len(names))

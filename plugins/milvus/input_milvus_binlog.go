@@ -52,33 +52,34 @@ func milvusBinlogInputSpec() *service.ConfigSpec {
 		Summary("Streams the changes of a Milvus 2.3 database (inserts, deletes, upserts, collection, partition, index and database operations) by reading its write-ahead log from Apache Pulsar.").
 		Description(`
 Milvus writes every change to a write-ahead log before applying it: one Pulsar topic per physical DML channel
-(` + "`{cluster_prefix}-rootcoord-dml_0`" + ` ... ` + "`_{dml_channels-1}`" + `) plus a replicate channel that
+(`+"`{cluster_prefix}-rootcoord-dml_0`"+` ... `+"`_{dml_channels-1}`"+`) plus a replicate channel that
 carries flush, index, load/release and database operations. This input opens one Pulsar reader per channel,
 decodes each message with the Milvus protobuf types, and merges all channels in source commit order: a message
 with timestamp t is released only when every channel that still produces has shown a time tick >= t (this costs
 about one tick interval, 200 ms, of latency). Time ticks themselves are not emitted. Messages that were written
-by replication (` + "`Base.ReplicateInfo.IsReplicate`" + `) are skipped, so active-active setups do not loop.
+by replication (`+"`Base.ReplicateInfo.IsReplicate`"+`) are skipped, so active-active setups do not loop.
 
-Each message's body is the original protobuf payload (` + "`format: protobuf`" + `) or JSON (` + "`format: json`" + `:
+Each message's body is the original protobuf payload (`+"`format: protobuf`"+`) or JSON (`+"`format: json`"+`:
 one object per inserted row, per deleted key and per DDL operation).
 
 ### Metadata
 
-- ` + "`milvus_op`" + `: insert, delete, create_collection, drop_collection, create_partition, drop_partition,
+- `+"`milvus_op`"+`: insert, delete, create_collection, drop_collection, create_partition, drop_partition,
   create_index, drop_index, load_collection, release_collection, flush, create_database, drop_database
-- ` + "`milvus_db`" + `, ` + "`milvus_collection`" + `, ` + "`milvus_collection_id`" + `, ` + "`milvus_partition`" + `
-- ` + "`milvus_channel`" + `: the Pulsar topic (short name) the message came from
-- ` + "`milvus_shard`" + `: the virtual channel of a DML message
-- ` + "`milvus_ts`" + `: the Milvus hybrid timestamp (physical milliseconds = ts >> 18)
-- ` + "`milvus_position`" + `: base64 of the Pulsar message ID
-- ` + "`milvus_rows`" + `: number of rows (inserts, deletes)
-- ` + "`milvus_upsert`" + `: ` + "`true`" + ` on the Insert and the Delete that together form one source upsert
-- ` + "`milvus_msg_type`" + `: the Milvus message type name (protobuf format only)
+- `+"`milvus_db`"+`, `+"`milvus_collection`"+`, `+"`milvus_collection_id`"+`, `+"`milvus_partition`"+`
+- `+"`milvus_channel`"+`: the Pulsar topic (short name) the message came from
+- `+"`milvus_shard`"+`: the virtual channel of a DML message
+- `+"`milvus_ts`"+`: the Milvus hybrid timestamp (physical milliseconds = ts >> 18)
+- `+"`milvus_time`"+`: the physical part of `+"`milvus_ts`"+` as an RFC 3339 time
+- `+"`milvus_position`"+`: base64 of the Pulsar message ID
+- `+"`milvus_rows`"+`: number of rows (inserts, deletes)
+- `+"`milvus_upsert`"+`: `+"`true`"+` on the Insert and the Delete that together form one source upsert
+- `+"`milvus_msg_type`"+`: the Milvus message type name (protobuf format only)
 
 ### Checkpoints
 
-Positions are written to ` + "`checkpoint_cache`" + ` under ` + "`checkpoint_key`" + ` only after the output acknowledged a
-message and every message before it, per channel. A stored checkpoint always wins over ` + "`start_from`" + `, which
+Positions are written to `+"`checkpoint_cache`"+` under `+"`checkpoint_key`"+` only after the output acknowledged a
+message and every message before it, per channel. A stored checkpoint always wins over `+"`start_from`"+`, which
 only says where to begin when there is none. When a stored position no longer exists in Pulsar (retention removed
 it) the input fails with an error instead of skipping data.`).
 		Fields(
@@ -175,19 +176,19 @@ func init() {
 
 // binlogConfig is the parsed configuration of the input.
 type binlogConfig struct {
-	pulsarURL, pulsarToken        string
-	tenant, namespace, prefix     string
-	dmlChannels                   int
-	replicateChannel              string
-	source                        *milvusConn
-	filter                        *collectionFilter
-	startFrom, format             string
-	cacheName, cacheKey           string
-	checkpointLimit               int
-	batching                      service.BatchPolicy
-	idleAfter                     time.Duration
-	queueSize                     int
-	pulsarTLSEnabled              bool
+	pulsarURL, pulsarToken    string
+	tenant, namespace, prefix string
+	dmlChannels               int
+	replicateChannel          string
+	source                    *milvusConn
+	filter                    *collectionFilter
+	startFrom, format         string
+	cacheName, cacheKey       string
+	checkpointLimit           int
+	batching                  service.BatchPolicy
+	idleAfter                 time.Duration
+	queueSize                 int
+	pulsarTLSEnabled          bool
 }
 
 func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogInput, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
@@ -18,6 +19,7 @@ const (
 	metaChannel      = "milvus_channel"
 	metaShard        = "milvus_shard"
 	metaTs           = "milvus_ts"
+	metaTime         = "milvus_time"
 	metaPosition     = "milvus_position"
 	metaRows         = "milvus_rows"
 	metaUpsert       = "milvus_upsert"
@@ -51,6 +53,7 @@ func setEventMeta(msg *service.Message, ev *walEvent) {
 		msg.MetaSetMut(metaShard, ev.ShardName)
 	}
 	msg.MetaSetMut(metaTs, strconv.FormatUint(ev.Ts, 10))
+	msg.MetaSetMut(metaTime, physicalTime(ev.Ts).Format(time.RFC3339Nano))
 	msg.MetaSetMut(metaPosition, base64.StdEncoding.EncodeToString(ev.Position))
 	if ev.Op == OpInsert || ev.Op == OpDelete {
 		msg.MetaSetMut(metaRows, strconv.FormatInt(ev.Rows, 10))
@@ -58,4 +61,10 @@ func setEventMeta(msg *service.Message, ev *walEvent) {
 	if ev.Upsert {
 		msg.MetaSetMut(metaUpsert, "true")
 	}
+}
+
+// physicalTime converts a Milvus hybrid timestamp (physical ms << 18 |
+// logical counter) to wall-clock time.
+func physicalTime(ts uint64) time.Time {
+	return time.UnixMilli(int64(ts >> 18)).UTC()
 }

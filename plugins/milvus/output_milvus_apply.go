@@ -24,12 +24,12 @@ func milvusApplyOutputSpec() *service.ConfigSpec {
 		Summary("Applies Milvus changes read by `milvus_binlog` to a target Milvus, in source order and idempotently, so the target becomes an exact copy of the source.").
 		Description(`
 Works against any normal Milvus 2.3+ (no special settings; the target stays writable and queryable). Each message
-is one WAL message from ` + "`milvus_binlog`" + ` (` + "`format: protobuf`" + `) and is applied according to ` + "`milvus_op`" + `:
+is one WAL message from `+"`milvus_binlog`"+` (`+"`format: protobuf`"+`) and is applied according to `+"`milvus_op`"+`:
 
 - insert: written as an upsert with the source's primary keys, so a replayed insert never doubles a row;
-- delete: delete by primary key; an Insert+Delete pair marked ` + "`milvus_upsert`" + ` is applied as one upsert;
+- delete: delete by primary key; an Insert+Delete pair marked `+"`milvus_upsert`"+` is applied as one upsert;
 - create_collection: the source schema (fields, types, params, description, shards, consistency level, dynamic
-  field) with ` + "`AutoID`" + ` off, so keys match; created only if missing;
+  field) with `+"`AutoID`"+` off, so keys match; created only if missing;
 - drop_collection, create/drop partition, create/drop index (same name and params), load/release, flush,
   create/drop database: each applied only if it changes something, once even when the source broadcast it on
   several channels.

@@ -21,7 +21,7 @@ func (p *pulsarLogger) with(s string) *pulsarLogger {
 }
 
 func (p *pulsarLogger) SubLogger(fs plog.Fields) plog.Logger { return p.withFields(fs) }
-func (p *pulsarLogger) WithFields(fs plog.Fields) plog.Entry  { return p.withFields(fs) }
+func (p *pulsarLogger) WithFields(fs plog.Fields) plog.Entry { return p.withFields(fs) }
 
 func (p *pulsarLogger) withFields(fs plog.Fields) *pulsarLogger {
 	s := ""
@@ -35,10 +35,18 @@ func (p *pulsarLogger) WithField(name string, value interface{}) plog.Entry {
 }
 func (p *pulsarLogger) WithError(err error) plog.Entry { return p.with(fmt.Sprintf(" error=%v", err)) }
 
-func (p *pulsarLogger) Debug(args ...interface{}) { p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields) }
-func (p *pulsarLogger) Info(args ...interface{})  { p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields) }
-func (p *pulsarLogger) Warn(args ...interface{})  { p.l.Warn("pulsar: " + fmt.Sprint(args...) + p.fields) }
-func (p *pulsarLogger) Error(args ...interface{}) { p.l.Error("pulsar: " + fmt.Sprint(args...) + p.fields) }
+func (p *pulsarLogger) Debug(args ...interface{}) {
+	p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
+}
+func (p *pulsarLogger) Info(args ...interface{}) {
+	p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
+}
+func (p *pulsarLogger) Warn(args ...interface{}) {
+	p.l.Warn("pulsar: " + fmt.Sprint(args...) + p.fields)
+}
+func (p *pulsarLogger) Error(args ...interface{}) {
+	p.l.Error("pulsar: " + fmt.Sprint(args...) + p.fields)
+}
 func (p *pulsarLogger) Debugf(f string, args ...interface{}) {
 	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
 }

@@ -119,7 +119,7 @@ func TestDecodeBadInput(t *testing.T) {
 		nil,
 		{},
 		{0xff},
-		{0x0a, 0x05, 0x08},              // base claims 5 bytes, has 1
+		{0x0a, 0x05, 0x08}, // base claims 5 bytes, has 1
 		mustMarshal(t, &commonpb.MsgBase{MsgType: commonpb.MsgType_Search}), // no header field 1 as bytes
 		mustMarshal(t, &msgpb.InsertRequest{Base: &commonpb.MsgBase{MsgType: commonpb.MsgType_Search}}),
 	}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command (`make test`, and CI's .ci/run): vet, lint the pipelines,
+# bring up the real stack once, run every Go test against it, stop the stack
+# again if this run started it. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STACK=tests/stack/stack.sh
+
+echo "== go vet"
+go vet ./...
+echo "== lint pipelines"
+for f in pipelines/*.yaml; do bin/milvus-cdc lint "$f"; echo "lint ok: $f"; done
+
+started=0
+if ! bash "$STACK" status >/dev/null 2>&1; then
+  started=1
+fi
+cleanup() {
+  if [ "$started" = 1 ] && [ "${KEEP_STACK:-0}" != 1 ]; then
+    echo "== stopping the stack this run started"
+    bash "$STACK" down || true
+  fi
+}
+trap cleanup EXIT
+echo "== stack up"
+bash "$STACK" up
+eval "$(bash "$STACK" env)"
+export MILVUS_CDC_STACK=1
+
+echo "== go test"
+go test -count=1 -timeout 40m ./...
