@@ -24,9 +24,17 @@ type storedCheckpoint struct {
 	Channels map[string]string `json:"channels"` // base64 pulsar MessageID
 }
 
+// earliestPos is the position of a channel on which nothing was read yet
+// and that had nothing before the reader started: resume at its beginning.
+const earliestPos = "earliest"
+
 func encodeCheckpoint(pos map[string][]byte) ([]byte, error) {
 	sc := storedCheckpoint{Version: checkpointVersion, Channels: make(map[string]string, len(pos))}
 	for ch, id := range pos {
+		if string(id) == earliestPos {
+			sc.Channels[ch] = earliestPos
+			continue
+		}
 		sc.Channels[ch] = base64.StdEncoding.EncodeToString(id)
 	}
 	return json.Marshal(sc)
@@ -42,6 +50,10 @@ func decodeCheckpoint(b []byte) (map[string][]byte, error) {
 	}
 	out := make(map[string][]byte, len(sc.Channels))
 	for ch, s := range sc.Channels {
+		if s == earliestPos {
+			out[ch] = []byte(earliestPos)
+			continue
+		}
 		id, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			return nil, fmt.Errorf("stored checkpoint of channel %s: %w", ch, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
@@ -33,7 +34,18 @@ type change struct {
 // that reads what was collected so far, and a stop function.
 func runInput(t *testing.T, env stackEnv, inputYAML string) (func() []change, func()) {
 	t.Helper()
+	return runInputWithCache(t, inputYAML, "")
+}
+
+// runInputWithCache is runInput with a cache resource (for checkpoints).
+func runInputWithCache(t *testing.T, inputYAML, cacheYAML string) (func() []change, func()) {
+	t.Helper()
 	sb := service.NewStreamBuilder()
+	if cacheYAML != "" {
+		if err := sb.AddCacheYAML(cacheYAML); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := sb.SetLoggerYAML("level: warn"); err != nil {
 		t.Fatal(err)
 	}
@@ -65,9 +77,12 @@ func runInput(t *testing.T, env stackEnv, inputYAML string) (func() []change, fu
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- stream.Run(ctx) }()
+	var once sync.Once
 	stop := func() {
-		cancel()
-		<-done
+		once.Do(func() {
+			cancel()
+			<-done
+		})
 	}
 	t.Cleanup(stop)
 	return func() []change {
