@@ -23,7 +23,6 @@ type channelReader struct {
 	meta   *sourceMeta
 	filter *collectionFilter
 	log    *service.Logger
-	warned map[int64]bool
 }
 
 func (c *channelReader) run(ctx context.Context) error {
@@ -134,11 +133,7 @@ func (c *channelReader) fallbackNames(ev *walEvent) {
 	if ev.DbName == "" {
 		ev.DbName = "default"
 	}
-	if c.warned == nil {
-		c.warned = map[int64]bool{}
-	}
-	if !c.warned[ev.CollectionID] {
-		c.warned[ev.CollectionID] = true
+	if c.meta.firstWarning(ev.CollectionID) {
 		c.log.Warnf("Collection %d (%q) is unknown to the source Milvus (dropped); its database is assumed to be %q", ev.CollectionID, ev.CollectionName, ev.DbName)
 	}
 }

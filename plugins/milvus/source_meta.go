@@ -32,10 +32,11 @@ type sourceMeta struct {
 	byID        map[int64]collectionRef
 	lastRefresh time.Time
 	minInterval time.Duration
+	warned      map[int64]bool // unknown IDs already logged (once, not per channel)
 }
 
 func newSourceMeta(l metaLister) *sourceMeta {
-	return &sourceMeta{lister: l, byID: map[int64]collectionRef{}, minInterval: 200 * time.Millisecond}
+	return &sourceMeta{lister: l, byID: map[int64]collectionRef{}, warned: map[int64]bool{}, minInterval: 200 * time.Millisecond}
 }
 
 // remember records a name learned elsewhere (e.g. from a checkpoint).
@@ -43,6 +44,16 @@ func (s *sourceMeta) remember(id int64, ref collectionRef) {
 	s.mu.Lock()
 	s.byID[id] = ref
 	s.mu.Unlock()
+}
+
+// firstWarning reports whether an unknown collection ID is seen for the
+// first time, so each is logged once.
+func (s *sourceMeta) firstWarning(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := !s.warned[id]
+	s.warned[id] = true
+	return first
 }
 
 // resolve returns the names of a collection; found is false when the source
