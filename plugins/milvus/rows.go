@@ -74,66 +74,45 @@ func fieldValue(f *schemapb.FieldData, i int) (any, error) {
 }
 
 func scalarValue(s *schemapb.ScalarField, i int) (any, error) {
-	pick := func(n int) error {
-		if i >= n {
-			return fmt.Errorf("column has %d values", n)
-		}
-		return nil
-	}
 	switch {
 	case s.GetBoolData() != nil:
-		d := s.GetBoolData().GetData()
-		if err := pick(len(d)); err != nil {
-			return nil, err
-		}
-		return d[i], nil
+		return at(s.GetBoolData().GetData(), i)
 	case s.GetIntData() != nil:
-		d := s.GetIntData().GetData()
-		if err := pick(len(d)); err != nil {
-			return nil, err
-		}
-		return d[i], nil
+		return at(s.GetIntData().GetData(), i)
 	case s.GetLongData() != nil:
-		d := s.GetLongData().GetData()
-		if err := pick(len(d)); err != nil {
-			return nil, err
-		}
-		return d[i], nil
+		return at(s.GetLongData().GetData(), i)
 	case s.GetFloatData() != nil:
-		d := s.GetFloatData().GetData()
-		if err := pick(len(d)); err != nil {
-			return nil, err
-		}
-		return d[i], nil
+		return at(s.GetFloatData().GetData(), i)
 	case s.GetDoubleData() != nil:
-		d := s.GetDoubleData().GetData()
-		if err := pick(len(d)); err != nil {
-			return nil, err
-		}
-		return d[i], nil
+		return at(s.GetDoubleData().GetData(), i)
 	case s.GetStringData() != nil:
-		d := s.GetStringData().GetData()
-		if err := pick(len(d)); err != nil {
-			return nil, err
-		}
-		return d[i], nil
+		return at(s.GetStringData().GetData(), i)
 	case s.GetJsonData() != nil:
-		d := s.GetJsonData().GetData()
-		if err := pick(len(d)); err != nil {
+		v, err := at(s.GetJsonData().GetData(), i)
+		if err != nil {
 			return nil, err
 		}
-		if !json.Valid(d[i]) {
-			return string(d[i]), nil
+		b := v.([]byte)
+		if !json.Valid(b) {
+			return string(b), nil
 		}
-		return json.RawMessage(d[i]), nil
+		return json.RawMessage(b), nil
 	case s.GetArrayData() != nil:
-		d := s.GetArrayData().GetData()
-		if err := pick(len(d)); err != nil {
+		v, err := at(s.GetArrayData().GetData(), i)
+		if err != nil {
 			return nil, err
 		}
-		return arrayValues(d[i])
+		return arrayValues(v.(*schemapb.ScalarField))
 	}
 	return nil, fmt.Errorf("empty scalar column")
+}
+
+// at returns d[i], or an error when the column is shorter than the row count.
+func at[T any](d []T, i int) (any, error) {
+	if i >= len(d) {
+		return nil, fmt.Errorf("column has %d values, row %d asked", len(d), i)
+	}
+	return d[i], nil
 }
 
 func arrayValues(s *schemapb.ScalarField) (any, error) {
