@@ -217,17 +217,6 @@ func (m *merger) positionsLocked() map[string][]byte {
 	return pos
 }
 
-// pending reports how many events wait in the queues.
-func (m *merger) pending() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, c := range m.chans {
-		n += len(c.queue)
-	}
-	return n
-}
-
 func (m *merger) close() {
 	m.mu.Lock()
 	m.closed = true

@@ -39,13 +39,6 @@ func newSourceMeta(l metaLister) *sourceMeta {
 	return &sourceMeta{lister: l, byID: map[int64]collectionRef{}, warned: map[int64]bool{}, minInterval: 200 * time.Millisecond}
 }
 
-// remember records a name learned elsewhere (e.g. from a checkpoint).
-func (s *sourceMeta) remember(id int64, ref collectionRef) {
-	s.mu.Lock()
-	s.byID[id] = ref
-	s.mu.Unlock()
-}
-
 // firstWarning reports whether an unknown collection ID is seen for the
 // first time, so each is logged once.
 func (s *sourceMeta) firstWarning(id int64) bool {

@@ -40,11 +40,6 @@ var opByMsgType = map[commonpb.MsgType]string{
 	commonpb.MsgType_TimeTick:          OpTimeTick,
 }
 
-// isDDL reports whether an op changes metadata rather than rows.
-func isDDL(op string) bool {
-	return op != OpInsert && op != OpDelete && op != OpTimeTick
-}
-
 // walEvent is one decoded WAL message. Only the envelope is decoded eagerly:
 // the row payload (FieldsData, primary keys, schema) stays in Payload, so a
 // message of a collection that is filtered out costs almost nothing.

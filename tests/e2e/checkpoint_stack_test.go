@@ -18,17 +18,9 @@ func TestStackInputResumesFromCheckpoint(t *testing.T) {
 	env := requireStack(t)
 	coll := uniqueName("stack_ckpt")
 	dir := t.TempDir()
-	inputYAML := fmt.Sprintf(`
-milvus_binlog:
-  pulsar_url: %s
-  source:
-    address: %s
-  collections: [ "default.%s" ]
-  start_from: latest
-  format: json
-  checkpoint_cache: ckpt
+	inputYAML := jsonInputYAML(env, coll, `  checkpoint_cache: ckpt
   checkpoint_key: test
-`, env.PulsarURL, env.SourceAddr, coll)
+`)
 	cacheYAML := fmt.Sprintf(`
 label: ckpt
 file:
@@ -41,7 +33,7 @@ file:
 	rng := rand.New(rand.NewSource(3))
 
 	// First run: positions pinned at start (nothing read yet on any channel).
-	read, stop := runInputWithCache(t, inputYAML, cacheYAML)
+	read, stop := runInput(t, inputYAML, cacheYAML)
 	time.Sleep(3 * time.Second)
 	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, 8), 2); err != nil {
 		t.Fatal(err)
@@ -60,7 +52,7 @@ file:
 	}
 
 	// Second run: exactly the 50 rows written while it was down.
-	read2, _ := runInputWithCache(t, inputYAML, cacheYAML)
+	read2, _ := runInput(t, inputYAML, cacheYAML)
 	waitFor(t, 60*time.Second, "50 rows after the restart", func() bool { return countRows(read2()) >= 50 })
 	time.Sleep(2 * time.Second) // a repeat would arrive right behind
 	got := read2()

@@ -32,13 +32,8 @@ type change struct {
 
 // runInput starts a stream milvus_binlog → collector and returns a function
 // that reads what was collected so far, and a stop function.
-func runInput(t *testing.T, env stackEnv, inputYAML string) (func() []change, func()) {
-	t.Helper()
-	return runInputWithCache(t, inputYAML, "")
-}
-
-// runInputWithCache is runInput with a cache resource (for checkpoints).
-func runInputWithCache(t *testing.T, inputYAML, cacheYAML string) (func() []change, func()) {
+// cacheYAML, if not empty, adds a cache resource (for checkpoints).
+func runInput(t *testing.T, inputYAML, cacheYAML string) (func() []change, func()) {
 	t.Helper()
 	sb := service.NewStreamBuilder()
 	if cacheYAML != "" {
@@ -92,6 +87,20 @@ func runInputWithCache(t *testing.T, inputYAML, cacheYAML string) (func() []chan
 	}, stop
 }
 
+// jsonInputYAML is a milvus_binlog config that streams one collection of the
+// default database as JSON from "latest"; extra adds indented fields.
+func jsonInputYAML(env stackEnv, coll, extra string) string {
+	return fmt.Sprintf(`
+milvus_binlog:
+  pulsar_url: %s
+  source:
+    address: %s
+  collections: [ "default.%s" ]
+  start_from: latest
+  format: json
+%s`, env.PulsarURL, env.SourceAddr, coll, extra)
+}
+
 // waitFor polls until cond holds or the timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -110,15 +119,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 func TestStackInputEmitsOrderedJSONChanges(t *testing.T) {
 	env := requireStack(t)
 	coll := uniqueName("stack_input")
-	read, _ := runInput(t, env, fmt.Sprintf(`
-milvus_binlog:
-  pulsar_url: %s
-  source:
-    address: %s
-  collections: [ "default.%s" ]
-  start_from: latest
-  format: json
-`, env.PulsarURL, env.SourceAddr, coll))
+	read, _ := runInput(t, jsonInputYAML(env, coll, ""), "")
 	time.Sleep(3 * time.Second) // readers positioned at "latest" before writing
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
