@@ -3,7 +3,6 @@ module github.com/milvus-cdc-benthos/milvus-cdc-benthos
 go 1.26.8
 
 require (
-	github.com/Jeffail/checkpoint v1.1.0
 	github.com/apache/pulsar-client-go v0.19.0
 	github.com/golang/protobuf v1.5.4
 	github.com/milvus-io/milvus-proto/go-api/v2 v2.4.10-0.20240819025435-512e3b98866a

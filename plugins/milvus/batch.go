@@ -12,8 +12,9 @@ import (
 const maxUnbatched = 512
 
 // nextBatch waits for released events and assembles one batch, together with
-// the per-channel positions to checkpoint once it is acknowledged.
-func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.MessageBatch, map[string][]byte, error) {
+// the per-channel positions to checkpoint once it is acknowledged and the
+// positions of the WAL messages it holds.
+func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.MessageBatch, map[string][]byte, map[string][][]byte, error) {
 	// Re-check the merge now and then: a channel going idle releases events
 	// without any new message arriving.
 	poll := time.NewTicker(b.conf.idleAfter / 4)
@@ -23,29 +24,38 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 		if noop {
 			if evs, pos := r.merge.popReady(maxUnbatched); len(evs) > 0 {
 				var batch service.MessageBatch
+				ids := map[string][][]byte{}
 				for _, ev := range evs {
 					msgs, err := eventMessages(ev, b.conf.format)
 					if err != nil {
-						return nil, nil, err
+						return nil, nil, nil, err
 					}
 					batch = append(batch, msgs...)
+					ids[ev.Channel] = append(ids[ev.Channel], ev.Position)
 				}
-				return batch, pos, nil
+				return batch, pos, ids, nil
 			}
 		} else {
-			// One event at a time, so the policy decides where a batch ends.
+			// One event (or one upsert pair) at a time, so the policy decides
+			// where a batch ends.
 			for {
 				evs, pos := r.merge.popReady(1)
 				if len(evs) == 0 {
 					break
 				}
-				msgs, err := eventMessages(evs[0], b.conf.format)
-				if err != nil {
-					return nil, nil, err
-				}
 				full := false
-				for _, m := range msgs {
-					full = r.batcher.Add(m) || full
+				for _, ev := range evs {
+					msgs, err := eventMessages(ev, b.conf.format)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					for _, m := range msgs {
+						full = r.batcher.Add(m) || full
+					}
+					if r.batchIDs == nil {
+						r.batchIDs = map[string][][]byte{}
+					}
+					r.batchIDs[ev.Channel] = append(r.batchIDs[ev.Channel], ev.Position)
 				}
 				r.batchPos, r.batchPending = pos, true
 				if full {
@@ -71,7 +81,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 			if timer != nil {
 				timer.Stop()
 			}
-			return nil, nil, err
+			return nil, nil, nil, err
 		case <-r.merge.wake:
 		case <-poll.C:
 		case <-timeout:
@@ -80,18 +90,18 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 			timer.Stop()
 		}
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
 	}
 }
 
 // flushBatch hands out what the batch policy collected.
-func (r *binlogRun) flushBatch(ctx context.Context) (service.MessageBatch, map[string][]byte, error) {
+func (r *binlogRun) flushBatch(ctx context.Context) (service.MessageBatch, map[string][]byte, map[string][][]byte, error) {
 	batch, err := r.batcher.Flush(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	pos := r.batchPos
-	r.batchPos, r.batchPending = nil, false
-	return batch, pos, nil
+	pos, ids := r.batchPos, r.batchIDs
+	r.batchPos, r.batchIDs, r.batchPending = nil, nil, false
+	return batch, pos, ids, nil
 }

@@ -38,6 +38,7 @@ type binlogRun struct {
 
 	// What the batch policy holds between ReadBatch calls.
 	batchPos     map[string][]byte
+	batchIDs     map[string][][]byte
 	batchPending bool
 }
 
@@ -132,8 +133,13 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	}
 	meta := newSourceMeta(grpcMetaLister{svc: src.Service})
 	readers := make([]*channelReader, 0, len(names))
+	var storedPos map[string][]byte
+	var acked map[string][][]byte
+	if stored != nil {
+		storedPos, acked = stored.pos, stored.acked
+	}
 	for i, name := range names {
-		cr, err := b.openChannel(ctx, client, i, name, stored[name], r.merge, meta)
+		cr, err := b.openChannel(ctx, client, i, name, storedPos[name], r.merge, meta)
 		if err != nil {
 			for _, o := range readers {
 				o.reader.Close()
@@ -141,8 +147,10 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			r.close()
 			return nil, err
 		}
+		cr.skip = skipSet(acked[name])
 		readers = append(readers, cr)
 	}
+	ckpt.setBase(r.merge.positions())
 	for _, cr := range readers {
 		r.wg.Add(1)
 		go func(cr *channelReader) {
@@ -223,7 +231,7 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	if r == nil {
 		return nil, nil, service.ErrNotConnected
 	}
-	batch, pos, err := b.nextBatch(ctx, r)
+	batch, pos, ids, err := b.nextBatch(ctx, r)
 	if err != nil {
 		var fatal *fatalInputError
 		if errors.As(err, &fatal) {
@@ -236,7 +244,7 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 		}
 		return nil, nil, err
 	}
-	done, err := r.ckpt.track(ctx, pos, len(batch))
+	done, err := r.ckpt.track(ctx, pos, ids, len(batch))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,6 +19,7 @@ type channelReader struct {
 	name   string
 	reader pulsar.Reader
 	verify pulsar.MessageID // the stored position the reader starts at, to check and skip
+	skip   map[msgKey]bool  // acknowledged ahead of the checkpoint in an earlier run
 	merge  *merger
 	meta   *sourceMeta
 	filter *collectionFilter
@@ -53,6 +54,12 @@ func (c *channelReader) run(ctx context.Context) error {
 			continue
 		}
 		pos := id.Serialize()
+		if c.skip[keyOf(id)] {
+			// The output has it already: delivering it again would double it.
+			delete(c.skip, keyOf(id))
+			c.merge.pushSkipped(c.idx, pos)
+			continue
+		}
 		ev, err := decodeEnvelope(msg.Payload())
 		if err != nil {
 			c.log.Errorf("Skipping undecodable message %s on channel %s: %v", id, c.name, err)
@@ -136,6 +143,20 @@ func (c *channelReader) fallbackNames(ev *walEvent) {
 	if c.meta.firstWarning(ev.CollectionID) {
 		c.log.Warnf("Collection %d (%q) is unknown to the source Milvus (dropped); its database is assumed to be %q", ev.CollectionID, ev.CollectionName, ev.DbName)
 	}
+}
+
+// skipSet decodes the acknowledged-ahead positions of one channel.
+func skipSet(ids [][]byte) map[msgKey]bool {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make(map[msgKey]bool, len(ids))
+	for _, id := range ids {
+		if k, err := keyOfPosition(id); err == nil {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 func sameMessageID(a, b pulsar.MessageID) bool {

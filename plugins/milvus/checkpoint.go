@@ -1,14 +1,15 @@
 package milvus
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
-	"github.com/Jeffail/checkpoint"
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
@@ -16,72 +17,116 @@ import (
 // tell old ones apart.
 const checkpointVersion = 1
 
-// storedCheckpoint is the JSON value kept under checkpoint_key: for each
-// channel (topic short name), the position of the last message that was read
-// and whose every predecessor was acknowledged. Reading resumes after it.
+// storedCheckpoint is the JSON value kept under checkpoint_key. Channels
+// holds, per channel (topic short name), the position of the last message
+// read whose every predecessor was acknowledged: reading resumes after it.
+// Acked lists messages beyond that position that the output acknowledged out
+// of order: a restart skips them instead of delivering them twice.
 type storedCheckpoint struct {
-	Version  int               `json:"version"`
-	Channels map[string]string `json:"channels"` // base64 pulsar MessageID
+	Version  int                 `json:"version"`
+	Channels map[string]string   `json:"channels"`
+	Acked    map[string][]string `json:"acked,omitempty"`
+}
+
+// checkpointState is a decoded checkpoint; positions are serialized Pulsar
+// message IDs or earliestPos.
+type checkpointState struct {
+	pos   map[string][]byte
+	acked map[string][][]byte
 }
 
 // earliestPos is the position of a channel on which nothing was read yet
 // and that had nothing before the reader started: resume at its beginning.
 const earliestPos = "earliest"
 
-func encodeCheckpoint(pos map[string][]byte) ([]byte, error) {
-	sc := storedCheckpoint{Version: checkpointVersion, Channels: make(map[string]string, len(pos))}
-	for ch, id := range pos {
-		if string(id) == earliestPos {
-			sc.Channels[ch] = earliestPos
+func encodePosition(id []byte) string {
+	if string(id) == earliestPos {
+		return earliestPos
+	}
+	return base64.StdEncoding.EncodeToString(id)
+}
+
+func decodePosition(s string) ([]byte, error) {
+	if s == earliestPos {
+		return []byte(earliestPos), nil
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+func encodeCheckpoint(st checkpointState) ([]byte, error) {
+	sc := storedCheckpoint{Version: checkpointVersion, Channels: make(map[string]string, len(st.pos))}
+	for ch, id := range st.pos {
+		sc.Channels[ch] = encodePosition(id)
+	}
+	for ch, ids := range st.acked {
+		if len(ids) == 0 {
 			continue
 		}
-		sc.Channels[ch] = base64.StdEncoding.EncodeToString(id)
+		if sc.Acked == nil {
+			sc.Acked = map[string][]string{}
+		}
+		enc := make([]string, len(ids))
+		for i, id := range ids {
+			enc[i] = encodePosition(id)
+		}
+		sort.Strings(enc) // stable bytes: an unchanged state is not written again
+		sc.Acked[ch] = enc
 	}
 	return json.Marshal(sc)
 }
 
-func decodeCheckpoint(b []byte) (map[string][]byte, error) {
+func decodeCheckpoint(b []byte) (checkpointState, error) {
 	var sc storedCheckpoint
 	if err := json.Unmarshal(b, &sc); err != nil {
-		return nil, fmt.Errorf("stored checkpoint is not valid JSON: %w", err)
+		return checkpointState{}, fmt.Errorf("stored checkpoint is not valid JSON: %w", err)
 	}
 	if sc.Version != checkpointVersion {
-		return nil, fmt.Errorf("stored checkpoint has version %d, this build reads version %d", sc.Version, checkpointVersion)
+		return checkpointState{}, fmt.Errorf("stored checkpoint has version %d, this build reads version %d", sc.Version, checkpointVersion)
 	}
-	out := make(map[string][]byte, len(sc.Channels))
+	st := checkpointState{pos: make(map[string][]byte, len(sc.Channels))}
 	for ch, s := range sc.Channels {
-		if s == earliestPos {
-			out[ch] = []byte(earliestPos)
-			continue
-		}
-		id, err := base64.StdEncoding.DecodeString(s)
+		id, err := decodePosition(s)
 		if err != nil {
-			return nil, fmt.Errorf("stored checkpoint of channel %s: %w", ch, err)
+			return checkpointState{}, fmt.Errorf("stored checkpoint of channel %s: %w", ch, err)
 		}
-		out[ch] = id
+		st.pos[ch] = id
 	}
-	return out, nil
+	for ch, list := range sc.Acked {
+		for _, s := range list {
+			id, err := decodePosition(s)
+			if err != nil || string(id) == earliestPos {
+				return checkpointState{}, fmt.Errorf("stored checkpoint lists an invalid acknowledged message on channel %s", ch)
+			}
+			if st.acked == nil {
+				st.acked = map[string][][]byte{}
+			}
+			st.acked[ch] = append(st.acked[ch], id)
+		}
+	}
+	return st, nil
 }
 
-// checkpointer tracks in-flight batches and writes the positions of the
-// highest batch whose predecessors are all acknowledged to the cache.
+// checkpointer writes, after each acknowledgement, the resume positions and
+// the messages acknowledged beyond them to the cache.
 type checkpointer struct {
 	res     *service.Resources
 	cache   string // empty: checkpoints are not stored
 	key     string
-	tracker *checkpoint.Capped[map[string][]byte]
+	tracker *ackTracker
 
-	mu       sync.Mutex
-	failed   error // set after a nack without replay: no checkpoint may pass it
-	lastSave *map[string][]byte
+	mu     sync.Mutex // held while writing, so writes never land out of order
+	failed error      // set after a nack without replay: no checkpoint may pass it
+	pos    map[string][]byte
+	carry  map[string][][]byte // acknowledged-ahead messages of the previous run, not yet passed
+	last   []byte              // what was written last
 }
 
 func newCheckpointer(res *service.Resources, cache, key string, limit int) *checkpointer {
-	return &checkpointer{res: res, cache: cache, key: key, tracker: checkpoint.NewCapped[map[string][]byte](int64(limit))}
+	return &checkpointer{res: res, cache: cache, key: key, tracker: newAckTracker(limit)}
 }
 
-// load reads the stored positions; nil when none are stored.
-func (c *checkpointer) load(ctx context.Context) (map[string][]byte, error) {
+// load reads the stored checkpoint; nil when none is stored.
+func (c *checkpointer) load(ctx context.Context) (*checkpointState, error) {
 	if c.cache == "" {
 		return nil, nil
 	}
@@ -99,14 +144,29 @@ func (c *checkpointer) load(ctx context.Context) (map[string][]byte, error) {
 	if getErr != nil {
 		return nil, fmt.Errorf("read checkpoint %q from cache %q: %w", c.key, c.cache, getErr)
 	}
-	return decodeCheckpoint(raw)
+	st, err := decodeCheckpoint(raw)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %q in cache %q: %w", c.key, c.cache, err)
+	}
+	c.mu.Lock()
+	c.carry, c.last = st.acked, raw
+	c.mu.Unlock()
+	return &st, nil
 }
 
-// track registers a batch of n messages that ends at positions pos. It blocks
-// while checkpoint_limit messages are in flight. The returned func must be
-// called with the output's result.
-func (c *checkpointer) track(ctx context.Context, pos map[string][]byte, n int) (func(context.Context, error) error, error) {
-	release, err := c.tracker.Track(ctx, pos, int64(n))
+// setBase records where every channel starts, so that a checkpoint written
+// before the first batch is fully acknowledged still names every channel.
+func (c *checkpointer) setBase(pos map[string][]byte) {
+	c.mu.Lock()
+	c.pos = pos
+	c.mu.Unlock()
+}
+
+// track registers a batch of n messages ending at positions pos and holding
+// the WAL messages ids. It blocks while checkpoint_limit messages are in
+// flight. The returned func must be called with the output's result.
+func (c *checkpointer) track(ctx context.Context, pos map[string][]byte, ids map[string][][]byte, n int) (func(context.Context, error) error, error) {
+	b, err := c.tracker.add(ctx, n, pos, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -121,25 +181,56 @@ func (c *checkpointer) track(ctx context.Context, pos map[string][]byte, n int) 
 			}
 			return nil
 		}
-		highest := release()
-		if c.failed != nil || highest == nil || highest == c.lastSave {
+		resume, ahead := c.tracker.ack(b)
+		if c.failed != nil {
 			return nil
 		}
-		if err := c.store(ctx, *highest); err != nil {
-			return err
+		if resume != nil {
+			merged := make(map[string][]byte, len(c.pos)+len(resume))
+			for ch, p := range c.pos {
+				merged[ch] = p
+			}
+			for ch, p := range resume {
+				merged[ch] = p
+			}
+			c.pos = merged
 		}
-		c.lastSave = highest
-		return nil
+		return c.storeLocked(ctx, ahead)
 	}, nil
 }
 
-func (c *checkpointer) store(ctx context.Context, pos map[string][]byte) error {
-	if c.cache == "" || len(pos) == 0 {
+// storeLocked writes the current positions with the acknowledged-ahead
+// messages of this run and those of the previous run not yet passed.
+func (c *checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byte) error {
+	if c.cache == "" || len(c.pos) == 0 {
 		return nil
 	}
-	b, err := encodeCheckpoint(pos)
+	acked := map[string][][]byte{}
+	for ch, ids := range ahead {
+		acked[ch] = append(acked[ch], ids...)
+	}
+	for ch, ids := range c.carry {
+		kept := ids[:0:0]
+		base, err := keyOfPosition(c.pos[ch])
+		for _, id := range ids {
+			k, kerr := keyOfPosition(id)
+			if err != nil || kerr != nil || k.after(base) {
+				kept = append(kept, id)
+			}
+		}
+		if len(kept) == 0 {
+			delete(c.carry, ch)
+			continue
+		}
+		c.carry[ch] = kept
+		acked[ch] = append(acked[ch], kept...)
+	}
+	b, err := encodeCheckpoint(checkpointState{pos: c.pos, acked: acked})
 	if err != nil {
 		return err
+	}
+	if bytes.Equal(b, c.last) {
+		return nil
 	}
 	var setErr error
 	if err := c.res.AccessCache(ctx, c.cache, func(cache service.Cache) {
@@ -150,5 +241,6 @@ func (c *checkpointer) store(ctx context.Context, pos map[string][]byte) error {
 	if setErr != nil {
 		return fmt.Errorf("write checkpoint %q to cache %q: %w", c.key, c.cache, setErr)
 	}
+	c.last = b
 	return nil
 }

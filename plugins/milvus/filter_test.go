@@ -35,23 +35,3 @@ func TestCollectionFilter(t *testing.T) {
 		}
 	}
 }
-
-func TestCheckpointRoundTrip(t *testing.T) {
-	in := map[string][]byte{"by-dev-rootcoord-dml_0": {1, 2, 3}, "by-dev-replicate-msg": {9}}
-	b, err := encodeCheckpoint(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := decodeCheckpoint(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) != 2 || string(out["by-dev-rootcoord-dml_0"]) != string([]byte{1, 2, 3}) {
-		t.Fatalf("round trip: %v", out)
-	}
-	for _, bad := range []string{"", "{", `{"version":2,"channels":{}}`, `{"version":1,"channels":{"a":"%%%"}}`} {
-		if _, err := decodeCheckpoint([]byte(bad)); err == nil {
-			t.Errorf("checkpoint %q accepted", bad)
-		}
-	}
-}

@@ -131,13 +131,15 @@ func (m *merger) frontierLocked() uint64 {
 
 // popReady releases up to max events that are ready, in timestamp order, and
 // returns them with the per-channel positions that are safe to resume from
-// once all of them (and everything released before) are acknowledged.
+// once all of them (and everything released before) are acknowledged. Events
+// sharing the last one's timestamp come along even beyond max: the Insert and
+// Delete of one upsert are never split over two batches.
 func (m *merger) popReady(max int) ([]*walEvent, map[string][]byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.frontierLocked()
 	var out []*walEvent
-	for len(out) < max {
+	for {
 		best := -1
 		for i, c := range m.chans {
 			if len(c.queue) == 0 {
@@ -148,6 +150,9 @@ func (m *merger) popReady(max int) ([]*walEvent, map[string][]byte) {
 			}
 		}
 		if best < 0 || m.chans[best].queue[0].Ts > f {
+			break
+		}
+		if len(out) >= max && m.chans[best].queue[0].Ts != out[len(out)-1].Ts {
 			break
 		}
 		c := m.chans[best]
@@ -215,6 +220,13 @@ func (m *merger) positionsLocked() map[string][]byte {
 		}
 	}
 	return pos
+}
+
+// positions returns the current resume positions of every channel.
+func (m *merger) positions() map[string][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.positionsLocked()
 }
 
 func (m *merger) close() {

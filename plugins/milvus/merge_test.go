@@ -154,3 +154,23 @@ func TestMergeBackpressureDoesNotDeadlock(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeKeepsUpsertPairTogether: a batch limit never separates the Insert
+// and Delete of one upsert (a restart that skips acknowledged batches would
+// otherwise replay a lone Delete of the new rows).
+func TestMergeKeepsUpsertPairTogether(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(1, false, clk)
+	m.pushEvent(0, ev(OpInsert, 7, 50, "i"))
+	m.pushEvent(0, ev(OpDelete, 7, 50, "d"))
+	m.pushEvent(0, ev(OpInsert, 7, 60, "next"))
+	m.pushTick(0, 100, []byte("t"))
+	got, _ := m.popReady(1)
+	if len(got) != 2 || string(got[0].Position) != "i" || string(got[1].Position) != "d" {
+		t.Fatalf("popReady(1) gave %d events; want the insert and delete of ts 50", len(got))
+	}
+	got, _ = m.popReady(1)
+	if len(got) != 1 || string(got[0].Position) != "next" {
+		t.Fatalf("second popReady(1) gave %d events", len(got))
+	}
+}

@@ -1,0 +1,191 @@
+package milvus
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+func pos(entry int64) []byte { return pulsar.NewMessageID(7, entry, -1, -1).Serialize() }
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	in := checkpointState{
+		pos:   map[string][]byte{"by-dev-rootcoord-dml_0": pos(3), "by-dev-replicate-msg": []byte(earliestPos)},
+		acked: map[string][][]byte{"by-dev-rootcoord-dml_0": {pos(5), pos(9)}},
+	}
+	b, err := encodeCheckpoint(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := decodeCheckpoint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.pos) != 2 || string(out.pos["by-dev-rootcoord-dml_0"]) != string(pos(3)) || string(out.pos["by-dev-replicate-msg"]) != earliestPos {
+		t.Fatalf("positions after round trip: %v", out.pos)
+	}
+	if got := out.acked["by-dev-rootcoord-dml_0"]; len(got) != 2 {
+		t.Fatalf("acked after round trip: %v", out.acked)
+	}
+	for _, bad := range []string{"", "{", `{"version":2,"channels":{}}`, `{"version":1,"channels":{"a":"%%%"}}`,
+		`{"version":1,"channels":{},"acked":{"a":["earliest"]}}`, `{"version":1,"channels":{},"acked":{"a":["%%"]}}`} {
+		if _, err := decodeCheckpoint([]byte(bad)); err == nil {
+			t.Errorf("checkpoint %q accepted", bad)
+		}
+	}
+}
+
+func TestMsgKeyOrder(t *testing.T) {
+	a, _ := keyOfPosition(pulsar.NewMessageID(7, 5, -1, -1).Serialize())
+	b, _ := keyOfPosition(pulsar.NewMessageID(7, 6, -1, -1).Serialize())
+	c, _ := keyOfPosition(pulsar.NewMessageID(8, 0, -1, -1).Serialize())
+	e, _ := keyOfPosition([]byte(earliestPos))
+	if !b.after(a) || !c.after(b) || a.after(b) || a.after(a) || !a.after(e) {
+		t.Fatalf("order wrong: %v %v %v %v", e, a, b, c)
+	}
+	if _, err := keyOfPosition([]byte{0xff, 0x01}); err == nil {
+		t.Fatal("garbage position accepted")
+	}
+}
+
+func TestAckTrackerOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	tr := newAckTracker(100)
+	ch := "c"
+	batches := make([]*trackedBatch, 3)
+	for i := range batches {
+		e := int64(10 * (i + 1))
+		b, err := tr.add(ctx, 1, map[string][]byte{ch: pos(e)}, map[string][][]byte{ch: {pos(e)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches[i] = b
+	}
+	resume, ahead := tr.ack(batches[2])
+	if resume != nil || len(ahead[ch]) != 1 || string(ahead[ch][0]) != string(pos(30)) {
+		t.Fatalf("ack of the 3rd: resume %v ahead %v", resume, ahead)
+	}
+	resume, ahead = tr.ack(batches[0])
+	if string(resume[ch]) != string(pos(10)) || len(ahead[ch]) != 1 {
+		t.Fatalf("ack of the 1st: resume %v ahead %v", resume, ahead)
+	}
+	resume, ahead = tr.ack(batches[1])
+	if string(resume[ch]) != string(pos(30)) || ahead != nil {
+		t.Fatalf("ack of the 2nd: resume %v ahead %v (want the 3rd's position, nothing ahead)", resume, ahead)
+	}
+}
+
+func TestAckTrackerLimit(t *testing.T) {
+	tr := newAckTracker(2)
+	first, err := tr.add(context.Background(), 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := tr.add(short, 1, nil, nil); err == nil {
+		t.Fatal("a third message passed a limit of 2")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.add(context.Background(), 1, nil, nil)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	tr.ack(first)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("an acknowledgement did not free the limit")
+	}
+	// A batch larger than the limit passes when nothing else is in flight.
+	tr2 := newAckTracker(2)
+	if _, err := tr2.add(context.Background(), 5, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheckpointerSkipsAckedAhead: a run acknowledges batches 1 and 3 but not
+// 2; the checkpoint resumes after 1 and lists 3, and a second run that passes
+// 3 stops listing it.
+func TestCheckpointerSkipsAckedAhead(t *testing.T) {
+	ctx := context.Background()
+	res := service.MockResources(service.MockResourcesOptAddCache("c"))
+	ch := "dml_0"
+	c := newCheckpointer(res, "c", "k", 100)
+	if st, err := c.load(ctx); err != nil || st != nil {
+		t.Fatalf("empty cache: %v %v", st, err)
+	}
+	c.setBase(map[string][]byte{ch: []byte(earliestPos), "repl": []byte(earliestPos)})
+	var acks []func(context.Context, error) error
+	for _, e := range []int64{10, 20, 30} {
+		ack, err := c.track(ctx, map[string][]byte{ch: pos(e), "repl": []byte(earliestPos)}, map[string][][]byte{ch: {pos(e)}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks = append(acks, ack)
+	}
+	if err := acks[2](ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := acks[0](ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	st := loadState(t, res)
+	if string(st.pos[ch]) != string(pos(10)) || len(st.acked[ch]) != 1 || string(st.acked[ch][0]) != string(pos(30)) {
+		t.Fatalf("stored %v acked %v; want resume after 10 and 30 acknowledged ahead", st.pos, st.acked)
+	}
+
+	// Second run: the carried entry is kept until the resume point passes it.
+	c2 := newCheckpointer(res, "c", "k", 100)
+	st2, err := c2.load(ctx)
+	if err != nil || st2 == nil || len(st2.acked[ch]) != 1 {
+		t.Fatalf("load: %v %v", st2, err)
+	}
+	c2.setBase(st2.pos)
+	ack20, _ := c2.track(ctx, map[string][]byte{ch: pos(20)}, map[string][][]byte{ch: {pos(20)}}, 1)
+	ack40, _ := c2.track(ctx, map[string][]byte{ch: pos(40)}, map[string][][]byte{ch: {pos(40)}}, 1)
+	if err := ack20(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := loadState(t, res); string(st.pos[ch]) != string(pos(20)) || len(st.acked[ch]) != 1 {
+		t.Fatalf("after 20: %v %v; 30 must still be listed", st.pos, st.acked)
+	}
+	if err := ack40(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := loadState(t, res); string(st.pos[ch]) != string(pos(40)) || len(st.acked) != 0 {
+		t.Fatalf("after 40: %v %v; nothing may be listed", st.pos, st.acked)
+	}
+
+	// A nack without replay freezes checkpoints.
+	ack50, _ := c2.track(ctx, map[string][]byte{ch: pos(50)}, nil, 1)
+	ack60, _ := c2.track(ctx, map[string][]byte{ch: pos(60)}, nil, 1)
+	_ = ack50(ctx, errTest)
+	_ = ack60(ctx, nil)
+	if st := loadState(t, res); string(st.pos[ch]) != string(pos(40)) {
+		t.Fatalf("checkpoint moved past a dropped batch: %v", st.pos)
+	}
+}
+
+var errTest = &fatalInputError{err: context.Canceled}
+
+func loadState(t *testing.T, res *service.Resources) checkpointState {
+	t.Helper()
+	var raw []byte
+	var getErr error
+	if err := res.AccessCache(context.Background(), "c", func(c service.Cache) { raw, getErr = c.Get(context.Background(), "k") }); err != nil || getErr != nil {
+		t.Fatalf("read checkpoint: %v %v", err, getErr)
+	}
+	st, err := decodeCheckpoint(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
