@@ -66,7 +66,12 @@ func fieldValue(f *schemapb.FieldData, i int) (any, error) {
 			if (i+1)*w > len(bv) {
 				return nil, fmt.Errorf("binary vector data too short")
 			}
-			return bv[i*w : (i+1)*w], nil // []byte: JSON base64
+			// As an array of bytes (not []byte, which JSON would render as base64).
+			out := make([]int, w)
+			for j, b := range bv[i*w : (i+1)*w] {
+				out[j] = int(b)
+			}
+			return out, nil
 		}
 		return nil, fmt.Errorf("unsupported vector type")
 	}

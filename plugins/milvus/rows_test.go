@@ -23,7 +23,7 @@ func TestRowsFromFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(rows)
-	want := `[{"bin":"8A==","color":"red","id":"a","tags":[1,2],"vec":[1,2]},{"bin":"Dw==","id":"b","tags":[],"vec":[3,4]}]`
+	want := `[{"bin":[240],"color":"red","id":"a","tags":[1,2],"vec":[1,2]},{"bin":[15],"id":"b","tags":[],"vec":[3,4]}]`
 	if string(b) != want {
 		t.Fatalf("rows:\n got %s\nwant %s", b, want)
 	}

@@ -28,6 +28,7 @@ type change struct {
 	Upsert     bool           `json:"upsert"`
 	Row        map[string]any `json:"row"`
 	PK         any            `json:"pk"`
+	Partition  string         `json:"partition"`
 }
 
 // runInput starts a stream milvus_binlog → collector and returns a function
