@@ -96,7 +96,7 @@ func (c *channelReader) resolve(ctx context.Context, ev *walEvent) (bool, error)
 	if ev.CollectionID != 0 {
 		bo := newBackoff()
 		for {
-			ref, found, err := c.meta.resolve(ctx, ev.CollectionID)
+			ref, found, err := c.meta.resolve(ctx, ev.CollectionID, physicalTime(ev.Ts))
 			if err == nil {
 				if found {
 					ev.DbName, ev.CollectionName = ref.DB, ref.Name

@@ -27,16 +27,23 @@ type metaLister interface {
 // the source's API. Entries are kept after a collection is dropped: the drop
 // and the messages before it still need their names.
 type sourceMeta struct {
-	mu          sync.Mutex
-	lister      metaLister
-	byID        map[int64]collectionRef
-	lastRefresh time.Time
-	minInterval time.Duration
-	warned      map[int64]bool // unknown IDs already logged (once, not per channel)
+	mu           sync.Mutex
+	lister       metaLister
+	byID         map[int64]collectionRef
+	gone         map[int64]bool // IDs a refresh taken well after their message did not find
+	lastRefresh  time.Time      // when the last successful refresh started
+	minInterval  time.Duration
+	createWindow time.Duration // how long after its message a new collection may still be unlisted
+	maxWait      time.Duration // bound on waiting for a collection to be listed (clock skew)
+	now          func() time.Time
+	warned       map[int64]bool // unknown IDs already logged (once, not per channel)
 }
 
 func newSourceMeta(l metaLister) *sourceMeta {
-	return &sourceMeta{lister: l, byID: map[int64]collectionRef{}, warned: map[int64]bool{}, minInterval: 200 * time.Millisecond}
+	return &sourceMeta{
+		lister: l, byID: map[int64]collectionRef{}, gone: map[int64]bool{}, warned: map[int64]bool{},
+		minInterval: 200 * time.Millisecond, createWindow: 2 * time.Second, maxWait: 10 * time.Second, now: time.Now,
+	}
 }
 
 // firstWarning reports whether an unknown collection ID is seen for the
@@ -49,26 +56,57 @@ func (s *sourceMeta) firstWarning(id int64) bool {
 	return first
 }
 
-// resolve returns the names of a collection; found is false when the source
-// does not know the ID (the collection was dropped before we learned it).
-func (s *sourceMeta) resolve(ctx context.Context, id int64) (ref collectionRef, found bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ref, ok := s.byID[id]; ok {
-		return ref, true, nil
-	}
-	// A miss: refresh, but not more often than minInterval, so a stream of
-	// messages of a dropped collection does not hammer the source.
-	if time.Since(s.lastRefresh) >= s.minInterval {
-		if err := s.refreshLocked(ctx); err != nil {
-			return collectionRef{}, false, err
+// resolve returns the names of the collection of a message written at
+// msgTime; found is false when the source does not know the ID (dropped
+// before we learned it).
+//
+// Milvus writes a CreateCollection to the log before ShowCollections lists
+// the collection, so a miss is only final once a refresh that started
+// createWindow after the message (or maxWait after the first miss, should
+// the clocks disagree) still does not list it. Old messages of dropped
+// collections are thus settled by one refresh; a new collection is found by
+// one of the refreshes polled every minInterval.
+func (s *sourceMeta) resolve(ctx context.Context, id int64, msgTime time.Time) (ref collectionRef, found bool, err error) {
+	firstMiss := time.Time{}
+	for {
+		s.mu.Lock()
+		if ref, ok := s.byID[id]; ok {
+			s.mu.Unlock()
+			return ref, true, nil
+		}
+		now := s.now()
+		if firstMiss.IsZero() {
+			firstMiss = now
+		}
+		if s.gone[id] || (!s.lastRefresh.IsZero() &&
+			(s.lastRefresh.After(msgTime.Add(s.createWindow)) || s.lastRefresh.After(firstMiss.Add(s.maxWait)))) {
+			s.gone[id] = true
+			s.mu.Unlock()
+			return collectionRef{}, false, nil
+		}
+		// Poll every minInterval until the question is settled.
+		wait := s.minInterval - now.Sub(s.lastRefresh)
+		if wait <= 0 || s.lastRefresh.Before(firstMiss) {
+			err := s.refreshLocked(ctx)
+			s.mu.Unlock()
+			if err != nil {
+				return collectionRef{}, false, err
+			}
+			continue
+		}
+		s.mu.Unlock()
+		t := time.NewTimer(wait + time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return collectionRef{}, false, ctx.Err()
+		case <-t.C:
 		}
 	}
-	ref, ok := s.byID[id]
-	return ref, ok, nil
 }
 
 func (s *sourceMeta) refreshLocked(ctx context.Context) error {
+	started := s.now()
 	dbs, err := s.lister.ListDatabases(ctx)
 	if err != nil {
 		return fmt.Errorf("list source databases: %w", err)
@@ -82,7 +120,7 @@ func (s *sourceMeta) refreshLocked(ctx context.Context) error {
 			s.byID[id] = collectionRef{DB: db, Name: name}
 		}
 	}
-	s.lastRefresh = time.Now()
+	s.lastRefresh = started
 	return nil
 }
 

@@ -3,7 +3,9 @@ package milvus
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 )
 
 type fakeLister struct {
@@ -33,26 +35,80 @@ func TestSourceMetaResolvesAndRemembersDropped(t *testing.T) {
 	m := newSourceMeta(l)
 	m.minInterval = 0
 	ctx := context.Background()
-	ref, ok, err := m.resolve(ctx, 2)
+	old := time.Now().Add(-time.Hour) // messages written long ago
+	ref, ok, err := m.resolve(ctx, 2, old)
 	if err != nil || !ok || ref != (collectionRef{DB: "db2", Name: "b"}) {
 		t.Fatalf("resolve(2) = %v %v %v", ref, ok, err)
 	}
 	calls := l.calls
-	if _, ok, _ := m.resolve(ctx, 1); !ok || l.calls != calls {
+	if _, ok, _ := m.resolve(ctx, 1, old); !ok || l.calls != calls {
 		t.Fatal("a cached ID must not ask the source again")
 	}
 	delete(l.cols["db2"], 2) // dropped on the source
-	if ref, ok, _ := m.resolve(ctx, 2); !ok || ref.Name != "b" {
+	if ref, ok, _ := m.resolve(ctx, 2, old); !ok || ref.Name != "b" {
 		t.Fatal("a dropped collection must keep its names")
 	}
-	if _, ok, err := m.resolve(ctx, 99); ok || err != nil {
+	if _, ok, err := m.resolve(ctx, 99, old); ok || err != nil {
 		t.Fatalf("unknown ID: found=%v err=%v", ok, err)
 	}
 	l.err = errors.New("unreachable")
-	if _, _, err := m.resolve(ctx, 98); err == nil {
+	if _, _, err := m.resolve(ctx, 98, time.Now()); err == nil {
 		t.Fatal("a source error must be returned, not taken as 'unknown'")
 	}
 	if !m.firstWarning(98) || m.firstWarning(98) {
 		t.Fatal("firstWarning must be true once per ID")
 	}
+}
+
+// TestSourceMetaWaitsForNewCollection: a CreateCollection is in the log before
+// ShowCollections lists it; a fresh message's miss is retried, not taken as
+// "dropped".
+func TestSourceMetaWaitsForNewCollection(t *testing.T) {
+	l := &lockedLister{fakeLister: fakeLister{cols: map[string]map[int64]string{"db": {}}}}
+	m := newSourceMeta(l)
+	m.minInterval = 10 * time.Millisecond
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		l.mu.Lock()
+		l.cols["db"][7] = "fresh"
+		l.mu.Unlock()
+	}()
+	ref, ok, err := m.resolve(context.Background(), 7, time.Now())
+	if err != nil || !ok || ref.Name != "fresh" {
+		t.Fatalf("a collection listed 100 ms after its message: %v %v %v", ref, ok, err)
+	}
+	// An ID that never appears is settled after the create window.
+	m.createWindow = 50 * time.Millisecond
+	start := time.Now()
+	if _, ok, err := m.resolve(context.Background(), 8, time.Now()); ok || err != nil {
+		t.Fatalf("never-listed ID: %v %v", ok, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("settling an unknown ID took %s", d)
+	}
+	calls := l.calls
+	if _, ok, _ := m.resolve(context.Background(), 8, time.Now()); ok || l.calls != calls {
+		t.Fatal("a settled unknown ID must not ask the source again")
+	}
+}
+
+type lockedLister struct {
+	mu sync.Mutex
+	fakeLister
+}
+
+func (l *lockedLister) ListDatabases(ctx context.Context) ([]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fakeLister.ListDatabases(ctx)
+}
+
+func (l *lockedLister) ShowCollections(ctx context.Context, db string) (map[int64]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[int64]string{}
+	for k, v := range l.cols[db] {
+		out[k] = v
+	}
+	return out, nil
 }
