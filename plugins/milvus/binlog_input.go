@@ -200,6 +200,7 @@ func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx
 	return &channelReader{
 		idx: idx, name: name, reader: reader, verify: verify,
 		merge: m, meta: meta, filter: b.conf.filter, log: b.log,
+		pulsarURL: b.conf.pulsarURL, sourceAddr: b.conf.source.address,
 	}, nil
 }
 

@@ -24,6 +24,8 @@ type channelReader struct {
 	meta   *sourceMeta
 	filter *collectionFilter
 	log    *service.Logger
+	// For log lines: where this reader and the name lookups go.
+	pulsarURL, sourceAddr string
 }
 
 func (c *channelReader) run(ctx context.Context) error {
@@ -34,7 +36,7 @@ func (c *channelReader) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			c.log.Warnf("Reading Pulsar topic %s failed, retrying: %v", c.reader.Topic(), err)
+			c.log.Warnf("Reading Pulsar topic %s at %s failed, retrying with backoff: %v", c.reader.Topic(), c.pulsarURL, err)
 			if !bo.wait(ctx) {
 				return nil
 			}
@@ -105,7 +107,7 @@ func (c *channelReader) resolve(ctx context.Context, ev *walEvent) (bool, error)
 				}
 				break
 			}
-			c.log.Warnf("Cannot ask the source Milvus for the name of collection %d, retrying: %v", ev.CollectionID, err)
+			c.log.Warnf("Cannot ask the source Milvus at %s for the name of collection %d, retrying with backoff: %v", c.sourceAddr, ev.CollectionID, err)
 			if !bo.wait(ctx) {
 				return false, ctx.Err()
 			}

@@ -132,7 +132,14 @@ it) the input fails with an error instead of skipping data.`).
 				Description("Decoded messages buffered per channel while the merge waits for other channels.").
 				Default(1024).Advanced(),
 		).
-		LintRule(`root = if this.dml_channels <= 0 { [ "dml_channels must be positive" ] }`).
+		LintRule(`root = [
+  if this.dml_channels.or(16) <= 0 { "dml_channels must be positive" },
+  if this.checkpoint_limit.or(1024) <= 0 { "checkpoint_limit must be positive" },
+  if this.channel_queue_size.or(1024) <= 0 { "channel_queue_size must be positive" },
+  if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" { "start_from: checkpoint needs a checkpoint_cache" },
+  if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
+  if this.collections.type() == "array" && this.collections.any(p -> !p.string().re_match("^[^.]+(\\.[^.]+)?$")) { "every collections pattern must be 'collection' or 'db.collection'" },
+].filter(e -> e != null)`).
 		Example("Replicate to another Milvus", "Read every change and apply it to a second Milvus, checkpointing in Redis.", `
 input:
   milvus_binlog:

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestStackInputRetriesUnreachable: with the source Milvus or Pulsar
+// unreachable the input keeps retrying with backoff, and its log names the
+// address it cannot reach.
+func TestStackInputRetriesUnreachable(t *testing.T) {
+	env := requireStack(t)
+	cases := []struct{ name, pulsar, source, want string }{
+		{"source Milvus", env.PulsarURL, "127.0.0.1:1", "127.0.0.1:1"},
+		{"Pulsar", "pulsar://127.0.0.1:2", env.SourceAddr, "pulsar://127.0.0.1:2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			sb := service.NewStreamBuilder()
+			sb.SetLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+			if err := sb.AddInputYAML(fmt.Sprintf(`
+milvus_binlog:
+  pulsar_url: %s
+  source:
+    address: %s
+    connect_timeout: 1s
+  start_from: latest
+`, tc.pulsar, tc.source)); err != nil {
+				t.Fatal(err)
+			}
+			if err := sb.AddConsumerFunc(func(context.Context, *service.Message) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			stream, err := sb.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- stream.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			waitFor(t, 60*time.Second, "two failed connection attempts naming "+tc.want, func() bool {
+				n := 0
+				for _, l := range strings.Split(logs.String(), "\n") {
+					if strings.Contains(l, tc.want) {
+						n++
+					}
+				}
+				return n >= 2
+			})
+		})
+	}
+}
