@@ -121,7 +121,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		cancel: cancel,
 		client: client,
 		source: src,
-		merge:  newMerger(dml, repl, b.conf.idleAfter, b.conf.queueSize),
+		merge:  newMerger(dml, repl, b.conf.idleAfter, b.conf.queueSize, b.conf.queueBytes),
 		ckpt:   ckpt,
 		errs:   make(chan error, len(names)),
 	}
@@ -167,62 +167,6 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	}
 	b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsarURL, len(dml), repl, from)
 	return r, nil
-}
-
-func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx int, name string, stored []byte, m *merger, meta *sourceMeta) (*channelReader, error) {
-	topic := b.topic(name)
-	if stored == nil {
-		// Pin where this run starts, so the first checkpoint names every
-		// channel, including the ones nothing was read from yet: resuming
-		// such a channel "at latest" after a crash would skip what arrived
-		// in between.
-		var err error
-		if stored, err = b.startPosition(client, topic); err != nil {
-			return nil, err
-		}
-	}
-	m.setStart(idx, stored)
-	ro := pulsar.ReaderOptions{Topic: topic, ReceiverQueueSize: 1000, StartMessageID: pulsar.EarliestMessageID()}
-	var verify pulsar.MessageID
-	if string(stored) != earliestPos {
-		id, err := pulsar.DeserializeMessageID(stored)
-		if err != nil {
-			return nil, fmt.Errorf("stored position of channel %s is not a Pulsar message id: %w", name, err)
-		}
-		// Start AT the stored message so we can check it still exists; it is
-		// skipped when read.
-		ro.StartMessageID, ro.StartMessageIDInclusive, verify = id, true, id
-	}
-	reader, err := client.CreateReader(ro)
-	if err != nil {
-		return nil, fmt.Errorf("open pulsar reader on %s at %s: %w", topic, b.conf.pulsarURL, err)
-	}
-	return &channelReader{
-		idx: idx, name: name, reader: reader, verify: verify,
-		merge: m, meta: meta, filter: b.conf.filter, log: b.log,
-		pulsarURL: b.conf.pulsarURL, sourceAddr: b.conf.source.address,
-	}, nil
-}
-
-// startPosition is where a channel without checkpoint starts: the earliest
-// retained message, or for start_from: latest the topic's last message now.
-func (b *binlogInput) startPosition(client pulsar.Client, topic string) ([]byte, error) {
-	if b.conf.startFrom != startLatest {
-		return []byte(earliestPos), nil
-	}
-	probe, err := client.CreateReader(pulsar.ReaderOptions{Topic: topic, StartMessageID: pulsar.LatestMessageID()})
-	if err != nil {
-		return nil, fmt.Errorf("open pulsar reader on %s at %s: %w", topic, b.conf.pulsarURL, err)
-	}
-	defer probe.Close()
-	last, err := probe.GetLastMessageID()
-	if err != nil {
-		return nil, fmt.Errorf("last message of %s at %s: %w", topic, b.conf.pulsarURL, err)
-	}
-	if last.EntryID() < 0 || last.LedgerID() < 0 {
-		return []byte(earliestPos), nil // empty topic
-	}
-	return last.Serialize(), nil
 }
 
 func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, service.AckFunc, error) {

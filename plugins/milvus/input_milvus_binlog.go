@@ -29,6 +29,7 @@ const (
 	mbiFieldBatching         = "batching"
 	mbiFieldIdleChannel      = "idle_channel_timeout"
 	mbiFieldQueueSize        = "channel_queue_size"
+	mbiFieldQueueBytes       = "channel_queue_bytes"
 )
 
 // start_from values.
@@ -131,11 +132,15 @@ it) the input fails with an error instead of skipping data.`).
 			service.NewIntField(mbiFieldQueueSize).
 				Description("Decoded messages buffered per channel while the merge waits for other channels.").
 				Default(1024).Advanced(),
+			service.NewIntField(mbiFieldQueueBytes).
+				Description("Payload bytes buffered per channel while the merge waits for other channels; bounds memory when one channel runs ahead (insert messages reach 5 MiB).").
+				Default(32 << 20).Advanced(),
 		).
 		LintRule(`root = [
   if this.dml_channels.or(16) <= 0 { "dml_channels must be positive" },
   if this.checkpoint_limit.or(1024) <= 0 { "checkpoint_limit must be positive" },
   if this.channel_queue_size.or(1024) <= 0 { "channel_queue_size must be positive" },
+  if this.channel_queue_bytes.or(1) <= 0 { "channel_queue_bytes must be positive" },
   if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" { "start_from: checkpoint needs a checkpoint_cache" },
   if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
   if this.collections.type() == "array" && this.collections.any(p -> !p.string().re_match("^[^.]+(\\.[^.]+)?$")) { "every collections pattern must be 'collection' or 'db.collection'" },
@@ -194,7 +199,7 @@ type binlogConfig struct {
 	checkpointLimit           int
 	batching                  service.BatchPolicy
 	idleAfter                 time.Duration
-	queueSize                 int
+	queueSize, queueBytes     int
 	pulsarTLSEnabled          bool
 }
 
@@ -224,6 +229,7 @@ func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 	str(mbiFieldCheckpointKey, &c.cacheKey)
 	num(mbiFieldCheckpointLimit, &c.checkpointLimit)
 	num(mbiFieldQueueSize, &c.queueSize)
+	num(mbiFieldQueueBytes, &c.queueBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +261,8 @@ func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 		return nil, errors.New("checkpoint_limit must be positive")
 	case c.queueSize <= 0:
 		return nil, errors.New("channel_queue_size must be positive")
+	case c.queueBytes <= 0:
+		return nil, errors.New("channel_queue_bytes must be positive")
 	case c.startFrom == startCheckpoint && c.cacheName == "":
 		return nil, errors.New("start_from: checkpoint needs a checkpoint_cache")
 	}

@@ -19,6 +19,7 @@ type merger struct {
 	chans     []*chanState // DML channels first, then the replicate channel
 	idleAfter time.Duration
 	queueCap  int
+	bytesCap  int
 	now       func() time.Time
 	wake      chan struct{} // signalled when something may have become ready
 	space     *sync.Cond    // signalled when queues shrink or on close
@@ -30,14 +31,15 @@ type chanState struct {
 	name      string
 	ticking   bool // DML channel: carries time ticks and blocks the merge
 	queue     []*walEvent
+	bytes     int      // payload bytes queued
 	befores   [][]byte // befores[i] = position of the message read before queue[i]
 	watermark uint64   // highest time tick seen
 	lastSeen  time.Time
 	lastPos   []byte // position of the last message read (data or tick)
 }
 
-func newMerger(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap int) *merger {
-	m := &merger{idleAfter: idleAfter, queueCap: queueCap, now: time.Now, wake: make(chan struct{}, 1)}
+func newMerger(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap, bytesCap int) *merger {
+	m := &merger{idleAfter: idleAfter, queueCap: queueCap, bytesCap: bytesCap, now: time.Now, wake: make(chan struct{}, 1)}
 	m.space = sync.NewCond(&m.mu)
 	// Every channel gets idleAfter from start to speak before it stops blocking.
 	start := m.now()
@@ -65,6 +67,20 @@ func (m *merger) setStart(ch int, pos []byte) {
 	m.mu.Unlock()
 }
 
+// setLastSeen backdates when a channel last showed anything (the publish
+// time of its newest message; zero for an empty topic), so a channel that
+// has been silent for idleAfter already does not block the merge at start.
+func (m *merger) setLastSeen(ch int, t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t.IsZero() {
+		t = m.now().Add(-m.idleAfter)
+	}
+	if t.Before(m.chans[ch].lastSeen) {
+		m.chans[ch].lastSeen = t
+	}
+}
+
 // pushTick records a time tick of channel ch read at position pos.
 func (m *merger) pushTick(ch int, ts uint64, pos []byte) {
 	m.mu.Lock()
@@ -87,13 +103,15 @@ func (m *merger) pushSkipped(ch int, pos []byte) {
 }
 
 // pushEvent queues a data event. It blocks while the channel's queue is full
+// (queueCap events or bytesCap payload bytes)
 // and the channel's own ticks already cover everything queued (then other
 // channels must move first); a channel still waiting for its own tick is never
 // blocked, or the merge could deadlock.
 func (m *merger) pushEvent(ch int, ev *walEvent) bool {
 	m.mu.Lock()
 	c := m.chans[ch]
-	for !m.closed && len(c.queue) >= m.queueCap && (!c.ticking || c.watermark >= c.queue[len(c.queue)-1].Ts) {
+	for !m.closed && len(c.queue) > 0 && (len(c.queue) >= m.queueCap || c.bytes >= m.bytesCap) &&
+		(!c.ticking || c.watermark >= c.queue[len(c.queue)-1].Ts) {
 		m.space.Wait()
 	}
 	if m.closed {
@@ -101,6 +119,7 @@ func (m *merger) pushEvent(ch int, ev *walEvent) bool {
 		return false
 	}
 	c.queue = append(c.queue, ev)
+	c.bytes += len(ev.Payload)
 	c.befores = append(c.befores, c.lastPos)
 	c.lastSeen, c.lastPos = m.now(), ev.Position
 	m.mu.Unlock()
@@ -157,6 +176,7 @@ func (m *merger) popReady(max int) ([]*walEvent, map[string][]byte) {
 		}
 		c := m.chans[best]
 		ev := c.queue[0]
+		c.bytes -= len(ev.Payload)
 		if ev.Ts != m.markedTs && (ev.Op == OpInsert || ev.Op == OpDelete) {
 			m.markUpsertsLocked(ev.Ts)
 		}

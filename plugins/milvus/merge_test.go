@@ -18,7 +18,7 @@ func newTestMerger(n int, repl bool, clk *fakeClock) *merger {
 	if repl {
 		r = "repl"
 	}
-	m := newMerger(chans, r, time.Second, 4)
+	m := newMerger(chans, r, time.Second, 4, 1<<20)
 	m.now = clk.now
 	for _, c := range m.chans {
 		c.lastSeen = clk.t
@@ -172,5 +172,52 @@ func TestMergeKeepsUpsertPairTogether(t *testing.T) {
 	got, _ = m.popReady(1)
 	if len(got) != 1 || string(got[0].Position) != "next" {
 		t.Fatalf("second popReady(1) gave %d events", len(got))
+	}
+}
+
+// TestMergeBytesCapBlocksOnlyCoveredQueue: a channel whose queue holds more
+// than bytesCap payload bytes, all covered by its own ticks, waits for the
+// other channels; a release lets it go on.
+func TestMergeBytesCapBlocksOnlyCoveredQueue(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.bytesCap = 100
+	big := func(ts uint64) *walEvent { e := ev(OpInsert, 1, ts, "x"); e.Payload = make([]byte, 60); return e }
+	m.pushEvent(0, big(1))
+	m.pushEvent(0, big(2)) // 120 bytes queued, but no tick yet: must not block
+	m.pushTick(0, 5, []byte("t"))
+	pushed := make(chan struct{})
+	go func() { m.pushEvent(0, big(6)); close(pushed) }()
+	select {
+	case <-pushed:
+		t.Fatal("pushEvent did not wait with 120 bytes queued and covered by its own tick")
+	case <-time.After(100 * time.Millisecond):
+	}
+	m.pushTick(1, 5, []byte("u")) // the other channel catches up: 1 and 2 are released
+	if got, _ := m.popReady(10); len(got) != 2 {
+		t.Fatalf("released %d, want 2", len(got))
+	}
+	select {
+	case <-pushed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("pushEvent still blocked after the queue drained")
+	}
+}
+
+// TestMergeSilentChannelIdleAtStart: a channel whose newest message is older
+// than the idle timeout does not hold the merge back at start.
+func TestMergeSilentChannelIdleAtStart(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(3, false, clk)
+	m.setLastSeen(1, clk.t.Add(-time.Hour)) // last message an hour ago
+	m.setLastSeen(2, time.Time{})           // empty topic
+	m.pushEvent(0, ev(OpInsert, 1, 10, "a"))
+	m.pushTick(0, 20, []byte("t"))
+	if got, _ := m.popReady(10); len(got) != 1 {
+		t.Fatalf("released %d; silent channels must not block", len(got))
+	}
+	m.setLastSeen(0, clk.t.Add(time.Hour)) // never moves lastSeen forward
+	if m.chans[0].lastSeen.After(clk.t) {
+		t.Fatal("setLastSeen moved lastSeen forward")
 	}
 }

@@ -35,9 +35,9 @@ func (p *pulsarLogger) WithField(name string, value interface{}) plog.Entry {
 }
 func (p *pulsarLogger) WithError(err error) plog.Entry { return p.with(fmt.Sprintf(" error=%v", err)) }
 
-func (p *pulsarLogger) Debug(args ...interface{}) {
-	p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
-}
+// Debug is dropped: the client logs every protocol command at debug level,
+// and formatting those costs more than a few percent of a busy reader.
+func (p *pulsarLogger) Debug(args ...interface{}) {}
 func (p *pulsarLogger) Info(args ...interface{}) {
 	p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
 }
@@ -47,9 +47,7 @@ func (p *pulsarLogger) Warn(args ...interface{}) {
 func (p *pulsarLogger) Error(args ...interface{}) {
 	p.l.Error("pulsar: " + fmt.Sprint(args...) + p.fields)
 }
-func (p *pulsarLogger) Debugf(f string, args ...interface{}) {
-	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
-}
+func (p *pulsarLogger) Debugf(f string, args ...interface{}) {}
 func (p *pulsarLogger) Infof(f string, args ...interface{}) {
 	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
 }
