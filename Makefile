@@ -8,7 +8,7 @@ STACK := tests/stack/stack.sh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.dateBuilt=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build demo test unit vet lint up down status clean
+.PHONY: all build demo test unit vet lint up down status clean bench
 
 all: build
 
@@ -30,6 +30,11 @@ vet:
 
 lint: build
 	@for f in pipelines/*.yaml; do $(BIN)/milvus-cdc lint $$f || exit 1; echo "lint ok: $$f"; done
+
+# milvus_binlog input vs. a bare Pulsar reader on the running stack (issue 4);
+# flags via BENCH_FLAGS, e.g. make bench BENCH_FLAGS="-rows 50000".
+bench: build
+	$(GO) run ./bench/input $(BENCH_FLAGS)
 
 up:
 	bash $(STACK) up

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -35,6 +36,7 @@ type binlogRun struct {
 	ckpt    *checkpointer
 	batcher *service.Batcher
 	errs    chan error // fatal errors of channel readers
+	closing *atomic.Bool
 
 	// What the batch policy holds between ReadBatch calls.
 	batchPos     map[string][]byte
@@ -93,11 +95,12 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source milvus: %w", err)
 	}
+	closing := &atomic.Bool{}
 	opts := pulsar.ClientOptions{
 		URL:               b.conf.pulsarURL,
 		ConnectionTimeout: 10 * time.Second,
 		OperationTimeout:  30 * time.Second,
-		Logger:            newPulsarLogger(b.log),
+		Logger:            newPulsarLogger(b.log, closing),
 	}
 	if b.conf.pulsarToken != "" {
 		opts.Authentication = pulsar.NewAuthenticationToken(b.conf.pulsarToken)
@@ -118,12 +121,13 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &binlogRun{
-		cancel: cancel,
-		client: client,
-		source: src,
-		merge:  newMerger(dml, repl, b.conf.idleAfter, b.conf.queueSize, b.conf.queueBytes),
-		ckpt:   ckpt,
-		errs:   make(chan error, len(names)),
+		cancel:  cancel,
+		client:  client,
+		source:  src,
+		merge:   newMerger(dml, repl, b.conf.idleAfter, b.conf.queueSize, b.conf.queueBytes),
+		ckpt:    ckpt,
+		errs:    make(chan error, len(names)),
+		closing: closing,
 	}
 	if !b.conf.batching.IsNoop() {
 		if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
@@ -217,6 +221,7 @@ func (b *binlogInput) Close(ctx context.Context) error {
 }
 
 func (r *binlogRun) close() {
+	r.closing.Store(true)
 	r.cancel()
 	r.merge.close()
 	r.wg.Wait()

@@ -2,22 +2,28 @@ package milvus
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	plog "github.com/apache/pulsar-client-go/pulsar/log"
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // pulsarLogger routes pulsar-client-go's logs into the Benthos logger; the
-// client's info chatter (every reader open and close) goes to debug.
+// client's info chatter (every reader open and close) goes to debug. Once
+// closing is set, warnings and errors go to debug too: readers torn down
+// mid-request complain about it, which is no news to an operator.
 type pulsarLogger struct {
-	l      *service.Logger
-	fields string
+	l       *service.Logger
+	fields  string
+	closing *atomic.Bool
 }
 
-func newPulsarLogger(l *service.Logger) plog.Logger { return &pulsarLogger{l: l} }
+func newPulsarLogger(l *service.Logger, closing *atomic.Bool) plog.Logger {
+	return &pulsarLogger{l: l, closing: closing}
+}
 
 func (p *pulsarLogger) with(s string) *pulsarLogger {
-	return &pulsarLogger{l: p.l, fields: p.fields + s}
+	return &pulsarLogger{l: p.l, fields: p.fields + s, closing: p.closing}
 }
 
 func (p *pulsarLogger) SubLogger(fs plog.Fields) plog.Logger { return p.withFields(fs) }
@@ -42,9 +48,17 @@ func (p *pulsarLogger) Info(args ...interface{}) {
 	p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
 }
 func (p *pulsarLogger) Warn(args ...interface{}) {
+	if p.closing.Load() {
+		p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
+		return
+	}
 	p.l.Warn("pulsar: " + fmt.Sprint(args...) + p.fields)
 }
 func (p *pulsarLogger) Error(args ...interface{}) {
+	if p.closing.Load() {
+		p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
+		return
+	}
 	p.l.Error("pulsar: " + fmt.Sprint(args...) + p.fields)
 }
 func (p *pulsarLogger) Debugf(f string, args ...interface{}) {}
@@ -52,8 +66,16 @@ func (p *pulsarLogger) Infof(f string, args ...interface{}) {
 	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
 }
 func (p *pulsarLogger) Warnf(f string, args ...interface{}) {
+	if p.closing.Load() {
+		p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
+		return
+	}
 	p.l.Warnf("pulsar: "+f+"%s", append(args, p.fields)...)
 }
 func (p *pulsarLogger) Errorf(f string, args ...interface{}) {
+	if p.closing.Load() {
+		p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
+		return
+	}
 	p.l.Errorf("pulsar: "+f+"%s", append(args, p.fields)...)
 }
