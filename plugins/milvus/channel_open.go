@@ -17,9 +17,12 @@ const receiverQueueSize = 64
 // silent.
 func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx int, name string, stored []byte, m *merger, meta *sourceMeta) (*channelReader, error) {
 	topic := b.topic(name)
-	probe, err := b.probeTopic(ctx, client, topic)
+	last, err := b.lastMessage(client, topic)
 	if err != nil {
 		return nil, err
+	}
+	if last == nil {
+		m.setLastSeen(idx, time.Time{}) // an empty topic: nothing uses the channel
 	}
 	if stored == nil {
 		// Pin where this run starts, so the first checkpoint names every
@@ -27,15 +30,11 @@ func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx
 		// such a channel "at latest" after a crash would skip what arrived
 		// in between.
 		stored = []byte(earliestPos)
-		if b.conf.startFrom == startLatest && probe.last != nil {
-			stored = probe.last.Serialize()
+		if b.conf.startFrom == startLatest && last != nil {
+			stored = last.Serialize()
 		}
 	}
 	m.setStart(idx, stored)
-	// A channel whose newest message is older than the idle timeout is used
-	// by no collection (those tick every 200 ms): it need not hold the merge
-	// back for another idle timeout first.
-	m.setLastSeen(idx, probe.published)
 
 	ro := pulsar.ReaderOptions{Topic: topic, ReceiverQueueSize: receiverQueueSize, StartMessageID: pulsar.EarliestMessageID()}
 	var verify pulsar.MessageID
@@ -44,7 +43,8 @@ func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx
 		if err != nil {
 			return nil, fmt.Errorf("stored position of channel %s is not a Pulsar message id: %w", name, err)
 		}
-		// Start AT the stored message so we can check it still exists; it is
+		// Start AT the stored message so we can check it still exists (and
+		// learn from its publish time whether the channel is idle); it is
 		// skipped when read.
 		ro.StartMessageID, ro.StartMessageIDInclusive, verify = id, true, id
 	}
@@ -52,43 +52,33 @@ func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx
 	if err != nil {
 		return nil, fmt.Errorf("open pulsar reader on %s at %s: %w", topic, b.conf.pulsarURL, err)
 	}
+	atEnd := false
+	if verify != nil && last != nil {
+		atEnd = sameMessageID(verify, last)
+	}
 	return &channelReader{
-		idx: idx, name: name, reader: reader, verify: verify,
+		idx: idx, name: name, reader: reader, verify: verify, verifyIsLast: atEnd,
 		merge: m, meta: meta, filter: b.conf.filter, log: b.log,
 		pulsarURL: b.conf.pulsarURL, sourceAddr: b.conf.source.address,
 	}, nil
 }
 
-// topicProbe is what a topic holds right now.
-type topicProbe struct {
-	last      pulsar.MessageID // nil: the topic is empty
-	published time.Time        // publish time of the last message; zero when empty
-}
-
-// probeTopic reads the newest message of a topic.
-func (b *binlogInput) probeTopic(ctx context.Context, client pulsar.Client, topic string) (topicProbe, error) {
-	r, err := client.CreateReader(pulsar.ReaderOptions{
-		Topic: topic, StartMessageID: pulsar.LatestMessageID(), StartMessageIDInclusive: true, ReceiverQueueSize: 1,
-	})
+// lastMessage returns the ID of the newest message of a topic; nil when the
+// topic is empty. (A reader positioned at the latest message inclusively
+// would do the same, but pulsar-client-go keeps retrying its internal lookup
+// after such a reader is closed.)
+func (b *binlogInput) lastMessage(client pulsar.Client, topic string) (pulsar.MessageID, error) {
+	probe, err := client.CreateReader(pulsar.ReaderOptions{Topic: topic, StartMessageID: pulsar.LatestMessageID(), ReceiverQueueSize: 1})
 	if err != nil {
-		return topicProbe{}, fmt.Errorf("open pulsar reader on %s at %s: %w", topic, b.conf.pulsarURL, err)
+		return nil, fmt.Errorf("open pulsar reader on %s at %s: %w", topic, b.conf.pulsarURL, err)
 	}
-	defer r.Close()
-	last, err := r.GetLastMessageID()
+	defer probe.Close()
+	last, err := probe.GetLastMessageID()
 	if err != nil {
-		return topicProbe{}, fmt.Errorf("last message of %s at %s: %w", topic, b.conf.pulsarURL, err)
+		return nil, fmt.Errorf("last message of %s at %s: %w", topic, b.conf.pulsarURL, err)
 	}
 	if last.EntryID() < 0 || last.LedgerID() < 0 {
-		return topicProbe{}, nil
+		return nil, nil
 	}
-	if !r.HasNext() {
-		return topicProbe{last: last}, nil
-	}
-	nctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := r.Next(nctx)
-	if err != nil {
-		return topicProbe{}, fmt.Errorf("read the last message of %s at %s: %w", topic, b.conf.pulsarURL, err)
-	}
-	return topicProbe{last: msg.ID(), published: msg.PublishTime()}, nil
+	return last, nil
 }

@@ -20,10 +20,13 @@ type channelReader struct {
 	reader pulsar.Reader
 	verify pulsar.MessageID // the stored position the reader starts at, to check and skip
 	skip   map[msgKey]bool  // acknowledged ahead of the checkpoint in an earlier run
-	merge  *merger
-	meta   *sourceMeta
-	filter *collectionFilter
-	log    *service.Logger
+	// verifyIsLast: verify was the topic's newest message when the reader
+	// opened, so its age tells whether the channel is in use.
+	verifyIsLast bool
+	merge        *merger
+	meta         *sourceMeta
+	filter       *collectionFilter
+	log          *service.Logger
 	// For log lines: where this reader and the name lookups go.
 	pulsarURL, sourceAddr string
 }
@@ -53,6 +56,12 @@ func (c *channelReader) run(ctx context.Context) error {
 					c.name, c.verify, id)}
 			}
 			c.verify = nil
+			if c.verifyIsLast {
+				// A channel whose newest message is older than the idle
+				// timeout is used by no collection (those tick every 200 ms):
+				// it need not hold the merge back for another timeout first.
+				c.merge.setLastSeen(c.idx, msg.PublishTime())
+			}
 			continue
 		}
 		pos := id.Serialize()
@@ -102,6 +111,9 @@ func (c *channelReader) resolve(ctx context.Context, ev *walEvent) (bool, error)
 			if err == nil {
 				if found {
 					ev.DbName, ev.CollectionName = ref.DB, ref.Name
+					if ev.Op == OpCreateCollection {
+						c.describe(ctx, ev)
+					}
 				} else {
 					c.fallbackNames(ev)
 				}
@@ -127,6 +139,20 @@ func (c *channelReader) resolve(ctx context.Context, ev *walEvent) (bool, error)
 		return len(kept) > 0, nil
 	}
 	return c.filter.matches(ev.DbName, ev.CollectionName), nil
+}
+
+// describe adds what a create_collection message lacks (consistency level,
+// properties) from the source. Best effort: without it the output falls back
+// to Milvus's defaults, so a failure is logged, not retried forever.
+func (c *channelReader) describe(ctx context.Context, ev *walEvent) {
+	level, props, found, err := c.meta.lister.DescribeCollection(ctx, ev.CollectionID)
+	if err != nil {
+		c.log.Warnf("Cannot describe collection %s.%s on the source Milvus at %s (its consistency level falls back to the default): %v", ev.DbName, ev.CollectionName, c.sourceAddr, err)
+		return
+	}
+	if found {
+		ev.ConsistencyLevel, ev.Properties = level, props
+	}
 }
 
 // fallbackNames names a collection the source no longer knows (dropped before

@@ -1,6 +1,7 @@
 package milvus
 
 import (
+	"encoding/json"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ const (
 	metaRows         = "milvus_rows"
 	metaUpsert       = "milvus_upsert"
 	metaMsgType      = "milvus_msg_type"
+	metaConsistency  = "milvus_consistency_level"
+	metaProperties   = "milvus_collection_properties"
 )
 
 // eventMessages turns one released event into Benthos messages in the
@@ -60,6 +63,14 @@ func setEventMeta(msg *service.Message, ev *walEvent) {
 	}
 	if ev.Upsert {
 		msg.MetaSetMut(metaUpsert, "true")
+	}
+	if ev.ConsistencyLevel != "" {
+		msg.MetaSetMut(metaConsistency, ev.ConsistencyLevel)
+	}
+	if len(ev.Properties) > 0 {
+		if b, err := json.Marshal(ev.Properties); err == nil {
+			msg.MetaSetMut(metaProperties, string(b))
+		}
 	}
 }
 

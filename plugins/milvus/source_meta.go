@@ -3,6 +3,7 @@ package milvus
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ type collectionRef struct {
 type metaLister interface {
 	ListDatabases(ctx context.Context) ([]string, error)
 	ShowCollections(ctx context.Context, db string) (map[int64]string, error)
+	// DescribeCollection returns the consistency level and properties of a
+	// collection; found is false when the source no longer has it.
+	DescribeCollection(ctx context.Context, id int64) (level string, props map[string]string, found bool, err error)
 }
 
 // sourceMeta maps CollectionIDs to database and collection names. The WAL of
@@ -151,6 +155,26 @@ func (g grpcMetaLister) ShowCollections(ctx context.Context, db string) (map[int
 		out[id] = names[i]
 	}
 	return out, nil
+}
+
+func (g grpcMetaLister) DescribeCollection(ctx context.Context, id int64) (string, map[string]string, bool, error) {
+	resp, err := g.svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{CollectionID: id})
+	if err != nil {
+		return "", nil, false, err
+	}
+	if st := resp.GetStatus(); st.GetErrorCode() != commonpb.ErrorCode_Success {
+		// Gone (dropped): not an error, the caller falls back to defaults.
+		if st.GetErrorCode() == commonpb.ErrorCode_CollectionNotExists || strings.Contains(strings.ToLower(st.GetReason()), "not found") ||
+			strings.Contains(strings.ToLower(st.GetReason()), "not exist") {
+			return "", nil, false, nil
+		}
+		return "", nil, false, statusErr(st, nil)
+	}
+	props := map[string]string{}
+	for _, kv := range resp.GetProperties() {
+		props[kv.GetKey()] = kv.GetValue()
+	}
+	return resp.GetConsistencyLevel().String(), props, true, nil
 }
 
 // statusErr folds a gRPC error and a Milvus status into one error.

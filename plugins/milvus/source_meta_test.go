@@ -26,6 +26,10 @@ func (f *fakeLister) ListDatabases(ctx context.Context) ([]string, error) {
 	return dbs, nil
 }
 
+func (f *fakeLister) DescribeCollection(ctx context.Context, id int64) (string, map[string]string, bool, error) {
+	return "Bounded", nil, true, nil
+}
+
 func (f *fakeLister) ShowCollections(ctx context.Context, db string) (map[int64]string, error) {
 	return f.cols[db], nil
 }

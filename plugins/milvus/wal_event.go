@@ -68,6 +68,10 @@ type walEvent struct {
 	Channel  string
 	Position []byte // pulsar.MessageID.Serialize()
 	Upsert   bool   // part of a source upsert (Insert+Delete, same collection and ts)
+	// For create_collection, what the WAL message lacks, from the source's
+	// DescribeCollection (empty when the collection is gone already).
+	ConsistencyLevel string
+	Properties       map[string]string
 }
 
 // collectionNames returns every collection the event names.

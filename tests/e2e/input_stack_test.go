@@ -76,6 +76,9 @@ func runInput(t *testing.T, inputYAML, cacheYAML string) (func() []change, func(
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
+			// A graceful stop lets in-flight acknowledgements reach the
+			// checkpoint cache before the test removes its directory.
+			_ = stream.StopWithin(15 * time.Second)
 			cancel()
 			<-done
 		})

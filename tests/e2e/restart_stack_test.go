@@ -141,6 +141,7 @@ func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
 		t.Fatalf("the checkpoint lists no message acknowledged ahead (err %v): %s", err, raw)
 	}
 	close(out.release)
+	_ = stream.StopWithin(15 * time.Second)
 	stopRun()
 	<-runDone
 	runDone <- nil // for the cleanup
