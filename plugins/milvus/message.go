@@ -1,8 +1,8 @@
 package milvus
 
 import (
-	"encoding/json"
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
