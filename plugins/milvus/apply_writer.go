@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
@@ -35,6 +37,17 @@ type applyWriter struct {
 
 	mu     sync.Mutex
 	target *client.GrpcClient
+	apply  *applier
+	failed error // a permanent error: nothing after it is applied or acknowledged
+}
+
+// applier applies steps to the target; used by one WriteBatch at a time.
+type applier struct {
+	api  milvuspb.MilvusServiceClient
+	meta *targetMeta
+	conf *applyConfig
+	log  *service.Logger
+	dbs  map[string]bool // target databases known to exist
 }
 
 func milvusApplyOutputFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*applyWriter, error) {
@@ -48,6 +61,9 @@ func milvusApplyOutputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 func (w *applyWriter) Connect(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.failed != nil {
+		return w.failed
+	}
 	if w.target != nil {
 		return nil
 	}
@@ -56,14 +72,93 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 		return fmt.Errorf("target: %w", err)
 	}
 	w.target = t
+	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}}
 	return nil
 }
 
-// WriteBatch applies a batch of WAL messages. The apply logic (ordering,
-// idempotent DDL and row operations) is tracked in issue 5; until then every
-// batch is refused, so nothing is acknowledged without being applied.
+// WriteBatch applies a batch in order. Transient failures (target down,
+// overloaded) are retried here with backoff, so a later batch can never
+// overtake this one; a permanent failure stops the output for good.
 func (w *applyWriter) WriteBatch(ctx context.Context, batch service.MessageBatch) error {
-	return fmt.Errorf("milvus_apply: applying changes to the target is not implemented in this build")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return service.ErrNotConnected // Connect reports w.failed
+	}
+	if w.apply == nil {
+		return service.ErrNotConnected
+	}
+	steps, err := planBatch(batch, w.conf)
+	if err != nil {
+		return w.fail(err)
+	}
+	for _, st := range steps {
+		bo := w.conf.retry.NewBackOff()
+		for attempt := 1; ; attempt++ {
+			err := w.apply.step(ctx, st)
+			if err == nil {
+				if attempt > 1 {
+					w.log.Infof("Applied %s on target %s after %d attempts", st, w.conf.target.address, attempt)
+				}
+				break
+			}
+			if isPermanent(err) {
+				return w.fail(fmt.Errorf("%s: %w", st, err))
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			wait := bo.NextBackOff()
+			w.log.Warnf("Applying %s to target %s failed (attempt %d), retrying in %s: %v", st, w.conf.target.address, attempt, wait, err)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+	return nil
+}
+
+func (w *applyWriter) fail(err error) error {
+	w.failed = fmt.Errorf("milvus_apply stopped: %w; nothing after it is applied or acknowledged until the pipeline is fixed and restarted", err)
+	w.log.Errorf("%v", w.failed)
+	return w.failed
+}
+
+// step applies one step.
+func (a *applier) step(ctx context.Context, st *applyStep) error {
+	switch st.op {
+	case OpInsert:
+		return a.upsert(ctx, st)
+	case OpDelete:
+		return a.delete(ctx, st)
+	case OpCreateCollection:
+		return a.createCollection(ctx, st)
+	case OpDropCollection:
+		return a.dropCollection(ctx, st)
+	case OpCreatePartition:
+		return nil // Milvus 2.3 does not log it; partitions are created with their first rows
+	case OpDropPartition:
+		return a.dropPartition(ctx, st)
+	case OpCreateIndex:
+		return a.createIndex(ctx, st)
+	case OpDropIndex:
+		return a.dropIndex(ctx, st)
+	case OpLoadCollection:
+		return a.loadCollection(ctx, st)
+	case OpReleaseCollection:
+		return a.releaseCollection(ctx, st)
+	case OpFlush:
+		return a.flush(ctx, st)
+	case OpCreateDatabase:
+		return a.createDatabase(ctx, st)
+	case OpDropDatabase:
+		return a.dropDatabase(ctx, st)
+	}
+	return permanentf("unknown milvus_op %q", st.op)
 }
 
 func (w *applyWriter) Close(ctx context.Context) error {
@@ -73,6 +168,6 @@ func (w *applyWriter) Close(ctx context.Context) error {
 		return nil
 	}
 	err := w.target.Close()
-	w.target = nil
+	w.target, w.apply = nil, nil
 	return err
 }

@@ -158,6 +158,7 @@ func (c *channelReader) describe(ctx context.Context, ev *walEvent) {
 // fallbackNames names a collection the source no longer knows (dropped before
 // this reader learned its name) from the message itself.
 func (c *channelReader) fallbackNames(ev *walEvent) {
+	ev.SourceGone = true
 	if ev.Op == OpCreateCollection && ev.CollectionName == "" {
 		var req msgpb.CreateCollectionRequest
 		var schema schemapb.CollectionSchema

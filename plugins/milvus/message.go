@@ -12,21 +12,22 @@ import (
 
 // Metadata keys set on every message.
 const (
-	metaOp           = "milvus_op"
-	metaDB           = "milvus_db"
-	metaCollection   = "milvus_collection"
-	metaCollectionID = "milvus_collection_id"
-	metaPartition    = "milvus_partition"
-	metaChannel      = "milvus_channel"
-	metaShard        = "milvus_shard"
-	metaTs           = "milvus_ts"
-	metaTime         = "milvus_time"
-	metaPosition     = "milvus_position"
-	metaRows         = "milvus_rows"
-	metaUpsert       = "milvus_upsert"
-	metaMsgType      = "milvus_msg_type"
-	metaConsistency  = "milvus_consistency_level"
-	metaProperties   = "milvus_collection_properties"
+	metaOp            = "milvus_op"
+	metaDB            = "milvus_db"
+	metaCollection    = "milvus_collection"
+	metaCollectionID  = "milvus_collection_id"
+	metaPartition     = "milvus_partition"
+	metaChannel       = "milvus_channel"
+	metaShard         = "milvus_shard"
+	metaTs            = "milvus_ts"
+	metaTime          = "milvus_time"
+	metaPosition      = "milvus_position"
+	metaRows          = "milvus_rows"
+	metaUpsert        = "milvus_upsert"
+	metaMsgType       = "milvus_msg_type"
+	metaConsistency   = "milvus_consistency_level"
+	metaSourceDropped = "milvus_source_dropped"
+	metaProperties    = "milvus_collection_properties"
 )
 
 // eventMessages turns one released event into Benthos messages in the
@@ -63,6 +64,9 @@ func setEventMeta(msg *service.Message, ev *walEvent) {
 	}
 	if ev.Upsert {
 		msg.MetaSetMut(metaUpsert, "true")
+	}
+	if ev.SourceGone {
+		msg.MetaSetMut(metaSourceDropped, "true")
 	}
 	if ev.ConsistencyLevel != "" {
 		msg.MetaSetMut(metaConsistency, ev.ConsistencyLevel)

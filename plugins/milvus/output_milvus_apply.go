@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	cbackoff "github.com/cenkalti/backoff/v4"
+
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
@@ -70,6 +72,7 @@ type applyConfig struct {
 	target        *milvusConn
 	dbMap         map[string]string
 	collectionMap map[string]collectionRef
+	retry         *backoffFactory
 }
 
 func applyConfigFromParsed(conf *service.ParsedConfig) (*applyConfig, error) {
@@ -81,6 +84,11 @@ func applyConfigFromParsed(conf *service.ParsedConfig) (*applyConfig, error) {
 	if c.dbMap, err = conf.FieldStringMap(maoFieldDBMap); err != nil {
 		return nil, err
 	}
+	bo, err := conf.FieldBackOff(maoFieldRetryBackoff)
+	if err != nil {
+		return nil, err
+	}
+	c.retry = &backoffFactory{proto: bo}
 	cm, err := conf.FieldStringMap(maoFieldCollectionMap)
 	if err != nil {
 		return nil, err
@@ -107,4 +115,14 @@ func (c *applyConfig) mapName(db, coll string) collectionRef {
 		return collectionRef{DB: to, Name: coll}
 	}
 	return collectionRef{DB: db, Name: coll}
+}
+
+// backoffFactory hands out fresh copies of the configured backoff.
+type backoffFactory struct{ proto *cbackoff.ExponentialBackOff }
+
+func (f *backoffFactory) NewBackOff() *cbackoff.ExponentialBackOff {
+	b := *f.proto
+	b.MaxElapsedTime = 0 // retry until it works or the stream stops
+	b.Reset()
+	return &b
 }

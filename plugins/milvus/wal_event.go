@@ -71,7 +71,9 @@ type walEvent struct {
 	// For create_collection, what the WAL message lacks, from the source's
 	// DescribeCollection (empty when the collection is gone already).
 	ConsistencyLevel string
-	Properties       map[string]string
+	// SourceGone: the source no longer has the collection (read from history).
+	SourceGone bool
+	Properties map[string]string
 }
 
 // collectionNames returns every collection the event names.
