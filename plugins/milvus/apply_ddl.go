@@ -29,6 +29,11 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 	if st.collID == 0 {
 		st.collID = req.GetCollectionID()
 	}
+	if st.sourceGone {
+		// Read from history: the source dropped it since, and that drop is
+		// still to come in the stream. Creating it would only be undone.
+		return nil
+	}
 	want := targetSchema(&schema, st.target.Name)
 	if err := a.ensureDatabase(ctx, st.target.DB); err != nil {
 		return err
@@ -165,10 +170,40 @@ func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
-	if !tc.exists || (tc.owner != 0 && st.collID != 0 && tc.owner != st.collID) {
-		return nil
+	if tc.exists && (tc.owner == 0 || st.collID == 0 || tc.owner == st.collID) {
+		return a.dropTargetCollection(ctx, st.target)
 	}
-	return a.dropTargetCollection(ctx, st.target)
+	if st.sourceGone && st.collID != 0 {
+		// The input could not learn the database of a collection the source
+		// no longer has (it assumed "default"): find the copy by its tag.
+		ref, found, err := a.findOwned(ctx, st.target.Name, st.collID)
+		if err != nil || !found {
+			return err
+		}
+		a.log.Infof("Dropping %s.%s, the copy of dropped source collection %d", ref.DB, ref.Name, st.collID)
+		return a.dropTargetCollection(ctx, ref)
+	}
+	return nil
+}
+
+// findOwned looks in every target database for a collection of this name
+// that copies source collection id.
+func (a *applier) findOwned(ctx context.Context, name string, id int64) (collectionRef, bool, error) {
+	dbs, err := a.api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := statusError("list target databases", dbs.GetStatus(), err); err != nil {
+		return collectionRef{}, false, err
+	}
+	for _, db := range dbs.GetDbNames() {
+		ref := collectionRef{DB: db, Name: name}
+		tc, err := a.meta.collection(ctx, ref)
+		if err != nil {
+			return collectionRef{}, false, err
+		}
+		if tc.exists && tc.owner == id {
+			return ref, true, nil
+		}
+	}
+	return collectionRef{}, false, nil
 }
 
 func (a *applier) dropTargetCollection(ctx context.Context, ref collectionRef) error {

@@ -136,6 +136,14 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 	}
 	meta := newSourceMeta(grpcMetaLister{svc: src.Service})
+	known := newKnownNames()
+	ckpt.names = known
+	if stored != nil {
+		meta.remember(stored.names)
+		for id, ref := range stored.names {
+			known.seen(id, ref)
+		}
+	}
 	readers := make([]*channelReader, 0, len(names))
 	var storedPos map[string][]byte
 	var acked map[string][][]byte
@@ -152,9 +160,22 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			return nil, err
 		}
 		cr.skip = skipSet(acked[name])
+		cr.names = known
 		readers = append(readers, cr)
 	}
 	ckpt.setBase(r.merge.positions())
+	if stored == nil {
+		// Store where this run starts right away: a restart before the first
+		// acknowledgement must resume here, not at start_from again (for
+		// "latest" that would skip what was written in between).
+		if err := ckpt.storeBase(ctx); err != nil {
+			for _, o := range readers {
+				o.reader.Close()
+			}
+			r.close()
+			return nil, err
+		}
+	}
 	for _, cr := range readers {
 		r.wg.Add(1)
 		go func(cr *channelReader) {

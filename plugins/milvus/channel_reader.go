@@ -20,6 +20,7 @@ type channelReader struct {
 	reader pulsar.Reader
 	verify pulsar.MessageID // the stored position the reader starts at, to check and skip
 	skip   map[msgKey]bool  // acknowledged ahead of the checkpoint in an earlier run
+	names  *knownNames      // names to keep in the checkpoint
 	// verifyIsLast: verify was the topic's newest message when the reader
 	// opened, so its age tells whether the channel is in use.
 	verifyIsLast bool
@@ -94,6 +95,14 @@ func (c *channelReader) run(ctx context.Context) error {
 			c.merge.pushSkipped(c.idx, pos)
 			continue
 		}
+		if ev.CollectionID != 0 && c.names != nil {
+			if !ev.SourceGone || ev.Op != OpCreateCollection {
+				c.names.seen(ev.CollectionID, collectionRef{DB: ev.DbName, Name: ev.CollectionName})
+			}
+			if ev.Op == OpDropCollection {
+				c.names.droppedAt(ev.CollectionID, c.name, pos)
+			}
+		}
 		if !c.merge.pushEvent(c.idx, ev) {
 			return nil
 		}
@@ -107,11 +116,11 @@ func (c *channelReader) resolve(ctx context.Context, ev *walEvent) (bool, error)
 	if ev.CollectionID != 0 {
 		bo := newBackoff()
 		for {
-			ref, found, err := c.meta.resolve(ctx, ev.CollectionID, physicalTime(ev.Ts))
+			ref, found, gone, err := c.meta.resolve(ctx, ev.CollectionID, physicalTime(ev.Ts))
 			if err == nil {
 				if found {
-					ev.DbName, ev.CollectionName = ref.DB, ref.Name
-					if ev.Op == OpCreateCollection {
+					ev.DbName, ev.CollectionName, ev.SourceGone = ref.DB, ref.Name, gone
+					if ev.Op == OpCreateCollection && !gone {
 						c.describe(ctx, ev)
 					}
 				} else {

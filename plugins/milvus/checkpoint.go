@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -23,9 +24,10 @@ const checkpointVersion = 1
 // Acked lists messages beyond that position that the output acknowledged out
 // of order: a restart skips them instead of delivering them twice.
 type storedCheckpoint struct {
-	Version  int                 `json:"version"`
-	Channels map[string]string   `json:"channels"`
-	Acked    map[string][]string `json:"acked,omitempty"`
+	Version     int                      `json:"version"`
+	Channels    map[string]string        `json:"channels"`
+	Acked       map[string][]string      `json:"acked,omitempty"`
+	Collections map[string]collectionRef `json:"collections,omitempty"` // collection ID → names (see knownNames)
 }
 
 // checkpointState is a decoded checkpoint; positions are serialized Pulsar
@@ -33,6 +35,7 @@ type storedCheckpoint struct {
 type checkpointState struct {
 	pos   map[string][]byte
 	acked map[string][][]byte
+	names map[int64]collectionRef
 }
 
 // earliestPos is the position of a channel on which nothing was read yet
@@ -72,6 +75,12 @@ func encodeCheckpoint(st checkpointState) ([]byte, error) {
 		sort.Strings(enc) // stable bytes: an unchanged state is not written again
 		sc.Acked[ch] = enc
 	}
+	for id, ref := range st.names {
+		if sc.Collections == nil {
+			sc.Collections = map[string]collectionRef{}
+		}
+		sc.Collections[strconv.FormatInt(id, 10)] = ref
+	}
 	return json.Marshal(sc)
 }
 
@@ -103,6 +112,16 @@ func decodeCheckpoint(b []byte) (checkpointState, error) {
 			st.acked[ch] = append(st.acked[ch], id)
 		}
 	}
+	for id, ref := range sc.Collections {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || ref.Name == "" {
+			return checkpointState{}, fmt.Errorf("stored checkpoint names an invalid collection %q", id)
+		}
+		if st.names == nil {
+			st.names = map[int64]collectionRef{}
+		}
+		st.names[n] = ref
+	}
 	return st, nil
 }
 
@@ -113,6 +132,7 @@ type checkpointer struct {
 	cache   string // empty: checkpoints are not stored
 	key     string
 	tracker *ackTracker
+	names   *knownNames // nil: no names stored
 
 	mu     sync.Mutex // held while writing, so writes never land out of order
 	failed error      // set after a nack without replay: no checkpoint may pass it
@@ -160,6 +180,13 @@ func (c *checkpointer) setBase(pos map[string][]byte) {
 	c.mu.Lock()
 	c.pos = pos
 	c.mu.Unlock()
+}
+
+// storeBase writes the start positions as the first checkpoint.
+func (c *checkpointer) storeBase(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.storeLocked(ctx, nil)
 }
 
 // track registers a batch of n messages ending at positions pos and holding
@@ -225,7 +252,11 @@ func (c *checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byt
 		c.carry[ch] = kept
 		acked[ch] = append(acked[ch], kept...)
 	}
-	b, err := encodeCheckpoint(checkpointState{pos: c.pos, acked: acked})
+	st := checkpointState{pos: c.pos, acked: acked}
+	if c.names != nil {
+		st.names = c.names.snapshot(c.pos)
+	}
+	b, err := encodeCheckpoint(st)
 	if err != nil {
 		return err
 	}

@@ -189,3 +189,31 @@ func loadState(t *testing.T, res *service.Resources) checkpointState {
 	}
 	return st
 }
+
+// TestKnownNamesPrunedAfterDrop: names stay in the checkpoint until the
+// checkpoint passes the collection's drop on every channel it was seen on.
+func TestKnownNamesPrunedAfterDrop(t *testing.T) {
+	k := newKnownNames()
+	k.seen(7, collectionRef{DB: "db", Name: "c"})
+	k.seen(8, collectionRef{DB: "db", Name: "d"})
+	k.droppedAt(7, "a", pos(10))
+	k.droppedAt(7, "b", pos(20))
+	if got := k.snapshot(map[string][]byte{"a": pos(10), "b": pos(19)}); len(got) != 2 {
+		t.Fatalf("pruned before the drop on b was passed: %v", got)
+	}
+	got := k.snapshot(map[string][]byte{"a": pos(11), "b": pos(20)})
+	if _, ok := got[7]; ok || got[8].Name != "d" {
+		t.Fatalf("after both drops: %v", got)
+	}
+	b, err := encodeCheckpoint(checkpointState{pos: map[string][]byte{"a": pos(1)}, names: got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeCheckpoint(b)
+	if err != nil || st.names[8] != (collectionRef{DB: "db", Name: "d"}) {
+		t.Fatalf("names round trip: %v %v (%s)", st.names, err, b)
+	}
+	if _, err := decodeCheckpoint([]byte(`{"version":1,"channels":{},"collections":{"x":{"db":"a","name":"b"}}}`)); err == nil {
+		t.Fatal("a non-numeric collection id was accepted")
+	}
+}

@@ -13,8 +13,8 @@ import (
 
 // collectionRef names one source collection.
 type collectionRef struct {
-	DB   string
-	Name string
+	DB   string `json:"db"`
+	Name string `json:"name"`
 }
 
 // metaLister is the part of the Milvus gRPC API that name resolution needs.
@@ -40,13 +40,24 @@ type sourceMeta struct {
 	createWindow time.Duration // how long after its message a new collection may still be unlisted
 	maxWait      time.Duration // bound on waiting for a collection to be listed (clock skew)
 	now          func() time.Time
-	warned       map[int64]bool // unknown IDs already logged (once, not per channel)
+	warned       map[int64]bool          // unknown IDs already logged (once, not per channel)
+	remembered   map[int64]collectionRef // names kept in the checkpoint (see knownNames)
 }
 
 func newSourceMeta(l metaLister) *sourceMeta {
 	return &sourceMeta{
-		lister: l, byID: map[int64]collectionRef{}, gone: map[int64]bool{}, warned: map[int64]bool{},
+		lister: l, byID: map[int64]collectionRef{}, gone: map[int64]bool{}, warned: map[int64]bool{}, remembered: map[int64]collectionRef{},
 		minInterval: 200 * time.Millisecond, createWindow: 2 * time.Second, maxWait: 10 * time.Second, now: time.Now,
+	}
+}
+
+// remember seeds names kept in the checkpoint, for collections the source
+// may have dropped since.
+func (s *sourceMeta) remember(names map[int64]collectionRef) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, ref := range names {
+		s.remembered[id] = ref
 	}
 }
 
@@ -70,13 +81,16 @@ func (s *sourceMeta) firstWarning(id int64) bool {
 // the clocks disagree) still does not list it. Old messages of dropped
 // collections are thus settled by one refresh; a new collection is found by
 // one of the refreshes polled every minInterval.
-func (s *sourceMeta) resolve(ctx context.Context, id int64, msgTime time.Time) (ref collectionRef, found bool, err error) {
+//
+// gone is true (with found) when the source no longer has the collection but
+// its names were remembered from the checkpoint.
+func (s *sourceMeta) resolve(ctx context.Context, id int64, msgTime time.Time) (ref collectionRef, found, gone bool, err error) {
 	firstMiss := time.Time{}
 	for {
 		s.mu.Lock()
 		if ref, ok := s.byID[id]; ok {
 			s.mu.Unlock()
-			return ref, true, nil
+			return ref, true, false, nil
 		}
 		now := s.now()
 		if firstMiss.IsZero() {
@@ -85,8 +99,9 @@ func (s *sourceMeta) resolve(ctx context.Context, id int64, msgTime time.Time) (
 		if s.gone[id] || (!s.lastRefresh.IsZero() &&
 			(s.lastRefresh.After(msgTime.Add(s.createWindow)) || s.lastRefresh.After(firstMiss.Add(s.maxWait)))) {
 			s.gone[id] = true
+			ref, remembered := s.remembered[id]
 			s.mu.Unlock()
-			return collectionRef{}, false, nil
+			return ref, remembered, remembered, nil
 		}
 		// Poll every minInterval until the question is settled.
 		wait := s.minInterval - now.Sub(s.lastRefresh)
@@ -94,7 +109,7 @@ func (s *sourceMeta) resolve(ctx context.Context, id int64, msgTime time.Time) (
 			err := s.refreshLocked(ctx)
 			s.mu.Unlock()
 			if err != nil {
-				return collectionRef{}, false, err
+				return collectionRef{}, false, false, err
 			}
 			continue
 		}
@@ -103,7 +118,7 @@ func (s *sourceMeta) resolve(ctx context.Context, id int64, msgTime time.Time) (
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return collectionRef{}, false, ctx.Err()
+			return collectionRef{}, false, false, ctx.Err()
 		case <-t.C:
 		}
 	}

@@ -40,23 +40,23 @@ func TestSourceMetaResolvesAndRemembersDropped(t *testing.T) {
 	m.minInterval = 0
 	ctx := context.Background()
 	old := time.Now().Add(-time.Hour) // messages written long ago
-	ref, ok, err := m.resolve(ctx, 2, old)
+	ref, ok, err := resolve3(m, ctx, 2, old)
 	if err != nil || !ok || ref != (collectionRef{DB: "db2", Name: "b"}) {
 		t.Fatalf("resolve(2) = %v %v %v", ref, ok, err)
 	}
 	calls := l.calls
-	if _, ok, _ := m.resolve(ctx, 1, old); !ok || l.calls != calls {
+	if _, ok, _ := resolve3(m, ctx, 1, old); !ok || l.calls != calls {
 		t.Fatal("a cached ID must not ask the source again")
 	}
 	delete(l.cols["db2"], 2) // dropped on the source
-	if ref, ok, _ := m.resolve(ctx, 2, old); !ok || ref.Name != "b" {
+	if ref, ok, _ := resolve3(m, ctx, 2, old); !ok || ref.Name != "b" {
 		t.Fatal("a dropped collection must keep its names")
 	}
-	if _, ok, err := m.resolve(ctx, 99, old); ok || err != nil {
+	if _, ok, err := resolve3(m, ctx, 99, old); ok || err != nil {
 		t.Fatalf("unknown ID: found=%v err=%v", ok, err)
 	}
 	l.err = errors.New("unreachable")
-	if _, _, err := m.resolve(ctx, 98, time.Now()); err == nil {
+	if _, _, err := resolve3(m, ctx, 98, time.Now()); err == nil {
 		t.Fatal("a source error must be returned, not taken as 'unknown'")
 	}
 	if !m.firstWarning(98) || m.firstWarning(98) {
@@ -77,21 +77,21 @@ func TestSourceMetaWaitsForNewCollection(t *testing.T) {
 		l.cols["db"][7] = "fresh"
 		l.mu.Unlock()
 	}()
-	ref, ok, err := m.resolve(context.Background(), 7, time.Now())
+	ref, ok, err := resolve3(m, context.Background(), 7, time.Now())
 	if err != nil || !ok || ref.Name != "fresh" {
 		t.Fatalf("a collection listed 100 ms after its message: %v %v %v", ref, ok, err)
 	}
 	// An ID that never appears is settled after the create window.
 	m.createWindow = 50 * time.Millisecond
 	start := time.Now()
-	if _, ok, err := m.resolve(context.Background(), 8, time.Now()); ok || err != nil {
+	if _, ok, err := resolve3(m, context.Background(), 8, time.Now()); ok || err != nil {
 		t.Fatalf("never-listed ID: %v %v", ok, err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("settling an unknown ID took %s", d)
 	}
 	calls := l.calls
-	if _, ok, _ := m.resolve(context.Background(), 8, time.Now()); ok || l.calls != calls {
+	if _, ok, _ := resolve3(m, context.Background(), 8, time.Now()); ok || l.calls != calls {
 		t.Fatal("a settled unknown ID must not ask the source again")
 	}
 }
@@ -115,4 +115,24 @@ func (l *lockedLister) ShowCollections(ctx context.Context, db string) (map[int6
 		out[k] = v
 	}
 	return out, nil
+}
+
+// resolve3 drops the gone flag for the older tests.
+func resolve3(m *sourceMeta, ctx context.Context, id int64, at time.Time) (collectionRef, bool, error) {
+	ref, found, _, err := m.resolve(ctx, id, at)
+	return ref, found, err
+}
+
+func TestSourceMetaRemembersFromCheckpoint(t *testing.T) {
+	l := &fakeLister{cols: map[string]map[int64]string{"default": {1: "live"}}}
+	m := newSourceMeta(l)
+	m.minInterval = 0
+	m.remember(map[int64]collectionRef{1: {DB: "default", Name: "live"}, 5: {DB: "db5", Name: "gone"}})
+	old := time.Now().Add(-time.Hour)
+	if ref, found, gone, err := m.resolve(context.Background(), 5, old); err != nil || !found || !gone || ref.DB != "db5" {
+		t.Fatalf("remembered dropped collection: %v %v %v %v", ref, found, gone, err)
+	}
+	if _, found, gone, _ := m.resolve(context.Background(), 1, old); !found || gone {
+		t.Fatal("a live collection must not be reported gone")
+	}
 }

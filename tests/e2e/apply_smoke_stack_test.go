@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -13,15 +15,30 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
+// pipeline describes a milvus_binlog → milvus_apply stream for a test.
+type pipeline struct {
+	collections string    // YAML list items, e.g. `"db.*"`
+	inputExtra  string    // extra input fields, indented by two spaces
+	cacheYAML   string    // a cache resource (label ckpt), if any
+	target      string    // target address; default the stack's target
+	logs        io.Writer // warn-level logs (default: stderr)
+}
+
 // runPipeline starts milvus_binlog → milvus_apply; stop it with the returned func.
 func runPipeline(t *testing.T, env stackEnv, collections, extraInput, cacheYAML string) func() {
+	return startPipeline(t, env, pipeline{collections: collections, inputExtra: extraInput, cacheYAML: cacheYAML})
+}
+
+func startPipeline(t *testing.T, env stackEnv, p pipeline) func() {
 	t.Helper()
 	sb := service.NewStreamBuilder()
-	if err := sb.SetLoggerYAML("level: warn"); err != nil {
+	if p.logs != nil {
+		sb.SetLogger(slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	} else if err := sb.SetLoggerYAML("level: warn"); err != nil {
 		t.Fatal(err)
 	}
-	if cacheYAML != "" {
-		if err := sb.AddCacheYAML(cacheYAML); err != nil {
+	if p.cacheYAML != "" {
+		if err := sb.AddCacheYAML(p.cacheYAML); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -31,10 +48,14 @@ milvus_binlog:
   source:
     address: %s
   collections: [ %s ]
-%s`, env.PulsarURL, env.SourceAddr, collections, extraInput)); err != nil {
+%s`, env.PulsarURL, env.SourceAddr, p.collections, p.inputExtra)); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.AddOutputYAML(fmt.Sprintf("milvus_apply:\n  address: %s\n", env.TargetAddr)); err != nil {
+	target := p.target
+	if target == "" {
+		target = env.TargetAddr
+	}
+	if err := sb.AddOutputYAML(fmt.Sprintf("milvus_apply:\n  address: %s\n  connect_timeout: 2s\n", target)); err != nil {
 		t.Fatal(err)
 	}
 	stream, err := sb.Build()
