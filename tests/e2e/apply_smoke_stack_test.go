@@ -21,6 +21,7 @@ type pipeline struct {
 	inputExtra  string    // extra input fields, indented by two spaces
 	cacheYAML   string    // a cache resource (label ckpt), if any
 	target      string    // target address; default the stack's target
+	outputExtra string    // extra output fields, indented by two spaces
 	logs        io.Writer // warn-level logs (default: stderr)
 }
 
@@ -55,7 +56,7 @@ milvus_binlog:
 	if target == "" {
 		target = env.TargetAddr
 	}
-	if err := sb.AddOutputYAML(fmt.Sprintf("milvus_apply:\n  address: %s\n  connect_timeout: 2s\n", target)); err != nil {
+	if err := sb.AddOutputYAML(fmt.Sprintf("milvus_apply:\n  address: %s\n  connect_timeout: 2s\n%s", target, p.outputExtra)); err != nil {
 		t.Fatal(err)
 	}
 	stream, err := sb.Build()
