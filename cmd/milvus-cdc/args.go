@@ -25,3 +25,8 @@ func hoistConfigFlag(args []string) []string {
 	out = append(out, "run")
 	return append(out, rest...)
 }
+
+// isVerify reports whether the command line is `milvus-cdc verify ...`.
+func isVerify(args []string) bool {
+	return len(args) > 1 && args[1] == "verify"
+}

@@ -19,3 +19,20 @@ func TestHoistConfigFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestIsVerify(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"b", "verify", "--source", "x"}, true},
+		{[]string{"b", "verify"}, true},
+		{[]string{"b"}, false},
+		{[]string{"b", "run", "verify"}, false},
+		{[]string{"b", "-c", "verify"}, false},
+	} {
+		if got := isVerify(c.args); got != c.want {
+			t.Errorf("isVerify(%v) = %v", c.args, got)
+		}
+	}
+}

@@ -1,15 +1,19 @@
 // Command milvus-cdc is the Benthos CLI (run, streams, lint, list, ...) with
-// the Milvus CDC plugins built in.
+// the Milvus CDC plugins built in, plus `milvus-cdc verify` (source vs. target
+// comparison, see package verify).
 package main
 
 import (
 	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/redis"
 )
@@ -21,6 +25,14 @@ var (
 )
 
 func main() {
+	// verify is ours, not a Benthos command: handle it before Benthos's CLI
+	// parses the arguments.
+	if isVerify(os.Args) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := verify.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	service.RunCLI(context.Background(),
 		service.CLIOptSetBinaryName("milvus-cdc"),
 		service.CLIOptSetProductName("milvus-cdc"),

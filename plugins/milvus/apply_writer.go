@@ -130,6 +130,14 @@ func (w *applyWriter) fail(err error) error {
 
 // step applies one step.
 func (a *applier) step(ctx context.Context, st *applyStep) error {
+	if st.collID != 0 && st.target.Name == "" {
+		if st.sourceGone {
+			// History of a collection dropped before the input could learn
+			// its name (e.g. read from earliest): it is gone on both sides.
+			return nil
+		}
+		return permanentf("%s: the message names no collection (collection ID %d)", st.op, st.collID)
+	}
 	switch st.op {
 	case OpInsert:
 		return a.upsert(ctx, st)

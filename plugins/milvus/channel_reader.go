@@ -179,7 +179,7 @@ func (c *channelReader) fallbackNames(ev *walEvent) {
 		ev.DbName = "default"
 	}
 	if c.meta.firstWarning(ev.CollectionID) {
-		c.log.Warnf("Collection %d (%q) is unknown to the source Milvus (dropped); its database is assumed to be %q", ev.CollectionID, ev.CollectionName, ev.DbName)
+		c.log.Infof("Collection %d (%q) is unknown to the source Milvus (dropped); its database is assumed to be %q", ev.CollectionID, ev.CollectionName, ev.DbName)
 	}
 }
 

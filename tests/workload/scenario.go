@@ -87,7 +87,10 @@ func (s Scenario) Run(ctx context.Context) error {
 			}
 			return a.DeleteByPks(ctx, "vectors", "", entity.NewColumnInt64("id", ids))
 		}},
-		{"upsert vectors", func() error { _, err := a.Upsert(ctx, "vectors", "", Rows(int64(s.Rows/2), 2000, 128, rng)...); return err }},
+		{"upsert vectors", func() error {
+			_, err := a.Upsert(ctx, "vectors", "", Rows(int64(s.Rows/2), 2000, 128, rng)...)
+			return err
+		}},
 		{"index+load vectors", func() error {
 			if err := a.CreateIndex(ctx, "vectors", "vec", ivf, false, client.WithIndexName("vec_ivf")); err != nil {
 				return err
