@@ -116,6 +116,23 @@ func (s Scenario) Run(ctx context.Context) error {
 			}
 			return b.LoadCollection(ctx, "binary", false)
 		}},
+		{"autoid + partition key", func() error {
+			if err := b.CreateCollection(ctx, AutoIDSchema("auto"), 2); err != nil {
+				return err
+			}
+			ids, err := b.Insert(ctx, "auto", "", AutoIDRows(500)...)
+			if err != nil {
+				return err
+			}
+			keys := ids.(*entity.ColumnInt64).Data()
+			if err := b.DeleteByPks(ctx, "auto", "", entity.NewColumnInt64("id", keys[:10])); err != nil {
+				return err
+			}
+			if err := b.CreateIndex(ctx, "auto", "vec", ivf, false); err != nil {
+				return err
+			}
+			return b.LoadCollection(ctx, "auto", false)
+		}},
 		{"create+drop dropme", func() error {
 			if err := b.CreateCollection(ctx, VectorSchema("dropme", 8), 1); err != nil {
 				return err

@@ -120,3 +120,24 @@ func BinaryRows(first, n int) []entity.Column {
 	}
 	return []entity.Column{entity.NewColumnInt64("id", ids), entity.NewColumnBinaryVector("bvec", 16, vecs)}
 }
+
+// AutoIDSchema is a collection whose Int64 primary key Milvus generates, with
+// an Int64 partition key: the copy must keep the generated keys and the
+// partition-key partitions.
+func AutoIDSchema(name string) *entity.Schema {
+	return entity.NewSchema().WithName(name).WithDescription("auto ids, partition key").
+		WithField(entity.NewField().WithName("id").WithDataType(entity.FieldTypeInt64).WithIsPrimaryKey(true).WithIsAutoID(true)).
+		WithField(entity.NewField().WithName("tenant").WithDataType(entity.FieldTypeInt64).WithIsPartitionKey(true)).
+		WithField(entity.NewField().WithName("vec").WithDataType(entity.FieldTypeFloatVector).WithDim(8))
+}
+
+// AutoIDRows builds n rows for AutoIDSchema (no key column).
+func AutoIDRows(n int) []entity.Column {
+	tenants := make([]int64, n)
+	vecs := make([][]float32, n)
+	for i := range tenants {
+		tenants[i] = int64(i % 7)
+		vecs[i] = []float32{float32(i), 1, 2, 3, 4, 5, 6, float32(-i)}
+	}
+	return []entity.Column{entity.NewColumnInt64("tenant", tenants), entity.NewColumnFloatVector("vec", 8, vecs)}
+}
