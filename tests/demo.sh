@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-START_FROM=latest bin/milvus-cdc run -c pipelines/wal-to-stdout.yaml >"$changes" 2>&1 &
+START_FROM=latest HTTP_ADDRESS=127.0.0.1:4196 bin/milvus-cdc run -c pipelines/wal-to-stdout.yaml >"$changes" 2>&1 &
 pids+=($!)
 START_FROM=latest CHECKPOINT_KEY="demo-$coll" bin/milvus-cdc run -c pipelines/replicate.yaml >"$repl" 2>&1 &
 pids+=($!)
