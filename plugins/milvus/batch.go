@@ -7,9 +7,13 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
-// maxUnbatched caps how many events one ReadBatch returns when no batching
-// policy is configured.
-const maxUnbatched = 512
+// maxUnbatched and maxUnbatchedBytes cap what one ReadBatch returns when no
+// batching policy is configured: insert messages reach 5 MiB, and a batch is
+// held in memory until the output acknowledges it.
+const (
+	maxUnbatched      = 512
+	maxUnbatchedBytes = 16 << 20
+)
 
 // nextBatch waits for released events and assembles one batch, together with
 // the per-channel positions to checkpoint once it is acknowledged and the
@@ -22,7 +26,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 	noop := b.conf.batching.IsNoop()
 	for {
 		if noop {
-			if evs, pos := r.merge.popReady(maxUnbatched); len(evs) > 0 {
+			if evs, pos := r.merge.popReady(maxUnbatched, maxUnbatchedBytes); len(evs) > 0 {
 				var batch service.MessageBatch
 				ids := map[string][][]byte{}
 				for _, ev := range evs {
@@ -39,7 +43,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 			// One event (or one upsert pair) at a time, so the policy decides
 			// where a batch ends.
 			for {
-				evs, pos := r.merge.popReady(1)
+				evs, pos := r.merge.popReady(1, maxUnbatchedBytes)
 				if len(evs) == 0 {
 					break
 				}

@@ -148,16 +148,17 @@ func (m *merger) frontierLocked() uint64 {
 	return f
 }
 
-// popReady releases up to max events that are ready, in timestamp order, and
+// popReady releases up to max events (and about maxBytes of payload) that are ready, in timestamp order, and
 // returns them with the per-channel positions that are safe to resume from
 // once all of them (and everything released before) are acknowledged. Events
 // sharing the last one's timestamp come along even beyond max: the Insert and
 // Delete of one upsert are never split over two batches.
-func (m *merger) popReady(max int) ([]*walEvent, map[string][]byte) {
+func (m *merger) popReady(max, maxBytes int) ([]*walEvent, map[string][]byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.frontierLocked()
 	var out []*walEvent
+	size := 0
 	for {
 		best := -1
 		for i, c := range m.chans {
@@ -171,12 +172,14 @@ func (m *merger) popReady(max int) ([]*walEvent, map[string][]byte) {
 		if best < 0 || m.chans[best].queue[0].Ts > f {
 			break
 		}
-		if len(out) >= max && m.chans[best].queue[0].Ts != out[len(out)-1].Ts {
+		if (len(out) >= max || (len(out) > 0 && size+len(m.chans[best].queue[0].Payload) > maxBytes)) &&
+			m.chans[best].queue[0].Ts != out[len(out)-1].Ts {
 			break
 		}
 		c := m.chans[best]
 		ev := c.queue[0]
 		c.bytes -= len(ev.Payload)
+		size += len(ev.Payload)
 		if ev.Ts != m.markedTs && (ev.Op == OpInsert || ev.Op == OpDelete) {
 			m.markUpsertsLocked(ev.Ts)
 		}

@@ -43,12 +43,12 @@ func TestMergeWaitsForEveryTickingChannel(t *testing.T) {
 	m := newTestMerger(2, false, clk)
 	m.pushEvent(0, ev(OpInsert, 1, 10, "a10"))
 	m.pushTick(0, 20, []byte("a-t20"))
-	if got, _ := m.popReady(10); len(got) != 0 {
+	if got, _ := m.popReady(10, 1<<30); len(got) != 0 {
 		t.Fatalf("released %v before channel b ticked", tss(got))
 	}
 	m.pushEvent(1, ev(OpInsert, 2, 5, "b5"))
 	m.pushTick(1, 12, []byte("b-t12"))
-	got, pos := m.popReady(10)
+	got, pos := m.popReady(10, 1<<30)
 	if len(got) != 2 || got[0].Ts != 5 || got[1].Ts != 10 {
 		t.Fatalf("got %v, want [5 10]", tss(got))
 	}
@@ -62,12 +62,12 @@ func TestMergeIdleChannelStopsBlocking(t *testing.T) {
 	m := newTestMerger(2, false, clk)
 	m.pushEvent(0, ev(OpInsert, 1, 10, "a10"))
 	m.pushTick(0, 10, []byte("a-t10"))
-	if got, _ := m.popReady(10); len(got) != 0 {
+	if got, _ := m.popReady(10, 1<<30); len(got) != 0 {
 		t.Fatal("released while channel b may still produce")
 	}
 	clk.t = clk.t.Add(1500 * time.Millisecond)
 	m.pushTick(0, 11, []byte("a-t11")) // a keeps ticking, b stays silent
-	got, _ := m.popReady(10)
+	got, _ := m.popReady(10, 1<<30)
 	if len(got) != 1 || got[0].Ts != 10 {
 		t.Fatalf("got %v after b went idle", tss(got))
 	}
@@ -80,7 +80,7 @@ func TestMergeCheckpointStopsBeforePending(t *testing.T) {
 	m.pushEvent(0, ev(OpInsert, 1, 30, "a30"))
 	m.pushTick(0, 30, []byte("a-t30"))
 	m.pushTick(1, 20, []byte("b-t20"))
-	got, pos := m.popReady(10)
+	got, pos := m.popReady(10, 1<<30)
 	if len(got) != 1 || got[0].Ts != 10 {
 		t.Fatalf("got %v, want [10]", tss(got))
 	}
@@ -99,7 +99,7 @@ func TestMergeMarksUpsertPairs(t *testing.T) {
 	m.pushEvent(1, ev(OpDelete, 7, 60, "later-delete"))
 	m.pushTick(0, 100, []byte("ta"))
 	m.pushTick(1, 100, []byte("tb"))
-	got, _ := m.popReady(10)
+	got, _ := m.popReady(10, 1<<30)
 	if len(got) != 4 {
 		t.Fatalf("got %d events", len(got))
 	}
@@ -117,7 +117,7 @@ func TestMergeReplicateChannelNeverBlocks(t *testing.T) {
 	m.pushEvent(1, ev(OpCreateIndex, 0, 40, "r40"))
 	m.pushEvent(0, ev(OpInsert, 1, 45, "a45"))
 	m.pushTick(0, 45, []byte("ta"))
-	got, pos := m.popReady(10)
+	got, pos := m.popReady(10, 1<<30)
 	if len(got) != 2 || got[0].Ts != 40 || got[1].Ts != 45 {
 		t.Fatalf("got %v", tss(got))
 	}
@@ -144,7 +144,7 @@ func TestMergeBackpressureDoesNotDeadlock(t *testing.T) {
 		t.Fatal("pushEvent blocked while the channel waits for its own tick")
 	}
 	m.pushTick(0, 10, []byte("t"))
-	got, _ := m.popReady(100)
+	got, _ := m.popReady(100, 1<<30)
 	if len(got) != 10 {
 		t.Fatalf("released %d, want 10", len(got))
 	}
@@ -165,13 +165,13 @@ func TestMergeKeepsUpsertPairTogether(t *testing.T) {
 	m.pushEvent(0, ev(OpDelete, 7, 50, "d"))
 	m.pushEvent(0, ev(OpInsert, 7, 60, "next"))
 	m.pushTick(0, 100, []byte("t"))
-	got, _ := m.popReady(1)
+	got, _ := m.popReady(1, 1<<30)
 	if len(got) != 2 || string(got[0].Position) != "i" || string(got[1].Position) != "d" {
-		t.Fatalf("popReady(1) gave %d events; want the insert and delete of ts 50", len(got))
+		t.Fatalf("popReady(1, 1<<30) gave %d events; want the insert and delete of ts 50", len(got))
 	}
-	got, _ = m.popReady(1)
+	got, _ = m.popReady(1, 1<<30)
 	if len(got) != 1 || string(got[0].Position) != "next" {
-		t.Fatalf("second popReady(1) gave %d events", len(got))
+		t.Fatalf("second popReady(1, 1<<30) gave %d events", len(got))
 	}
 }
 
@@ -194,7 +194,7 @@ func TestMergeBytesCapBlocksOnlyCoveredQueue(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	m.pushTick(1, 5, []byte("u")) // the other channel catches up: 1 and 2 are released
-	if got, _ := m.popReady(10); len(got) != 2 {
+	if got, _ := m.popReady(10, 1<<30); len(got) != 2 {
 		t.Fatalf("released %d, want 2", len(got))
 	}
 	select {
@@ -213,11 +213,30 @@ func TestMergeSilentChannelIdleAtStart(t *testing.T) {
 	m.setLastSeen(2, time.Time{})           // empty topic
 	m.pushEvent(0, ev(OpInsert, 1, 10, "a"))
 	m.pushTick(0, 20, []byte("t"))
-	if got, _ := m.popReady(10); len(got) != 1 {
+	if got, _ := m.popReady(10, 1<<30); len(got) != 1 {
 		t.Fatalf("released %d; silent channels must not block", len(got))
 	}
 	m.setLastSeen(0, clk.t.Add(time.Hour)) // never moves lastSeen forward
 	if m.chans[0].lastSeen.After(clk.t) {
 		t.Fatal("setLastSeen moved lastSeen forward")
+	}
+}
+
+// TestMergePopReadyByteCap: a batch ends at maxBytes of payload (at least
+// one event, and never between events of one timestamp).
+func TestMergePopReadyByteCap(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(1, false, clk)
+	for i, ts := range []uint64{1, 2, 2, 3} {
+		e := ev(OpInsert, 1, ts, string(rune('a'+i)))
+		e.Payload = make([]byte, 100)
+		m.pushEvent(0, e)
+	}
+	m.pushTick(0, 10, []byte("t"))
+	if got, _ := m.popReady(100, 50); len(got) != 1 {
+		t.Fatalf("first: %d events, want 1 (one event even above the cap)", len(got))
+	}
+	if got, _ := m.popReady(100, 150); len(got) != 2 {
+		t.Fatalf("second: %d events, want the 2 of ts 2", len(got))
 	}
 }
