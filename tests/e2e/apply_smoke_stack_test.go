@@ -59,25 +59,7 @@ milvus_binlog:
 	if err := sb.AddOutputYAML(fmt.Sprintf("milvus_apply:\n  address: %s\n  connect_timeout: 2s\n%s", target, p.outputExtra)); err != nil {
 		t.Fatal(err)
 	}
-	stream, err := sb.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- stream.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = stream.StopWithin(20 * time.Second)
-		cancel()
-		<-done
-	}
-	t.Cleanup(stop)
-	return stop
+	return startStream(t, sb)
 }
 
 func TestStackApplySmoke(t *testing.T) {

@@ -6,10 +6,12 @@ package e2e
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
@@ -67,4 +69,28 @@ func randSuffix() string {
 		n /= 26
 	}
 	return string(b)
+}
+
+// startStream builds and runs a stream until the test ends; the returned
+// func stops it gracefully (in-flight acknowledgements reach the checkpoint
+// cache first) and may be called more than once.
+func startStream(t *testing.T, sb *service.StreamBuilder) func() {
+	t.Helper()
+	stream, err := sb.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- stream.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = stream.StopWithin(20 * time.Second)
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }

@@ -66,24 +66,7 @@ func runInput(t *testing.T, inputYAML, cacheYAML string) (func() []change, func(
 	}); err != nil {
 		t.Fatal(err)
 	}
-	stream, err := sb.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- stream.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			// A graceful stop lets in-flight acknowledgements reach the
-			// checkpoint cache before the test removes its directory.
-			_ = stream.StopWithin(15 * time.Second)
-			cancel()
-			<-done
-		})
-	}
-	t.Cleanup(stop)
+	stop := startStream(t, sb)
 	return func() []change {
 		mu.Lock()
 		defer mu.Unlock()

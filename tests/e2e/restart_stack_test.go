@@ -103,14 +103,7 @@ func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
 			t.Fatal(step)
 		}
 	}
-	stream, err := sb.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- stream.Run(runCtx) }()
-	t.Cleanup(func() { stopRun(); <-runDone })
+	stop := startStream(t, sb)
 	time.Sleep(3 * time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -141,10 +134,7 @@ func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
 		t.Fatalf("the checkpoint lists no message acknowledged ahead (err %v): %s", err, raw)
 	}
 	close(out.release)
-	_ = stream.StopWithin(15 * time.Second)
-	stopRun()
-	<-runDone
-	runDone <- nil // for the cleanup
+	stop()
 
 	// Second run: exactly the held rows, once each.
 	read, _ := runInput(t, inputYAML, cacheYAML)

@@ -49,14 +49,7 @@ func runRawInput(t *testing.T, inputYAML string) func() []rawMsg {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	stream, err := sb.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- stream.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	startStream(t, sb)
 	return func() []rawMsg {
 		mu.Lock()
 		defer mu.Unlock()

@@ -58,14 +58,7 @@ milvus_binlog:
 			if err := sb.AddConsumerFunc(func(context.Context, *service.Message) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
-			stream, err := sb.Build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- stream.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			defer startStream(t, sb)()
 			waitFor(t, 60*time.Second, "two failed connection attempts naming "+tc.want, func() bool {
 				n := 0
 				for _, l := range strings.Split(logs.String(), "\n") {
