@@ -3,6 +3,7 @@ package milvus
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,7 +104,10 @@ func (w *applyWriter) WriteBatch(ctx context.Context, batch service.MessageBatch
 				break
 			}
 			if isPermanent(err) {
-				return w.fail(fmt.Errorf("%s: %w", st, err))
+				if !strings.HasPrefix(err.Error(), st.String()) {
+					err = fmt.Errorf("%s: %w", st, err)
+				}
+				return w.fail(err)
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
