@@ -8,7 +8,7 @@ STACK := tests/stack/stack.sh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.dateBuilt=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build demo test unit vet lint up down status clean bench
+.PHONY: all build demo test unit vet lint up down status clean bench bench-input bench-apply
 
 all: build
 
@@ -31,10 +31,19 @@ vet:
 lint: build
 	@for f in pipelines/*.yaml; do $(BIN)/milvus-cdc lint $$f || exit 1; echo "lint ok: $$f"; done
 
-# milvus_binlog input vs. a bare Pulsar reader on the running stack (issue 4);
-# flags via BENCH_FLAGS, e.g. make bench BENCH_FLAGS="-rows 50000".
-bench: build
+# Both benchmarks on the running stack, one after the other.
+bench: bench-input bench-apply
+
+# milvus_binlog input vs. a bare Pulsar reader (issue 4);
+# flags via BENCH_FLAGS, e.g. make bench-input BENCH_FLAGS="-rows 50000".
+bench-input: build
 	$(GO) run ./bench/input $(BENCH_FLAGS)
+
+# Replication rate and lag of the milvus_binlog → milvus_apply pipeline vs. the
+# target alone (issue 5); runs bin/milvus-cdc as the pipeline. Flags via
+# BENCH_APPLY_FLAGS, e.g. make bench-apply BENCH_APPLY_FLAGS="-rows 10000 -single 20 -steady-seconds 5".
+bench-apply: build
+	$(GO) run ./bench/apply -bin $(BIN)/milvus-cdc $(BENCH_APPLY_FLAGS)
 
 up:
 	bash $(STACK) up

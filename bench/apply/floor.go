@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"time"
+
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/milvus-io/milvus-sdk-go/v2/entity"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
+)
+
+// floorResult is the target alone, written by the bench the way the
+// pipeline writes it (upserts) and read the same way: the lag a perfect,
+// zero-cost pipeline would still show, i.e. the target's own share.
+type floorResult struct {
+	single []time.Duration
+	steady steadyResult
+}
+
+// runFloor measures the target alone on a fresh, indexed and loaded
+// collection: o.probes single upserts, then o.steadyRate rows/s of upserts
+// for o.steadySeconds (skipped with -floor-steady=false).
+func runFloor(ctx context.Context, o *options, tgt client.Client, coll string) (floorResult, error) {
+	var r floorResult
+	if err := createLoaded(ctx, tgt, o, coll); err != nil {
+		return r, fmt.Errorf("target: %w", err)
+	}
+	upsert := func(cols []entity.Column) error {
+		_, err := tgt.Upsert(ctx, coll, "", cols...)
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "phase 1: target alone, %d single upserts ...\n", o.probes)
+	var err error
+	if r.single, err = probeSelf(ctx, o, tgt, coll, sourceProbeID, upsert); err != nil {
+		return r, fmt.Errorf("target alone: %w", err)
+	}
+	if o.floorSteady {
+		fmt.Fprintf(os.Stderr, "phase 1: target alone, %d rows/s of upserts for %d s ...\n", o.steadyRate, o.steadySeconds)
+		rng := rand.New(rand.NewSource(4))
+		if r.steady, err = runSteady(ctx, o, upsert, tgt, coll, rng); err != nil {
+			return r, fmt.Errorf("target alone: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// probeSelf writes o.probes single rows (ids from first on) through write
+// and measures, on the same Milvus, when each becomes visible: how long the
+// Milvus itself needs from a returned write to a visible row.
+func probeSelf(ctx context.Context, o *options, c client.Client, coll string, first int64, write func([]entity.Column) error) ([]time.Duration, error) {
+	rng := rand.New(rand.NewSource(2))
+	var lags []time.Duration
+	for i := 0; i < o.probes; i++ {
+		id := first + int64(i)
+		if err := jitter(ctx, rng); err != nil {
+			return lags, err
+		}
+		if err := write(workload.Rows(id, 1, o.dim, rng)); err != nil {
+			return lags, fmt.Errorf("probe row %d into %s: %w", id, coll, err)
+		}
+		t0 := time.Now()
+		seen, err := waitVisible(ctx, c, o, coll, id)
+		if err != nil {
+			return lags, fmt.Errorf("probe: %w", err)
+		}
+		lags = append(lags, seen.answered.Sub(t0))
+	}
+	return lags, nil
+}
+
+// tickJitter: a random pause before each single write, so that samples
+// taken back to back do not lock onto one phase of Milvus's 200 ms time-tick
+// cycle (a write just after a tick waits almost a whole cycle, one just
+// before it almost none; sequential samples would otherwise all land at the
+// same point of the cycle and show one value).
+const tickJitter = 200 * time.Millisecond
+
+func jitter(ctx context.Context, rng *rand.Rand) error {
+	return sleepCtx(ctx, time.Duration(rng.Int63n(int64(tickJitter))))
+}

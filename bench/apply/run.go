@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
+)
+
+// results collects every phase for the report.
+type results struct {
+	started  time.Time
+	direct   directResult
+	floor    floorResult
+	repl     replResult
+	lag      lagResult
+	phaseSec map[string]float64 // wall time of each phase
+	peakKiB  int64
+	perChild []childRSS
+	mem      *memSeries
+}
+
+// run does the phases in order (1 direct, 2 replication, 4 lag; the ratio,
+// 3, is computed), prints the report and always cleans up after itself.
+func run(ctx context.Context, o *options) (err error) {
+	n := newNames(time.Now())
+	tmp, err := os.MkdirTemp("", "bench-apply-*")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	bin, err := buildBinary(o, tmp)
+	if err != nil {
+		return err
+	}
+	cfg, err := writeConfig(o, n, tmp)
+	if err != nil {
+		return err
+	}
+	src, err := workload.Connect(ctx, o.source)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer src.Close()
+	tgt, err := workload.Connect(ctx, o.target)
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	defer tgt.Close()
+
+	p := newPipeline(bin, cfg)
+	defer func() {
+		// Stop the pipeline before dropping, so it does not replay the drops.
+		err = errors.Join(err, p.stop(stopGrace), cleanup(o, n))
+	}()
+
+	res := &results{started: time.Now(), phaseSec: map[string]float64{}}
+	fmt.Fprintf(os.Stderr, "bench %s: building the dataset (%d rows, %d-d) ...\n", n.label, o.rows, o.dim)
+	d := newDataset(o)
+	if err := timed(res, "direct", func() (e error) { res.direct, e = runDirect(ctx, o, tgt, n.direct, d); return }); err != nil {
+		return fmt.Errorf("phase 1 (direct): %w", err)
+	}
+	if err := dropOn(ctx, tgt, "target", n.direct); err != nil { // free the target's memory for phase 2
+		return err
+	}
+	if o.probes > 0 {
+		if err := timed(res, "floor", func() (e error) { res.floor, e = runFloor(ctx, o, tgt, n.floor); return }); err != nil {
+			return fmt.Errorf("phase 1 (target alone): %w", err)
+		}
+		if err := dropOn(ctx, tgt, "target", n.floor); err != nil {
+			return err
+		}
+	}
+	if err := timed(res, "replication", func() (e error) { res.repl, e = runReplication(ctx, o, src, tgt, p, n, d); return }); err != nil {
+		return fmt.Errorf("phase 2 (replication): %w", err)
+	}
+	if err := dropReplicated(ctx, src, tgt, n.repl); err != nil {
+		return err
+	}
+	if err := timed(res, "lag", func() (e error) { res.lag, e = runLag(ctx, o, src, tgt, p, n.lag, n.checkpointKey); return }); err != nil {
+		return fmt.Errorf("phase 4 (lag): %w", err)
+	}
+	if err := p.stop(stopGrace); err != nil {
+		return err
+	}
+	res.peakKiB, res.perChild, res.mem = p.peakKiB, p.perChild, &p.mem
+	printReport(os.Stdout, o, d, res)
+	return nil
+}
+
+func timed(res *results, phase string, f func() error) error {
+	begin := time.Now()
+	err := f()
+	res.phaseSec[phase] = time.Since(begin).Seconds()
+	return err
+}
+
+// cleanup drops every collection of this run on both sides (the ones that
+// do not exist are skipped) and removes the checkpoint key. It uses its own
+// context so it still runs after Ctrl-C.
+func cleanup(o *options, n names) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	for _, side := range []struct {
+		name, addr string
+		colls      []string
+	}{
+		{"source", o.source, []string{n.repl, n.lag}},
+		{"target", o.target, []string{n.direct, n.floor, n.repl, n.lag}},
+	} {
+		c, err := workload.Connect(ctx, side.addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cleanup %s: %w", side.name, err))
+			continue
+		}
+		for _, coll := range side.colls {
+			errs = append(errs, dropOn(ctx, c, side.name, coll))
+		}
+		_ = c.Close()
+	}
+	errs = append(errs, deleteCheckpoint(o, n.checkpointKey))
+	return errors.Join(errs...)
+}
+
+// dropOn drops coll if it exists.
+func dropOn(ctx context.Context, c client.Client, side, coll string) error {
+	ok, err := c.HasCollection(ctx, coll)
+	if err != nil {
+		return fmt.Errorf("%s: has collection %s: %w", side, coll, err)
+	}
+	if !ok {
+		return nil
+	}
+	if err := c.DropCollection(ctx, coll); err != nil {
+		return fmt.Errorf("%s: drop %s: %w", side, coll, err)
+	}
+	return nil
+}
