@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
@@ -24,7 +25,16 @@ var (
 	dateBuilt = "unknown"
 )
 
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT is set.
+// A pipeline catching up holds WAL messages of up to 5 MiB in several
+// bounded queues (~150 MiB live at most); without a limit the garbage
+// collector lets the heap grow to twice that before it runs.
+const defaultMemoryLimit = 192 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	// verify is ours, not a Benthos command: handle it before Benthos's CLI
 	// parses the arguments.
 	if isVerify(os.Args) {

@@ -13,7 +13,7 @@ import (
 
 // maxStepBytes caps the payload merged into one upsert call (the target's
 // gRPC limit is 64 MiB by default).
-const maxStepBytes = 16 << 20
+const maxStepBytes = 8 << 20
 
 // applyStep is one call (or one small sequence of calls) on the target.
 type applyStep struct {

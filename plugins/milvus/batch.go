@@ -12,7 +12,7 @@ import (
 // held in memory until the output acknowledges it.
 const (
 	maxUnbatched      = 512
-	maxUnbatchedBytes = 16 << 20
+	maxUnbatchedBytes = 8 << 20
 )
 
 // nextBatch waits for released events and assembles one batch, together with

@@ -10,7 +10,7 @@ import (
 
 // receiverQueueSize is how many messages pulsar-client-go prefetches per
 // channel. Insert messages reach 5 MiB, so this bounds memory more than speed.
-const receiverQueueSize = 64
+const receiverQueueSize = 8
 
 // openChannel opens the reader of one channel at its stored position (or
 // where this run starts) and tells the merger how long the channel has been

@@ -134,7 +134,7 @@ it) the input fails with an error instead of skipping data.`).
 				Default(1024).Advanced(),
 			service.NewIntField(mbiFieldQueueBytes).
 				Description("Payload bytes buffered per channel while the merge waits for other channels; bounds memory when one channel runs ahead (insert messages reach 5 MiB).").
-				Default(32<<20).Advanced(),
+				Default(8<<20).Advanced(),
 		).
 		LintRule(`root = [
   if this.dml_channels.or(16) <= 0 { "dml_channels must be positive" },
