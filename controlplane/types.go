@@ -1,0 +1,99 @@
+// Package controlplane is the `milvus-cdc server`: the /cdc HTTP API users
+// call (create, list, get, pause, resume, delete, position), tasks kept in
+// Redis, and a reconciler that runs each task as one Benthos stream on a
+// worker (`milvus-cdc streams`) through the streams REST API.
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Task states.
+const (
+	StateRunning = "Running"
+	StatePaused  = "Paused"
+	StateFailed  = "Failed"
+)
+
+// ConnectParam is the target Milvus of a task, as clients send it: the
+// current `uri`/`token` form and the deprecated host/port/username/password/
+// enable_tls form are both accepted.
+type ConnectParam struct {
+	URI            string `json:"uri,omitempty"`
+	Token          string `json:"token,omitempty"`
+	Host           string `json:"host,omitempty"`
+	Port           int    `json:"port,omitempty"`
+	Username       string `json:"username,omitempty"`
+	Password       string `json:"password,omitempty"`
+	EnableTLS      bool   `json:"enable_tls,omitempty"`
+	ConnectTimeout int    `json:"connect_timeout,omitempty"` // seconds
+}
+
+// Public is the param as responses show it: never a token or password.
+func (c ConnectParam) Public() ConnectParam {
+	c.Token, c.Password = "", ""
+	return c
+}
+
+// Address is the target as host:port plus whether TLS is on.
+func (c ConnectParam) Address() (addr string, tls bool) {
+	if c.URI != "" {
+		return c.URI, c.EnableTLS
+	}
+	return fmt.Sprintf("%s:%d", c.Host, c.Port), c.EnableTLS
+}
+
+// CollectionInfo names a collection ("*" = all).
+type CollectionInfo struct {
+	Name string `json:"name"`
+}
+
+// Task is one CDC task: what to copy where, and its state.
+type Task struct {
+	ID              string                      `json:"task_id"`
+	Target          ConnectParam                `json:"milvus_connect_param"`
+	CollectionInfos []CollectionInfo            `json:"collection_infos,omitempty"`
+	DBCollections   map[string][]CollectionInfo `json:"db_collections,omitempty"`
+	State           string                      `json:"state"`
+	Reason          string                      `json:"reason,omitempty"`
+	Worker          string                      `json:"worker,omitempty"`
+	CreatedAt       time.Time                   `json:"created_at"`
+}
+
+// CreateRequest is the request_data of a create.
+type CreateRequest struct {
+	TaskID           string                      `json:"task_id,omitempty"`
+	Target           ConnectParam                `json:"milvus_connect_param"`
+	CollectionInfos  []CollectionInfo            `json:"collection_infos,omitempty"`
+	DBCollections    map[string][]CollectionInfo `json:"db_collections,omitempty"`
+	DisableAutoStart bool                        `json:"disable_auto_start,omitempty"`
+}
+
+// Service is what the HTTP layer asks of the task manager.
+type Service interface {
+	Create(ctx context.Context, req CreateRequest) (taskID string, err error)
+	List(ctx context.Context) ([]Task, error)
+	Get(ctx context.Context, id string) (Task, error)
+	Pause(ctx context.Context, id string) error
+	Resume(ctx context.Context, id string) error
+	Delete(ctx context.Context, id string) error
+	// Position returns the task's read position per channel (base64 Pulsar
+	// message IDs, as the checkpoint stores them).
+	Position(ctx context.Context, id string) (map[string]string, error)
+}
+
+// APIError is an error with the HTTP status the API answers it with; the
+// body is {"code": Code, "message": Message}.
+type APIError struct {
+	Code    int
+	Message string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Message) }
+
+// Errorf builds an APIError.
+func Errorf(code int, format string, args ...any) *APIError {
+	return &APIError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
