@@ -175,3 +175,21 @@ func TestStatusErrorClassification(t *testing.T) {
 		t.Error("an invalid argument must be permanent")
 	}
 }
+
+func TestParseCredentials(t *testing.T) {
+	for in, want := range map[string][3]string{
+		"root:Milvus":                       {"root", "Milvus", ""},
+		"sk-123":                            {"", "", "sk-123"},
+		`{"token":"u:p"}`:                   {"u", "p", ""},
+		`{"username":"a","password":"b:c"}`: {"a", "b:c", ""},
+		`{"token":"key-without-colon"}`:     {"", "", "key-without-colon"},
+	} {
+		u, p, k, err := parseCredentials([]byte(in))
+		if err != nil || [3]string{u, p, k} != want {
+			t.Errorf("%s: %q %q %q %v", in, u, p, k, err)
+		}
+	}
+	if _, _, _, err := parseCredentials([]byte(`{"token":`)); err == nil {
+		t.Error("broken JSON accepted")
+	}
+}

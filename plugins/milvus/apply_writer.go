@@ -52,7 +52,7 @@ type applier struct {
 }
 
 func milvusApplyOutputFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*applyWriter, error) {
-	c, err := applyConfigFromParsed(conf)
+	c, err := applyConfigFromParsed(conf, mgr)
 	if err != nil {
 		return nil, err
 	}

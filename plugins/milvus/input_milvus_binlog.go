@@ -238,7 +238,7 @@ func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 		return nil, err
 	}
 	c.pulsarTLSEnabled = tlsOn
-	if c.source, err = milvusConnFromParsed(conf.Namespace(mbiFieldSource)); err != nil {
+	if c.source, err = milvusConnFromParsed(conf.Namespace(mbiFieldSource), mgr); err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
 	pats, err := conf.FieldStringList(mbiFieldCollections)

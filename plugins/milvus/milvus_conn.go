@@ -3,6 +3,7 @@ package milvus
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,8 @@ const (
 	mcFieldPassword       = "password"
 	mcFieldTLS            = "tls"
 	mcFieldConnectTimeout = "connect_timeout"
+	mcFieldCredsCache     = "credentials_cache"
+	mcFieldCredsKey       = "credentials_key"
 )
 
 // milvusConnFields are the connection fields shared by source and target.
@@ -49,6 +52,12 @@ func milvusConnFields(defaultAddress string) []*service.ConfigField {
 		service.NewDurationField(mcFieldConnectTimeout).
 			Description("How long one connection attempt may take before it is retried with backoff.").
 			Default("10s").Advanced(),
+		service.NewStringField(mcFieldCredsCache).
+			Description("A cache resource holding the credentials under `" + mcFieldCredsKey + "`, read at every connect: a token string, or JSON `{\"token\": ...}` / `{\"username\": ..., \"password\": ...}`. Keeps secrets out of the config (the control plane uses it so a worker's stream config never shows them).").
+			Default("").Advanced(),
+		service.NewStringField(mcFieldCredsKey).
+			Description("The key of the credentials in `" + mcFieldCredsCache + "`.").
+			Default("").Advanced(),
 	}
 }
 
@@ -61,10 +70,13 @@ type milvusConn struct {
 	tlsConf        *tls.Config
 	tlsEnabled     bool
 	connectTimeout time.Duration
+	res            *service.Resources
+	credsCache     string
+	credsKey       string
 }
 
-func milvusConnFromParsed(conf *service.ParsedConfig) (*milvusConn, error) {
-	c := &milvusConn{}
+func milvusConnFromParsed(conf *service.ParsedConfig, res *service.Resources) (*milvusConn, error) {
+	c := &milvusConn{res: res}
 	var err error
 	if c.address, err = conf.FieldString(mcFieldAddress); err != nil {
 		return nil, err
@@ -106,16 +118,76 @@ func milvusConnFromParsed(conf *service.ParsedConfig) (*milvusConn, error) {
 	if c.connectTimeout, err = conf.FieldDuration(mcFieldConnectTimeout); err != nil {
 		return nil, err
 	}
+	if c.credsCache, err = conf.FieldString(mcFieldCredsCache); err != nil {
+		return nil, err
+	}
+	if c.credsKey, err = conf.FieldString(mcFieldCredsKey); err != nil {
+		return nil, err
+	}
+	if c.credsCache != "" && (c.credsKey == "" || token != "" || c.username != "") {
+		return nil, errors.New("credentials_cache needs credentials_key, and no token or username/password beside it")
+	}
+	if c.credsCache != "" && res != nil && !res.HasCache(c.credsCache) {
+		return nil, fmt.Errorf("credentials_cache %q is not a cache resource", c.credsCache)
+	}
 	return c, nil
+}
+
+// credentials returns user, password and API key, read from the
+// credentials cache when one is configured.
+func (c *milvusConn) credentials(ctx context.Context) (user, pass, apiKey string, err error) {
+	if c.credsCache == "" {
+		return c.username, c.password, c.apiKey, nil
+	}
+	var raw []byte
+	var getErr error
+	if err := c.res.AccessCache(ctx, c.credsCache, func(cache service.Cache) { raw, getErr = cache.Get(ctx, c.credsKey) }); err != nil {
+		return "", "", "", fmt.Errorf("credentials cache %q: %w", c.credsCache, err)
+	}
+	if errors.Is(getErr, service.ErrKeyNotFound) {
+		return "", "", "", nil // no credentials stored: authentication is off
+	}
+	if getErr != nil {
+		return "", "", "", fmt.Errorf("read credentials %q from cache %q: %w", c.credsKey, c.credsCache, getErr)
+	}
+	return parseCredentials(raw)
+}
+
+// parseCredentials reads a token string or a JSON object with token or
+// username/password.
+func parseCredentials(raw []byte) (user, pass, apiKey string, err error) {
+	var obj struct {
+		Token    string `json:"token"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	token := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(token, "{") {
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return "", "", "", fmt.Errorf("stored credentials are not valid JSON: %w", err)
+		}
+		if obj.Username != "" {
+			return obj.Username, obj.Password, "", nil
+		}
+		token = obj.Token
+	}
+	if u, p, ok := strings.Cut(token, ":"); ok {
+		return u, p, "", nil
+	}
+	return "", "", token, nil
 }
 
 // dial connects once, within connectTimeout.
 func (c *milvusConn) dial(ctx context.Context) (*client.GrpcClient, error) {
+	user, pass, apiKey, err := c.credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cfg := client.Config{
 		Address:  c.address,
-		Username: c.username,
-		Password: c.password,
-		APIKey:   c.apiKey,
+		Username: user,
+		Password: pass,
+		APIKey:   apiKey,
 	}
 	if c.tlsEnabled {
 		cfg.EnableTLSAuth = true

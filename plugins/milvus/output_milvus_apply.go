@@ -75,10 +75,10 @@ type applyConfig struct {
 	retry         *backoffFactory
 }
 
-func applyConfigFromParsed(conf *service.ParsedConfig) (*applyConfig, error) {
+func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (*applyConfig, error) {
 	c := &applyConfig{collectionMap: map[string]collectionRef{}}
 	var err error
-	if c.target, err = milvusConnFromParsed(conf); err != nil {
+	if c.target, err = milvusConnFromParsed(conf, res); err != nil {
 		return nil, err
 	}
 	if c.dbMap, err = conf.FieldStringMap(maoFieldDBMap); err != nil {
