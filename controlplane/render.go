@@ -1,0 +1,82 @@
+package controlplane
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"text/template"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/pipelines"
+)
+
+// SourceConfig is the source Milvus every task reads.
+type SourceConfig struct {
+	Address       string `yaml:"address"`
+	Token         string `yaml:"token"`
+	PulsarURL     string `yaml:"pulsar_url"`
+	ClusterPrefix string `yaml:"cluster_prefix"`
+	DMLChannels   int    `yaml:"dml_channels"`
+}
+
+// streamParams fill pipelines/task-stream.yaml.
+type streamParams struct {
+	TaskID, PulsarURL, ClusterPrefix, SourceAddress string
+	DMLChannels                                     int
+	Collections                                     []string
+	TargetAddress, ConnectTimeout                   string
+	TargetTLS                                       bool
+}
+
+// renderer renders task streams.
+type renderer struct {
+	tmpl *template.Template
+	src  SourceConfig
+}
+
+func newRenderer(src SourceConfig) (*renderer, error) {
+	t, err := template.New("task-stream").Funcs(template.FuncMap{
+		// q quotes a value as a YAML (JSON) string, so no value can break
+		// out of its field.
+		"q": func(s string) string { b, _ := json.Marshal(s); return string(b) },
+	}).Option("missingkey=error").Parse(pipelines.TaskStream)
+	if err != nil {
+		return nil, fmt.Errorf("stream template: %w", err)
+	}
+	return &renderer{tmpl: t, src: src}, nil
+}
+
+// render returns the stream config of a task.
+func (r *renderer) render(t Task) ([]byte, error) {
+	addr, tls := t.Target.Address()
+	timeout := t.Target.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 10
+	}
+	p := streamParams{
+		TaskID: t.ID, PulsarURL: r.src.PulsarURL, ClusterPrefix: r.src.ClusterPrefix, DMLChannels: r.src.DMLChannels,
+		SourceAddress: r.src.Address, Collections: collectionPatterns(t),
+		TargetAddress: addr, TargetTLS: tls, ConnectTimeout: fmt.Sprintf("%ds", timeout),
+	}
+	var buf bytes.Buffer
+	if err := r.tmpl.Execute(&buf, p); err != nil {
+		return nil, fmt.Errorf("render stream of task %s: %w", t.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// collectionPatterns turns a task's collection_infos (database "default")
+// or db_collections into milvus_binlog `db.collection` patterns.
+func collectionPatterns(t Task) []string {
+	var out []string
+	for _, c := range t.CollectionInfos {
+		out = append(out, "default."+c.Name)
+	}
+	for db, cs := range t.DBCollections {
+		for _, c := range cs {
+			out = append(out, db+"."+c.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,156 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Store keeps tasks in Redis under prefix:
+//
+//	<prefix>tasks            set of task ids
+//	<prefix>task:<id>        the task as JSON, without secrets
+//	<prefix>secret:<id>      the target's credentials (read by the stream)
+//	<prefix>ckpt:<id>        the stream's checkpoint (written by the stream)
+//	<prefix>source_credentials  the source's credentials (read by the streams)
+type Store struct {
+	rdb    *redis.Client
+	prefix string
+}
+
+// NewStore opens the task store at a redis:// URL.
+func NewStore(url, prefix string) (*Store, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	return &Store{rdb: redis.NewClient(opts), prefix: prefix}, nil
+}
+
+func (s *Store) Close() error { return s.rdb.Close() }
+
+func (s *Store) key(parts ...string) string {
+	k := s.prefix
+	for i, p := range parts {
+		if i > 0 {
+			k += ":"
+		}
+		k += p
+	}
+	return k
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("task store (redis): %w", err)
+	}
+	return nil
+}
+
+// errNoTask is returned for an unknown task id.
+var errNoTask = errors.New("no such task")
+
+// Put saves a task (secrets are never part of it).
+func (s *Store) Put(ctx context.Context, t Task) error {
+	t.Target = t.Target.Public()
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.key("task", t.ID), b, 0)
+		p.SAdd(ctx, s.key("tasks"), t.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Get loads a task; errNoTask when it does not exist.
+func (s *Store) Get(ctx context.Context, id string) (Task, error) {
+	b, err := s.rdb.Get(ctx, s.key("task", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Task{}, errNoTask
+	}
+	if err != nil {
+		return Task{}, fmt.Errorf("load task %s: %w", id, err)
+	}
+	var t Task
+	if err := json.Unmarshal(b, &t); err != nil {
+		return Task{}, fmt.Errorf("task %s in the store is not valid JSON: %w", id, err)
+	}
+	return t, nil
+}
+
+// List loads every task.
+func (s *Store) List(ctx context.Context) ([]Task, error) {
+	ids, err := s.rdb.SMembers(ctx, s.key("tasks")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	out := make([]Task, 0, len(ids))
+	for _, id := range ids {
+		t, err := s.Get(ctx, id)
+		if errors.Is(err, errNoTask) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Delete removes a task with its secret and checkpoint.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.key("task", id), s.key("secret", id), s.key("ckpt", id))
+		p.SRem(ctx, s.key("tasks"), id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete task %s: %w", id, err)
+	}
+	return nil
+}
+
+// PutSecret stores credentials for a stream to read (JSON token or
+// username/password); empty credentials remove the key.
+func (s *Store) PutSecret(ctx context.Context, name string, token, user, pass string) error {
+	if token == "" && user == "" {
+		return s.rdb.Del(ctx, s.key(name)).Err()
+	}
+	b, err := json.Marshal(map[string]string{"token": token, "username": user, "password": pass})
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.Set(ctx, s.key(name), b, 0).Err(); err != nil {
+		return fmt.Errorf("store credentials: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint returns the stream's stored read positions (nil when none).
+func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, error) {
+	b, err := s.rdb.Get(ctx, s.key("ckpt", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint of %s: %w", id, err)
+	}
+	var ck struct {
+		Channels map[string]string `json:"channels"`
+	}
+	if err := json.Unmarshal(b, &ck); err != nil {
+		return nil, fmt.Errorf("checkpoint of %s is not valid JSON: %w", id, err)
+	}
+	return ck.Channels, nil
+}

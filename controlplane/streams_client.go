@@ -1,0 +1,91 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// StreamsClient talks to the streams REST API of one worker
+// (`milvus-cdc streams`).
+type StreamsClient struct {
+	base string
+	http *http.Client
+}
+
+func NewStreamsClient(base string) *StreamsClient {
+	return &StreamsClient{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// StreamStatus is what GET /streams says of one stream.
+type StreamStatus struct {
+	Active bool    `json:"active"`
+	Uptime float64 `json:"uptime"`
+}
+
+// List returns the worker's streams.
+func (c *StreamsClient) List(ctx context.Context) (map[string]StreamStatus, error) {
+	var out map[string]StreamStatus
+	if err := c.do(ctx, http.MethodGet, "/streams", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Create starts a stream from a YAML config.
+func (c *StreamsClient) Create(ctx context.Context, id string, config []byte) error {
+	return c.do(ctx, http.MethodPost, "/streams/"+url.PathEscape(id), config, nil)
+}
+
+// Delete stops and removes a stream; a missing stream is not an error.
+func (c *StreamsClient) Delete(ctx context.Context, id string) error {
+	err := c.do(ctx, http.MethodDelete, "/streams/"+url.PathEscape(id), nil, nil)
+	var he *httpStatusError
+	if errors.As(err, &he) && he.status == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+type httpStatusError struct {
+	status int
+	body   string
+}
+
+func (e *httpStatusError) Error() string { return fmt.Sprintf("status %d: %s", e.status, e.body) }
+
+func (c *StreamsClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/yaml")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("worker %s %s %s: %w", c.base, method, path, &httpStatusError{status: resp.StatusCode, body: strings.TrimSpace(string(b))})
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("worker %s %s: %w", c.base, path, err)
+		}
+	}
+	return nil
+}
