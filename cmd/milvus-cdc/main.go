@@ -37,6 +37,9 @@ func main() {
 	}
 	// verify is ours, not a Benthos command: handle it before Benthos's CLI
 	// parses the arguments.
+	if len(os.Args) > 1 && os.Args[1] == "server" {
+		os.Exit(runServer(os.Args[2:]))
+	}
 	if isVerify(os.Args) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := verify.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)

@@ -1,0 +1,173 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+)
+
+// Reconciler makes the workers run exactly the streams of the Running tasks:
+// it compares the desired state in the store with GET /streams of every
+// worker and creates, moves or removes streams. After a control-plane
+// restart, a worker restart or a worker's death, running tasks run again
+// from their checkpoints; a dead worker's tasks move to a live one.
+type Reconciler struct {
+	store    *Store
+	render   *renderer
+	workers  map[string]*StreamsClient // by base URL
+	interval time.Duration
+	log      *slog.Logger
+	kick     chan struct{}
+}
+
+func NewReconciler(store *Store, src SourceConfig, workers []string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
+	r, err := newRenderer(src)
+	if err != nil {
+		return nil, err
+	}
+	if len(workers) == 0 {
+		return nil, fmt.Errorf("no workers configured")
+	}
+	ws := map[string]*StreamsClient{}
+	for _, w := range workers {
+		ws[w] = NewStreamsClient(w)
+	}
+	return &Reconciler{store: store, render: r, workers: ws, interval: interval, log: log, kick: make(chan struct{}, 1)}, nil
+}
+
+// Kick asks for a reconcile pass soon.
+func (r *Reconciler) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run reconciles until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("reconcile pass failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.kick:
+		}
+	}
+}
+
+// Pass runs one reconcile pass.
+func (r *Reconciler) Pass(ctx context.Context) error {
+	tasks, err := r.store.List(ctx)
+	if err != nil {
+		return err
+	}
+	// What runs where; an unreachable worker is dead for this pass.
+	running := map[string][]string{} // task id -> workers running it
+	load := map[string]int{}
+	var live []string
+	for base, c := range r.workers {
+		streams, err := c.List(ctx)
+		if err != nil {
+			r.log.Warn("worker unreachable", "worker", base, "error", err)
+			continue
+		}
+		live = append(live, base)
+		for id := range streams {
+			running[id] = append(running[id], base)
+			load[base]++
+		}
+	}
+	sort.Strings(live)
+	known := map[string]bool{}
+	for _, t := range tasks {
+		known[t.ID] = true
+		if t.State != StateRunning {
+			for _, w := range running[t.ID] {
+				r.remove(ctx, w, t.ID)
+			}
+			continue
+		}
+		if err := r.ensureRunning(ctx, t, running[t.ID], live, load); err != nil {
+			r.log.Warn("cannot start task stream", "task_id", t.ID, "error", err)
+		}
+	}
+	for id, ws := range running {
+		if !known[id] {
+			for _, w := range ws {
+				r.remove(ctx, w, id) // a deleted task's stream
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []string, load map[string]int) error {
+	keep := ""
+	for _, w := range on {
+		if keep == "" && (w == t.Worker || t.Worker == "") {
+			keep = w
+			continue
+		}
+	}
+	if keep == "" && len(on) > 0 {
+		keep = on[0]
+	}
+	for _, w := range on {
+		if w != keep {
+			r.remove(ctx, w, t.ID) // never two streams of one task
+		}
+	}
+	if keep == "" {
+		if len(live) == 0 {
+			return fmt.Errorf("no live worker")
+		}
+		keep = live[0]
+		for _, w := range live {
+			if load[w] < load[keep] || (w == t.Worker && load[w] <= load[keep]) {
+				keep = w
+			}
+		}
+		conf, err := r.render.render(t)
+		if err != nil {
+			return err
+		}
+		if err := r.workers[keep].Create(ctx, t.ID, conf); err != nil {
+			return err
+		}
+		load[keep]++
+		r.log.Info("task stream started", "task_id", t.ID, "worker", keep)
+	}
+	if t.Worker != keep {
+		t.Worker = keep
+		return r.store.Put(ctx, t)
+	}
+	return nil
+}
+
+func (r *Reconciler) remove(ctx context.Context, worker, id string) {
+	if err := r.workers[worker].Delete(ctx, id); err != nil {
+		r.log.Warn("cannot remove stream", "task_id", id, "worker", worker, "error", err)
+		return
+	}
+	r.log.Info("task stream removed", "task_id", id, "worker", worker)
+}
+
+// RemoveEverywhere deletes a task's stream from every reachable worker.
+func (r *Reconciler) RemoveEverywhere(ctx context.Context, id string) error {
+	for base, c := range r.workers {
+		if err := c.Delete(ctx, id); err != nil {
+			if _, lerr := c.List(ctx); lerr != nil {
+				continue // a dead worker runs nothing; the pass cleans it up when it is back
+			}
+			return fmt.Errorf("worker %s: %w", base, err)
+		}
+	}
+	return nil
+}

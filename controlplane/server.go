@@ -1,0 +1,126 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ServerConfig is config/server.yaml.
+type ServerConfig struct {
+	Listen string `yaml:"listen"`
+	Auth   struct {
+		BearerToken string `yaml:"bearer_token"`
+	} `yaml:"auth"`
+	Source SourceConfig `yaml:"source"`
+	Redis  struct {
+		URL    string `yaml:"url"`
+		Prefix string `yaml:"prefix"`
+	} `yaml:"redis"`
+	Workers           []string      `yaml:"workers"`
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+}
+
+func defaultServerConfig() ServerConfig {
+	var c ServerConfig
+	c.Listen = "0.0.0.0:8444"
+	c.Source = SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16}
+	c.Redis.URL, c.Redis.Prefix = "redis://127.0.0.1:6379", "milvus-cdc:"
+	c.Workers = []string{"http://127.0.0.1:4195"}
+	c.ReconcileInterval = 2 * time.Second
+	return c
+}
+
+// LoadServerConfig reads the config file (if any), then environment
+// variables, then flags; later ones win.
+func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
+	c := defaultServerConfig()
+	fs := flag.NewFlagSet("milvus-cdc server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("c", "", "config file (config/server.yaml)")
+	listen := fs.String("listen", "", "address of the /cdc API (env MILVUS_CDC_LISTEN)")
+	redisURL := fs.String("redis", "", "task store, redis://host:port (env REDIS_URL)")
+	workers := fs.String("workers", "", "comma-separated streams API URLs of the workers (env MILVUS_CDC_WORKERS)")
+	token := fs.String("bearer-token", "", "require this bearer token on /cdc (env MILVUS_CDC_BEARER_TOKEN)")
+	prefix := fs.String("redis-prefix", "", "key prefix in the task store; the workers' CDC_REDIS_PREFIX must match (env CDC_REDIS_PREFIX)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if *path != "" {
+		b, err := os.ReadFile(*path)
+		if err != nil {
+			return c, fmt.Errorf("server config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("server config %s: %w", *path, err)
+		}
+	}
+	set := func(dst *string, env, flagVal string) {
+		if v := os.Getenv(env); v != "" {
+			*dst = v
+		}
+		if flagVal != "" {
+			*dst = flagVal
+		}
+	}
+	set(&c.Listen, "MILVUS_CDC_LISTEN", *listen)
+	set(&c.Redis.URL, "REDIS_URL", *redisURL)
+	set(&c.Redis.Prefix, "CDC_REDIS_PREFIX", *prefix)
+	set(&c.Auth.BearerToken, "MILVUS_CDC_BEARER_TOKEN", *token)
+	set(&c.Source.Address, "MILVUS_SOURCE_ADDR", "")
+	set(&c.Source.Token, "MILVUS_SOURCE_TOKEN", "")
+	set(&c.Source.PulsarURL, "PULSAR_URL", "")
+	w := ""
+	set(&w, "MILVUS_CDC_WORKERS", *workers)
+	if w != "" {
+		c.Workers = strings.Split(w, ",")
+	}
+	if len(c.Workers) == 0 || c.ReconcileInterval <= 0 {
+		return c, errors.New("server config: at least one worker and a positive reconcile_interval are needed")
+	}
+	return c, nil
+}
+
+// RunServer serves /cdc and reconciles until ctx ends.
+func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
+	store, err := NewStore(c.Redis.URL, c.Redis.Prefix)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Ping(ctx); err != nil {
+		return err
+	}
+	// The workers' streams read the source credentials from the store.
+	if err := store.PutSecret(ctx, "source_credentials", c.Source.Token, "", ""); err != nil {
+		return err
+	}
+	rec, err := NewReconciler(store, c.Source, c.Workers, c.ReconcileInterval, log)
+	if err != nil {
+		return err
+	}
+	mgr := NewManager(store, rec)
+	srv := &http.Server{Addr: c.Listen, Handler: NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	go rec.Run(ctx)
+	log.Info("milvus-cdc server listening", "address", c.Listen, "workers", strings.Join(c.Workers, ","))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
+)
+
+// controlPlane is a server and its workers started by a test.
+type controlPlane struct {
+	base    string
+	workers []*proc
+	server  *proc
+	env     []string
+	args    []string
+}
+
+func startControlPlane(t *testing.T, env stackEnv, workers int) *controlPlane {
+	t.Helper()
+	prefix := "e2e-" + randSuffix() + ":"
+	cp := &controlPlane{env: []string{"CDC_REDIS_PREFIX=" + prefix, "REDIS_URL=redis://" + env.RedisAddr,
+		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL}}
+	var urls []string
+	for i := 0; i < workers; i++ {
+		port := freePort(t)
+		w := startProc(t, append(cp.env, fmt.Sprintf("WORKER_ADDRESS=127.0.0.1:%d", port), "LOG_LEVEL=WARN"),
+			"streams", "-o", "config/worker.yaml", "-r", "config/worker-resources.yaml")
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", port))
+		cp.workers = append(cp.workers, w)
+		waitHTTP(t, urls[i]+"/ready")
+	}
+	port := freePort(t)
+	cp.base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	cp.args = []string{"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", strings.Join(urls, ",")}
+	cp.server = startProc(t, cp.env, cp.args...)
+	waitHTTP(t, cp.base+"/healthz")
+	return cp
+}
+
+func (cp *controlPlane) restartServer(t *testing.T) {
+	cp.server = startProc(t, cp.env, cp.args...)
+	waitHTTP(t, cp.base+"/healthz")
+}
+
+// TestStackControlPlane drives a task through HTTP: create (seed curl shape),
+// rows arrive, pause (target unchanged), resume (all arrive, none doubled),
+// position, errors, kill -9 of the server mid-load, kill -9 of the worker
+// running the task (it moves), delete.
+func TestStackControlPlane(t *testing.T) {
+	env := requireStack(t)
+	cp := startControlPlane(t, env, 2)
+	coll := uniqueName("cp")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	code, resp := cdc(t, cp.base, "create", map[string]any{
+		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus", "connect_timeout": 10},
+		"collection_infos":     []map[string]any{{"name": coll}},
+	})
+	if code != 200 {
+		t.Fatalf("create: %d %v", code, resp)
+	}
+	id, _ := resp["data"].(map[string]any)["task_id"].(string)
+	if id == "" {
+		t.Fatalf("create gave no task_id: %v", resp)
+	}
+	src := connect(t, env.SourceAddr)
+	t.Cleanup(func() {
+		_ = src.DropCollection(context.Background(), coll)
+		if c, err := workload.Connect(context.Background(), env.TargetAddr); err == nil {
+			_ = c.DropCollection(context.Background(), coll)
+			_ = c.Close()
+		}
+	})
+	for _, rt := range []string{"list", "get"} {
+		code, resp := cdc(t, cp.base, rt, map[string]any{"task_id": id})
+		b := fmt.Sprint(resp)
+		if code != 200 || !strings.Contains(b, "Running") || strings.Contains(b, "Milvus") {
+			t.Fatalf("%s: %d %s (want Running, no token)", rt, code, b)
+		}
+	}
+	time.Sleep(3 * time.Second) // the stream is placed and reading
+	rng := rand.New(rand.NewSource(6))
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("create", src.CreateCollection(ctx, workload.VectorSchema(coll, 8), 2))
+	must("insert", workload.InsertRows(ctx, src, coll, 0, 500, 100, 8, rng))
+	must("index", workload.IndexAndLoad(ctx, src, coll))
+	verified := func(what string) {
+		t.Helper()
+		waitFor(t, 2*time.Minute, what, func() bool {
+			rep, err := verify.Run(ctx, verify.Options{SourceAddr: env.SourceAddr, TargetAddr: env.TargetAddr, Collections: []string{"default." + coll}})
+			return err == nil && rep.OK() && rep.RowsCompared > 0
+		})
+	}
+	verified("the first 500 rows on the target")
+
+	// Pause: writes on the source do not reach the target.
+	if code, resp := cdc(t, cp.base, "pause", map[string]any{"task_id": id}); code != 200 {
+		t.Fatalf("pause: %d %v", code, resp)
+	}
+	if code, _ := cdc(t, cp.base, "pause", map[string]any{"task_id": id}); code != 400 {
+		t.Errorf("pausing a paused task: %d, want 400", code)
+	}
+	must("insert while paused", workload.InsertRows(ctx, src, coll, 500, 500, 100, 8, rng))
+	time.Sleep(3 * time.Second)
+	tgt := connect(t, env.TargetAddr)
+	if n, err := targetRows(ctx, tgt, coll); err != nil || n != 500 {
+		t.Fatalf("target while paused: %d rows (%v), want 500", n, err)
+	}
+	start := time.Now()
+	if code, resp := cdc(t, cp.base, "resume", map[string]any{"task_id": id}); code != 200 {
+		t.Fatalf("resume: %d %v", code, resp)
+	}
+	if code, _ := cdc(t, cp.base, "resume", map[string]any{"task_id": id}); code != 400 {
+		t.Errorf("resuming a running task: %d, want 400", code)
+	}
+	waitFor(t, time.Minute, "the paused backlog", func() bool { n, err := targetRows(ctx, tgt, coll); return err == nil && n == 1000 })
+	t.Logf("500-row backlog arrived %s after resume", time.Since(start).Round(time.Millisecond))
+	verified("1,000 rows, none doubled")
+
+	if code, resp := cdc(t, cp.base, "position", map[string]any{"task_id": id}); code != 200 || !strings.Contains(fmt.Sprint(resp), "rootcoord-dml") {
+		t.Errorf("position: %d %v", code, resp)
+	}
+	for _, c := range []struct {
+		body string
+		want int
+	}{
+		{`{"request_type": "get", "request_data": {"task_id": "nope"}}`, 404},
+		{`{"request_type": "get", "request_data": {}}`, 400},
+		{`{"request_type": "explode"}`, 400},
+		{`{"request_type": `, 400},
+	} {
+		if code, resp := cdcRaw(t, cp.base, []byte(c.body)); code != c.want || int(resp["code"].(float64)) != c.want {
+			t.Errorf("%s: %d %v, want %d", c.body, code, resp, c.want)
+		}
+	}
+	if r, err := http.Get(cp.base + "/cdc"); err != nil || r.StatusCode != 405 {
+		t.Errorf("GET /cdc: %v %v", r, err)
+	}
+
+	// kill -9 the server mid-load; after a restart the task still runs.
+	done := make(chan error, 1)
+	go func() { done <- workload.InsertRows(ctx, src, coll, 1000, 2000, 100, 8, rng) }()
+	time.Sleep(500 * time.Millisecond)
+	cp.server.kill9()
+	must("insert during the server crash", <-done)
+	cp.restartServer(t)
+	if code, resp := cdc(t, cp.base, "get", map[string]any{"task_id": id}); code != 200 || !strings.Contains(fmt.Sprint(resp), "Running") {
+		t.Fatalf("after the server crash: %d %v", code, resp)
+	}
+	verified("3,000 rows after the server crash")
+
+	// kill -9 the worker that runs the task: it moves to the other one.
+	var running *proc
+	for i, w := range cp.workers {
+		if hasStream(t, workerURL(cp, i), id) {
+			running = w
+		}
+	}
+	if running == nil {
+		t.Fatal("no worker runs the task")
+	}
+	running.kill9()
+	must("insert after the worker crash", workload.InsertRows(ctx, src, coll, 3000, 500, 100, 8, rng))
+	verified("3,500 rows after the worker crash")
+
+	if code, resp := cdc(t, cp.base, "delete", map[string]any{"task_id": id}); code != 200 {
+		t.Fatalf("delete: %d %v", code, resp)
+	}
+	if code, _ := cdc(t, cp.base, "get", map[string]any{"task_id": id}); code != 404 {
+		t.Errorf("get after delete: %d, want 404", code)
+	}
+}
+
+func workerURL(cp *controlPlane, i int) string {
+	for _, a := range cp.args {
+		if strings.Contains(a, "http://") {
+			return strings.Split(a, ",")[i]
+		}
+	}
+	return ""
+}
+
+func hasStream(t *testing.T, worker, id string) bool {
+	r, err := http.Get(worker + "/streams")
+	if err != nil {
+		return false
+	}
+	defer r.Body.Close()
+	var m map[string]any
+	if err := jsonDecode(r, &m); err != nil {
+		return false
+	}
+	_, ok := m[id]
+	return ok
+}
