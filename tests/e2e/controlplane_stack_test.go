@@ -149,6 +149,25 @@ func TestStackControlPlane(t *testing.T) {
 	if r, err := http.Get(cp.base + "/cdc"); err != nil || r.StatusCode != 405 {
 		t.Errorf("GET /cdc: %v %v", r, err)
 	}
+	// Create errors: an unreachable target, a second task for the same
+	// collections on the same target, a body over 1 MiB, wrong JSON types.
+	createErrors := []struct {
+		what string
+		body string
+		want int
+	}{
+		{"unreachable target", `{"request_type":"create","request_data":{"milvus_connect_param":{"host":"127.0.0.1","port":1,"connect_timeout":2},"collection_infos":[{"name":"x"}]}}`, 400},
+		{"overlapping task", fmt.Sprintf(`{"request_type":"create","request_data":{"milvus_connect_param":{"uri":"http://%s"},"collection_infos":[{"name":"*"}]}}`, env.TargetAddr), 409},
+		{"wrong JSON type", `{"request_type":"create","request_data":{"milvus_connect_param":{"host":"h","port":"abc"},"collection_infos":[{"name":"x"}]}}`, 400},
+		{"username without password", `{"request_type":"create","request_data":{"milvus_connect_param":{"host":"h","port":1,"username":"u"},"collection_infos":[{"name":"x"}]}}`, 400},
+		{"body over 1 MiB", `{"request_type":"list","request_data":{"pad":"` + strings.Repeat("x", 2<<20) + `"}}`, 413},
+	}
+	for _, c := range createErrors {
+		code, resp := cdcRaw(t, cp.base, []byte(c.body))
+		if code != c.want || int(resp["code"].(float64)) != c.want || resp["message"] == "" {
+			t.Errorf("%s: %d %v, want %d with a message", c.what, code, resp, c.want)
+		}
+	}
 
 	// kill -9 the server mid-load; after a restart the task still runs.
 	done := make(chan error, 1)
