@@ -88,6 +88,17 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 	known := map[string]bool{}
 	for _, t := range tasks {
 		known[t.ID] = true
+		if t.State == StateRunning {
+			if reason, err := r.store.Failure(ctx, t.ID); err == nil && reason != "" {
+				// The stream stopped for good (e.g. a schema conflict on the
+				// target, a checkpoint Pulsar no longer has): Failed, with why.
+				t.State, t.Reason = StateFailed, reason
+				if err := r.store.Put(ctx, t); err != nil {
+					return err
+				}
+				r.log.Warn("task failed", "task_id", t.ID, "reason", reason)
+			}
+		}
 		if t.State != StateRunning {
 			for _, w := range running[t.ID] {
 				r.remove(ctx, w, t.ID)

@@ -172,6 +172,9 @@ func (m *Manager) Pause(ctx context.Context, id string) error {
 }
 
 func (m *Manager) Resume(ctx context.Context, id string) error {
+	if err := m.store.ClearFailure(ctx, id); err != nil {
+		return err
+	}
 	return m.setState(ctx, id, StatePaused, StateRunning, "")
 }
 

@@ -15,6 +15,7 @@ import (
 //	<prefix>task:<id>        the task as JSON, without secrets
 //	<prefix>secret:<id>      the target's credentials (read by the stream)
 //	<prefix>ckpt:<id>        the stream's checkpoint (written by the stream)
+//	<prefix>failed:<id>      why the stream stopped for good (written by the stream)
 //	<prefix>source_credentials  the source's credentials (read by the streams)
 type Store struct {
 	rdb    *redis.Client
@@ -111,7 +112,7 @@ func (s *Store) List(ctx context.Context) ([]Task, error) {
 // Delete removes a task with its secret and checkpoint.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.key("task", id), s.key("secret", id), s.key("ckpt", id))
+		p.Del(ctx, s.key("task", id), s.key("secret", id), s.key("ckpt", id), s.key("failed", id))
 		p.SRem(ctx, s.key("tasks"), id)
 		return nil
 	})
@@ -153,4 +154,22 @@ func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, e
 		return nil, fmt.Errorf("checkpoint of %s is not valid JSON: %w", id, err)
 	}
 	return ck.Channels, nil
+}
+
+// Failure returns the reason a task's stream reported for a permanent
+// failure; empty when there is none.
+func (s *Store) Failure(ctx context.Context, id string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.key("failed", id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read failure of %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// ClearFailure forgets a reported failure (on resume).
+func (s *Store) ClearFailure(ctx context.Context, id string) error {
+	return s.rdb.Del(ctx, s.key("failed", id)).Err()
 }

@@ -129,6 +129,7 @@ func (w *applyWriter) WriteBatch(ctx context.Context, batch service.MessageBatch
 func (w *applyWriter) fail(err error) error {
 	w.failed = fmt.Errorf("milvus_apply stopped: %w; nothing after it is applied or acknowledged until the pipeline is fixed and restarted", err)
 	w.log.Errorf("%v", w.failed)
+	w.conf.failures.report(w.failed.Error(), w.log)
 	return w.failed
 }
 

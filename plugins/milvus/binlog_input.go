@@ -209,6 +209,8 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 			b.fatalErr = err
 			b.run = nil
 			b.mu.Unlock()
+			b.log.Errorf("milvus_binlog stopped: %v", err)
+			b.conf.failures.report("milvus_binlog stopped: "+err.Error(), b.log)
 			r.close()
 			return nil, nil, service.ErrNotConnected
 		}

@@ -136,6 +136,7 @@ it) the input fails with an error instead of skipping data.`).
 				Description("Payload bytes buffered per channel while the merge waits for other channels; bounds memory when one channel runs ahead (insert messages reach 5 MiB).").
 				Default(8<<20).Advanced(),
 		).
+		Fields(failureReportFields()...).
 		LintRule(`root = [
   if this.dml_channels.or(16) <= 0 { "dml_channels must be positive" },
   if this.checkpoint_limit.or(1024) <= 0 { "checkpoint_limit must be positive" },
@@ -201,6 +202,7 @@ type binlogConfig struct {
 	idleAfter                 time.Duration
 	queueSize, queueBytes     int
 	pulsarTLSEnabled          bool
+	failures                  *failureReporter
 }
 
 func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogInput, error) {
@@ -252,6 +254,9 @@ func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 		return nil, err
 	}
 	if c.idleAfter, err = conf.FieldDuration(mbiFieldIdleChannel); err != nil {
+		return nil, err
+	}
+	if c.failures, err = failureReporterFromParsed(conf, mgr); err != nil {
 		return nil, err
 	}
 	switch {

@@ -54,6 +54,7 @@ with another schema) stops the stream with an error naming the collection and th
 			service.NewBackOffField(maoFieldRetryBackoff, false, nil).
 				Description("Backoff between attempts while the target is unreachable; it retries until it succeeds or the stream stops."),
 		).
+		Fields(failureReportFields()...).
 		LintRule(`root = if this.max_in_flight.or(1) != 1 { [ "max_in_flight must be 1: changes are applied in source order" ] }`).
 		Example("Replicate the local stack", "", `
 input:
@@ -73,6 +74,7 @@ type applyConfig struct {
 	dbMap         map[string]string
 	collectionMap map[string]collectionRef
 	retry         *backoffFactory
+	failures      *failureReporter
 }
 
 func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (*applyConfig, error) {
@@ -89,6 +91,9 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 		return nil, err
 	}
 	c.retry = &backoffFactory{proto: bo}
+	if c.failures, err = failureReporterFromParsed(conf, res); err != nil {
+		return nil, err
+	}
 	cm, err := conf.FieldStringMap(maoFieldCollectionMap)
 	if err != nil {
 		return nil, err

@@ -225,3 +225,49 @@ func hasStream(t *testing.T, worker, id string) bool {
 	_, ok := m[id]
 	return ok
 }
+
+// TestStackControlPlaneTaskFails: a permanent error in the task's stream (a
+// collection of the same name with another schema on the target) puts the
+// task in Failed with a reason that names the collection.
+func TestStackControlPlaneTaskFails(t *testing.T) {
+	env := requireStack(t)
+	cp := startControlPlane(t, env, 1)
+	coll := uniqueName("cp_fail")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	tgt, src := connect(t, env.TargetAddr), connect(t, env.SourceAddr)
+	if err := tgt.CreateCollection(ctx, workload.VectorSchema(coll, 16), 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = tgt.DropCollection(context.Background(), coll)
+		_ = src.DropCollection(context.Background(), coll)
+	})
+	code, resp := cdc(t, cp.base, "create", map[string]any{
+		"milvus_connect_param": map[string]any{"host": "127.0.0.1", "port": portOf(env.TargetAddr)},
+		"db_collections":       map[string]any{"default": []map[string]any{{"name": coll}}},
+	})
+	if code != 200 {
+		t.Fatalf("create: %d %v", code, resp)
+	}
+	id := resp["data"].(map[string]any)["task_id"].(string)
+	time.Sleep(3 * time.Second)
+	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, 8), 1); err != nil {
+		t.Fatal(err)
+	}
+	var last map[string]any
+	waitFor(t, 90*time.Second, "the task in state Failed", func() bool {
+		_, last = cdc(t, cp.base, "get", map[string]any{"task_id": id})
+		return strings.Contains(fmt.Sprint(last), "Failed")
+	})
+	task := last["data"].(map[string]any)["task"].(map[string]any)
+	if reason, _ := task["reason"].(string); !strings.Contains(reason, coll) || !strings.Contains(reason, "another schema") {
+		t.Fatalf("reason %q does not name the collection and the conflict", reason)
+	}
+}
+
+func portOf(addr string) int {
+	var p int
+	_, _ = fmt.Sscanf(addr[strings.LastIndex(addr, ":")+1:], "%d", &p)
+	return p
+}
