@@ -75,6 +75,8 @@ install_system_packages() {
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # Debian's docker-compose validates docker-compose.yml in the tests (no Docker engine needed).
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   apt_install "${missing[@]}"
 }
 

@@ -1,0 +1,32 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestDockerComposeValid checks docker-compose.yml with Debian's
+// docker-compose (`config -q` parses and validates it; no Docker engine is
+// needed). The stack installs docker-compose, so under `make test` a
+// missing one is a failure.
+func TestDockerComposeValid(t *testing.T) {
+	requireStack(t)
+	bin, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Fatal("docker-compose is not installed (tests/stack/stack.sh install installs it)")
+	}
+	cmd := exec.Command(bin, "-f", "../../docker-compose.yml", "config", "-q")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
+	}
+	// A broken file must fail the same check (the check can fail).
+	path := filepath.Join(t.TempDir(), "docker-compose.yml")
+	if err := os.WriteFile(path, []byte("version: \"3.5\"\nservices:\n  x:\n    image: [not, a, string]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-f", path, "config", "-q").CombinedOutput(); err == nil {
+		t.Fatalf("docker-compose accepted an invalid file: %s", out)
+	}
+}
