@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand"
 	"net/http"
 	"strings"
@@ -87,6 +88,21 @@ func TestStackControlPlane(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second) // the stream is placed and reading
+	// No secret in the stream config a worker shows.
+	shown := false
+	for i := range cp.workers {
+		if r, err := http.Get(workerURL(cp, i) + "/streams/" + id); err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if r.StatusCode == 200 && (strings.Contains(string(b), "Milvus") || !strings.Contains(string(b), "credentials_cache")) {
+				t.Fatalf("worker %d shows the stream config with a secret (or without credentials_cache):\n%s", i, b)
+			}
+			shown = shown || r.StatusCode == 200
+		}
+	}
+	if !shown {
+		t.Fatal("no worker shows the task's stream")
+	}
 	rng := rand.New(rand.NewSource(6))
 	must := func(what string, err error) {
 		t.Helper()
