@@ -8,7 +8,7 @@ STACK := tests/stack/stack.sh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.dateBuilt=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build demo test unit vet lint up down status clean bench bench-input bench-apply
+.PHONY: all build demo test unit vet lint up down status clean bench bench-input bench-apply bench-resume
 
 all: build
 
@@ -32,7 +32,7 @@ lint: build
 	@for f in pipelines/*.yaml; do $(BIN)/milvus-cdc lint $$f || exit 1; echo "lint ok: $$f"; done
 
 # Both benchmarks on the running stack, one after the other.
-bench: bench-input bench-apply
+bench: bench-input bench-apply bench-resume
 
 # milvus_binlog input vs. a bare Pulsar reader (issue 4);
 # flags via BENCH_FLAGS, e.g. make bench-input BENCH_FLAGS="-rows 50000".
@@ -56,3 +56,8 @@ status:
 
 clean:
 	rm -rf $(BIN)
+
+# How long a paused task's 500-row backlog takes to reach the target after
+# resume, through the control plane and a worker (issue 6).
+bench-resume: build
+	$(GO) run ./bench/resume -bin $(BIN)/milvus-cdc $(BENCH_RESUME_FLAGS)
