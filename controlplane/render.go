@@ -19,7 +19,7 @@ type SourceConfig struct {
 	DMLChannels   int    `yaml:"dml_channels"`
 }
 
-// streamParams fill pipelines/task-stream.yaml.
+// streamParams fill pipelines/task-stream.yaml.tmpl.
 type streamParams struct {
 	TaskID, PulsarURL, ClusterPrefix, SourceAddress string
 	DMLChannels                                     int

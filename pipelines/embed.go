@@ -6,5 +6,5 @@ import _ "embed"
 
 // TaskStream is the text/template of one task's Benthos stream.
 //
-//go:embed task-stream.yaml
+//go:embed task-stream.yaml.tmpl
 var TaskStream string
