@@ -10,6 +10,11 @@ echo "== go vet"
 go vet ./...
 echo "== lint pipelines"
 for f in pipelines/*.yaml; do bin/milvus-cdc lint "$f"; echo "lint ok: $f"; done
+# Each fuzz target runs for a short, bounded time (seed corpora in the repo:
+# plugins/milvus/testdata/wal, controlplane/testdata/fuzz).
+echo "== fuzz (${FUZZTIME:=10s} each)"
+go test -run '^$' -fuzz '^FuzzDecodeWAL$' -fuzztime "$FUZZTIME" ./plugins/milvus/
+go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime "$FUZZTIME" ./controlplane/
 
 started=0
 if ! bash "$STACK" status >/dev/null 2>&1; then
