@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
@@ -10,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
@@ -17,6 +22,7 @@ import (
 // controlPlane is a server and its workers started by a test.
 type controlPlane struct {
 	base    string
+	prefix  string // key prefix of the task store
 	workers []*proc
 	server  *proc
 	env     []string
@@ -26,7 +32,7 @@ type controlPlane struct {
 func startControlPlane(t *testing.T, env stackEnv, workers int) *controlPlane {
 	t.Helper()
 	prefix := "e2e-" + randSuffix() + ":"
-	cp := &controlPlane{env: []string{"CDC_REDIS_PREFIX=" + prefix, "REDIS_URL=redis://" + env.RedisAddr,
+	cp := &controlPlane{prefix: prefix, env: []string{"CDC_REDIS_PREFIX=" + prefix, "REDIS_URL=redis://" + env.RedisAddr,
 		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL}}
 	var urls []string
 	for i := 0; i < workers; i++ {
@@ -286,4 +292,106 @@ func portOf(addr string) int {
 	var p int
 	_, _ = fmt.Sscanf(addr[strings.LastIndex(addr, ":")+1:], "%d", &p)
 	return p
+}
+
+// TestStackControlPlaneCheckpointGone: a checkpoint pointing at a Pulsar
+// message that no longer exists (as after retention removed it) puts the
+// task in Failed with a reason that says so and what to do; nothing is
+// skipped silently.
+func TestStackControlPlaneCheckpointGone(t *testing.T) {
+	env := requireStack(t)
+	cp := startControlPlane(t, env, 1)
+	coll := uniqueName("cp_gone")
+	// A collection of the task, so its channel ticks: a corrupted position is
+	// noticed at the channel's first message after the restart.
+	src := connect(t, env.SourceAddr)
+	if err := src.CreateCollection(context.Background(), workload.VectorSchema(coll, 8), 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.DropCollection(context.Background(), coll) })
+	desc, err := src.DescribeCollection(context.Background(), coll)
+	if err != nil || len(desc.PhysicalChannels) != 1 {
+		t.Fatalf("describe: %v %v", desc, err)
+	}
+	channel := desc.PhysicalChannels[0]
+	code, resp := cdc(t, cp.base, "create", map[string]any{
+		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr},
+		"collection_infos":     []map[string]any{{"name": coll}},
+	})
+	if code != 200 {
+		t.Fatalf("create: %d %v", code, resp)
+	}
+	id := resp["data"].(map[string]any)["task_id"].(string)
+	waitFor(t, 30*time.Second, "the task's first checkpoint", func() bool {
+		_, r := cdc(t, cp.base, "position", map[string]any{"task_id": id})
+		return strings.Contains(fmt.Sprint(r), "rootcoord-dml_0")
+	})
+	if code, _ := cdc(t, cp.base, "pause", map[string]any{"task_id": id}); code != 200 {
+		t.Fatal("pause failed")
+	}
+	// Point the collection's channel just before its earliest retained
+	// message: what a checkpoint looks like after retention removed the
+	// messages it points at.
+	gone := base64.StdEncoding.EncodeToString(beforeEarliest(t, env.PulsarURL, "persistent://public/default/"+channel).Serialize())
+	rdb := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
+	defer rdb.Close()
+	key := cp.prefix + "ckpt:" + id
+	raw, err := rdb.Get(context.Background(), key).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ck map[string]any
+	if err := json.Unmarshal(raw, &ck); err != nil {
+		t.Fatal(err)
+	}
+	ck["channels"].(map[string]any)[channel] = gone
+	b, _ := json.Marshal(ck)
+	if err := rdb.Set(context.Background(), key, b, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := cdc(t, cp.base, "resume", map[string]any{"task_id": id}); code != 200 {
+		t.Fatal("resume failed")
+	}
+	var last map[string]any
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(fmt.Sprint(last), "Failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the task is not Failed after 60 s: %v\nworker log:\n%s", last, cp.workers[0].logs.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+		_, last = cdc(t, cp.base, "get", map[string]any{"task_id": id})
+	}
+	reason, _ := last["data"].(map[string]any)["task"].(map[string]any)["reason"].(string)
+	for _, want := range []string{"no longer has", "Nothing was skipped", "delete the checkpoint"} {
+		if !strings.Contains(reason, want) {
+			t.Errorf("reason %q lacks %q", reason, want)
+		}
+	}
+}
+
+// beforeEarliest returns a message ID just before the earliest message the
+// topic retains (one that no longer exists).
+func beforeEarliest(t *testing.T, url, topic string) pulsar.MessageID {
+	t.Helper()
+	c, err := pulsar.NewClient(pulsar.ClientOptions{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.CreateReader(pulsar.ReaderOptions{Topic: topic, StartMessageID: pulsar.EarliestMessageID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := r.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.ID()
+	if first.EntryID() > 0 {
+		return pulsar.NewMessageID(first.LedgerID(), first.EntryID()-1, -1, -1)
+	}
+	return pulsar.NewMessageID(first.LedgerID()-1, 0, -1, -1)
 }
