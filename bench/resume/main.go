@@ -157,7 +157,10 @@ func run(o options) error {
 	}
 	defer tgt.Close()
 	coll := fmt.Sprintf("bench_resume_%d", time.Now().Unix())
-	defer func() { _ = src.DropCollection(context.Background(), coll); _ = tgt.DropCollection(context.Background(), coll) }()
+	defer func() {
+		_ = src.DropCollection(context.Background(), coll)
+		_ = tgt.DropCollection(context.Background(), coll)
+	}()
 	resp, err := cdc(base, "create", map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + o.target},
 		"collection_infos":     []map[string]any{{"name": coll}},
