@@ -75,6 +75,12 @@ func (b *binlogInput) Connect(ctx context.Context) error {
 	}
 	r, err := b.open(ctx)
 	if err != nil {
+		var fatal *fatalInputError
+		if errors.As(err, &fatal) {
+			b.fatalErr = err
+			b.log.Errorf("milvus_binlog stopped: %v", err)
+			b.conf.failures.report("milvus_binlog stopped: "+err.Error(), b.log)
+		}
 		return err
 	}
 	b.run = r

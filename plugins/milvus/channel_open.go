@@ -43,6 +43,12 @@ func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx
 		if err != nil {
 			return nil, fmt.Errorf("stored position of channel %s is not a Pulsar message id: %w", name, err)
 		}
+		if last != nil && keyOf(id).after(keyOf(last)) {
+			// Pulsar would silently drop every message before this position.
+			return nil, &fatalInputError{fmt.Errorf(
+				"the checkpoint of channel %s points at message %s, after the newest message Pulsar has (%s): it does not belong to this Pulsar "+
+					"(copied from another cluster, or the topic was recreated). Nothing was read. Delete the checkpoint to start afresh", name, id, last)}
+		}
 		// Start AT the stored message so we can check it still exists (and
 		// learn from its publish time whether the channel is idle); it is
 		// skipped when read.

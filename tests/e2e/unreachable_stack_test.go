@@ -3,13 +3,17 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/apache/pulsar-client-go/pulsar"
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
@@ -70,4 +74,34 @@ milvus_binlog:
 			})
 		})
 	}
+}
+
+// TestStackInputRefusesFutureCheckpoint: a checkpoint past the newest message
+// of its topic (from another cluster, or a recreated topic) stops the input
+// with a clear error instead of waiting silently (Pulsar would drop every
+// message before that position).
+func TestStackInputRefusesFutureCheckpoint(t *testing.T) {
+	env := requireStack(t)
+	dir := t.TempDir()
+	future := base64.StdEncoding.EncodeToString(pulsar.NewMessageID(1<<40, 0, -1, -1).Serialize())
+	ck := fmt.Sprintf(`{"version":1,"channels":{"by-dev-rootcoord-dml_0":%q}}`, future)
+	if err := os.WriteFile(filepath.Join(dir, "future"), []byte(ck), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	sb := service.NewStreamBuilder()
+	sb.SetLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := sb.AddCacheYAML(fmt.Sprintf("label: ckpt\nfile:\n  directory: %s\n", dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddInputYAML(jsonInputYAML(env, "nothing_here", "  checkpoint_cache: ckpt\n  checkpoint_key: future\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddConsumerFunc(func(context.Context, *service.Message) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer startStream(t, sb)()
+	waitFor(t, 60*time.Second, "the error about the checkpoint", func() bool {
+		return strings.Contains(logs.String(), "after the newest message Pulsar has")
+	})
 }
