@@ -97,14 +97,6 @@ func (a *applier) collectionExists(ctx context.Context, ref collectionRef) (bool
 	return tc.exists, nil
 }
 
-// targetDB maps a source database name.
-func (a *applier) targetDB(db string) string {
-	if to, ok := a.conf.dbMap[db]; ok {
-		return to
-	}
-	return db
-}
-
 func (a *applier) ensureDatabase(ctx context.Context, db string) error {
 	if db == "" || db == "default" || a.dbs[db] {
 		return nil
@@ -131,14 +123,14 @@ func (a *applier) ensureDatabase(ctx context.Context, db string) error {
 }
 
 func (a *applier) createDatabase(ctx context.Context, st *applyStep) error {
-	return a.ensureDatabase(ctx, a.targetDB(st.src.DB))
+	return a.ensureDatabase(ctx, a.conf.mapDB(st.src.DB))
 }
 
 // dropDatabase drops a target database. Milvus refuses to drop one that has
 // collections; the source's own drops of them may still be on their way
 // (written late), so collections this pipeline created there go first.
 func (a *applier) dropDatabase(ctx context.Context, st *applyStep) error {
-	db := a.targetDB(st.src.DB)
+	db := a.conf.mapDB(st.src.DB)
 	if db == "default" {
 		return nil
 	}

@@ -170,7 +170,7 @@ func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
-	if tc.exists && (tc.owner == 0 || st.collID == 0 || tc.owner == st.collID) {
+	if tc.exists && tc.copies(st.collID) {
 		return a.dropTargetCollection(ctx, st.target)
 	}
 	if st.sourceGone && st.collID != 0 {
@@ -220,8 +220,7 @@ func (a *applier) dropPartition(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
-	if !tc.exists || st.partition == "" || st.partition == "_default" || tc.partitionKey ||
-		(tc.owner != 0 && st.collID != 0 && tc.owner != st.collID) {
+	if !tc.exists || st.partition == "" || st.partition == "_default" || tc.partitionKey || !tc.copies(st.collID) {
 		return nil
 	}
 	req := &milvuspb.DropPartitionRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionName: st.partition}

@@ -29,7 +29,7 @@ func (a *applier) rowTarget(ctx context.Context, st *applyStep) (tc *targetColl,
 		return nil, false, permanentf("%s: the target has no collection %s.%s (its CreateCollection came before this pipeline's start position: copy the collection first or start from earlier)",
 			st, st.target.DB, st.target.Name)
 	}
-	if tc.owner != 0 && st.collID != 0 && tc.owner != st.collID {
+	if !tc.copies(st.collID) {
 		if st.collID < tc.owner {
 			return nil, true, nil // an older incarnation: the target already copies a newer one
 		}

@@ -84,6 +84,13 @@ func (t *targetMeta) collection(ctx context.Context, ref collectionRef) (*target
 	return c, nil
 }
 
+// copies reports whether the target collection may receive messages of
+// source collection id: it copies that collection, or is untagged (created
+// by someone else), or the message carries no ID.
+func (c *targetColl) copies(id int64) bool {
+	return c.owner == 0 || id == 0 || c.owner == id
+}
+
 // databaseExists is a best-effort check used to explain a failed describe.
 func databaseExists(ctx context.Context, api milvuspb.MilvusServiceClient, db string) bool {
 	resp, err := api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})

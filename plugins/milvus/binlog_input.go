@@ -77,9 +77,7 @@ func (b *binlogInput) Connect(ctx context.Context) error {
 	if err != nil {
 		var fatal *fatalInputError
 		if errors.As(err, &fatal) {
-			b.fatalErr = err
-			b.log.Errorf("milvus_binlog stopped: %v", err)
-			b.conf.failures.report("milvus_binlog stopped: "+err.Error(), b.log)
+			b.stop(err)
 		}
 		return err
 	}
@@ -151,6 +149,12 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 	}
 	readers := make([]*channelReader, 0, len(names))
+	abort := func() { // before the readers run: close them and the run
+		for _, o := range readers {
+			o.reader.Close()
+		}
+		r.close()
+	}
 	var storedPos map[string][]byte
 	var acked map[string][][]byte
 	if stored != nil {
@@ -159,10 +163,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	for i, name := range names {
 		cr, err := b.openChannel(ctx, client, i, name, storedPos[name], r.merge, meta)
 		if err != nil {
-			for _, o := range readers {
-				o.reader.Close()
-			}
-			r.close()
+			abort()
 			return nil, err
 		}
 		cr.skip = skipSet(acked[name])
@@ -175,10 +176,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		// acknowledgement must resume here, not at start_from again (for
 		// "latest" that would skip what was written in between).
 		if err := ckpt.storeBase(ctx); err != nil {
-			for _, o := range readers {
-				o.reader.Close()
-			}
-			r.close()
+			abort()
 			return nil, err
 		}
 	}
@@ -212,11 +210,9 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 		var fatal *fatalInputError
 		if errors.As(err, &fatal) {
 			b.mu.Lock()
-			b.fatalErr = err
+			b.stop(err)
 			b.run = nil
 			b.mu.Unlock()
-			b.log.Errorf("milvus_binlog stopped: %v", err)
-			b.conf.failures.report("milvus_binlog stopped: "+err.Error(), b.log)
 			r.close()
 			return nil, nil, service.ErrNotConnected
 		}
@@ -229,6 +225,14 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	return batch, func(ctx context.Context, ackErr error) error {
 		return done(ctx, ackErr)
 	}, nil
+}
+
+// stop records a fatal error (Connect returns it from now on), logs it and
+// reports it to the failure cache. The caller holds b.mu.
+func (b *binlogInput) stop(err error) {
+	b.fatalErr = err
+	b.log.Errorf("milvus_binlog stopped: %v", err)
+	b.conf.failures.report("milvus_binlog stopped: "+err.Error(), b.log)
 }
 
 // fatalInputError stops the input for good (e.g. a checkpoint that Pulsar no

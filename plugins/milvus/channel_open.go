@@ -60,7 +60,7 @@ func (b *binlogInput) openChannel(ctx context.Context, client pulsar.Client, idx
 	}
 	atEnd := false
 	if verify != nil && last != nil {
-		atEnd = sameMessageID(verify, last)
+		atEnd = keyOf(verify) == keyOf(last)
 	}
 	return &channelReader{
 		idx: idx, name: name, reader: reader, verify: verify, verifyIsLast: atEnd,

@@ -49,7 +49,7 @@ func (c *channelReader) run(ctx context.Context) error {
 		bo.reset()
 		id := msg.ID()
 		if c.verify != nil {
-			if !sameMessageID(id, c.verify) {
+			if keyOf(id) != keyOf(c.verify) {
 				return &fatalInputError{fmt.Errorf(
 					"the checkpoint of channel %s points at message %s, which Pulsar no longer has (the first message left is %s): "+
 						"its retention removed data this pipeline has not read yet. Nothing was skipped. To go on, delete the checkpoint "+
@@ -195,11 +195,6 @@ func skipSet(ids [][]byte) map[msgKey]bool {
 		}
 	}
 	return out
-}
-
-func sameMessageID(a, b pulsar.MessageID) bool {
-	return a.LedgerID() == b.LedgerID() && a.EntryID() == b.EntryID() &&
-		a.BatchIdx() == b.BatchIdx() && a.PartitionIdx() == b.PartitionIdx()
 }
 
 // backoff is a small exponential backoff for retry loops.

@@ -116,10 +116,15 @@ func (c *applyConfig) mapName(db, coll string) collectionRef {
 	if to, ok := c.collectionMap[db+"."+coll]; ok {
 		return to
 	}
+	return collectionRef{DB: c.mapDB(db), Name: coll}
+}
+
+// mapDB returns the target name of a source database.
+func (c *applyConfig) mapDB(db string) string {
 	if to, ok := c.dbMap[db]; ok {
-		return collectionRef{DB: to, Name: coll}
+		return to
 	}
-	return collectionRef{DB: db, Name: coll}
+	return db
 }
 
 // backoffFactory hands out fresh copies of the configured backoff.

@@ -44,38 +44,27 @@ func (p *pulsarLogger) WithError(err error) plog.Entry { return p.with(fmt.Sprin
 // Debug is dropped: the client logs every protocol command at debug level,
 // and formatting those costs more than a few percent of a busy reader.
 func (p *pulsarLogger) Debug(args ...interface{}) {}
-func (p *pulsarLogger) Info(args ...interface{}) {
-	p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
-}
-func (p *pulsarLogger) Warn(args ...interface{}) {
-	if p.closing.Load() {
-		p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
-		return
-	}
-	p.l.Warn("pulsar: " + fmt.Sprint(args...) + p.fields)
-}
-func (p *pulsarLogger) Error(args ...interface{}) {
-	if p.closing.Load() {
-		p.l.Debug("pulsar: " + fmt.Sprint(args...) + p.fields)
-		return
-	}
-	p.l.Error("pulsar: " + fmt.Sprint(args...) + p.fields)
-}
+func (p *pulsarLogger) Info(args ...interface{})  { p.l.Debug(p.line(fmt.Sprint(args...))) }
+func (p *pulsarLogger) Warn(args ...interface{})  { p.emit(p.l.Warn, fmt.Sprint(args...)) }
+func (p *pulsarLogger) Error(args ...interface{}) { p.emit(p.l.Error, fmt.Sprint(args...)) }
+
 func (p *pulsarLogger) Debugf(f string, args ...interface{}) {}
 func (p *pulsarLogger) Infof(f string, args ...interface{}) {
-	p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
+	p.l.Debug(p.line(fmt.Sprintf(f, args...)))
 }
 func (p *pulsarLogger) Warnf(f string, args ...interface{}) {
-	if p.closing.Load() {
-		p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
-		return
-	}
-	p.l.Warnf("pulsar: "+f+"%s", append(args, p.fields)...)
+	p.emit(p.l.Warn, fmt.Sprintf(f, args...))
 }
 func (p *pulsarLogger) Errorf(f string, args ...interface{}) {
+	p.emit(p.l.Error, fmt.Sprintf(f, args...))
+}
+
+func (p *pulsarLogger) line(msg string) string { return "pulsar: " + msg + p.fields }
+
+// emit logs at the given level, or at debug once the run is closing.
+func (p *pulsarLogger) emit(level func(string), msg string) {
 	if p.closing.Load() {
-		p.l.Debugf("pulsar: "+f+"%s", append(args, p.fields)...)
-		return
+		level = p.l.Debug
 	}
-	p.l.Errorf("pulsar: "+f+"%s", append(args, p.fields)...)
+	level(p.line(msg))
 }
