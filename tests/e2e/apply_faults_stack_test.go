@@ -13,6 +13,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -29,15 +30,15 @@ func targetRows(ctx context.Context, c client.Client, coll string) (int, error) 
 // nothing is acknowledged (the checkpoint stays where it was); a pipeline
 // started later against the real target applies everything from there.
 func TestStackApplyTargetDownAcknowledgesNothing(t *testing.T) {
-	env := requireStack(t)
-	coll := uniqueName("apply_down")
+	env := harness.RequireStack(t)
+	coll := harness.UniqueName("apply_down")
 	dir := t.TempDir()
 	p := pipeline{
 		collections: fmt.Sprintf(`"default.%s"`, coll),
 		inputExtra:  "  start_from: latest\n  checkpoint_cache: ckpt\n  checkpoint_key: down\n",
 		cacheYAML:   fmt.Sprintf("label: ckpt\nfile:\n  directory: %s\n", dir),
 		target:      "127.0.0.1:1", // nothing listens there
-		logs:        &syncBuffer{},
+		logs:        &harness.SyncBuffer{},
 	}
 	stop := startPipeline(t, env, p)
 	time.Sleep(3 * time.Second)
@@ -47,7 +48,7 @@ func TestStackApplyTargetDownAcknowledgesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -63,8 +64,8 @@ func TestStackApplyTargetDownAcknowledgesNothing(t *testing.T) {
 		}
 	})
 	must("insert", workload.InsertRows(ctx, src, coll, 0, 500, 100, 8, rand.New(rand.NewSource(1))))
-	waitFor(t, 30*time.Second, "a log line naming the unreachable target", func() bool {
-		return strings.Contains(p.logs.(*syncBuffer).String(), "127.0.0.1:1")
+	harness.WaitFor(t, 30*time.Second, "a log line naming the unreachable target", func() bool {
+		return strings.Contains(p.logs.(*harness.SyncBuffer).String(), "127.0.0.1:1")
 	})
 	time.Sleep(2 * time.Second)
 	stop()
@@ -80,8 +81,8 @@ func TestStackApplyTargetDownAcknowledgesNothing(t *testing.T) {
 	p.target, p.logs = "", nil
 	startPipeline(t, env, p)
 	must("index+load", workload.IndexAndLoad(ctx, src, coll))
-	tgt := connect(t, env.TargetAddr)
-	waitFor(t, 90*time.Second, "500 rows on the target", func() bool {
+	tgt := harness.Connect(t, env.TargetAddr)
+	harness.WaitFor(t, 90*time.Second, "500 rows on the target", func() bool {
 		n, err := targetRows(ctx, tgt, coll)
 		return err == nil && n == 500
 	})
@@ -91,16 +92,16 @@ func TestStackApplyTargetDownAcknowledgesNothing(t *testing.T) {
 // another schema is a permanent error that names the collection and the op;
 // nothing after it is applied.
 func TestStackApplyConflictStops(t *testing.T) {
-	env := requireStack(t)
-	coll := uniqueName("apply_conflict")
-	logs := &syncBuffer{}
+	env := harness.RequireStack(t)
+	coll := harness.UniqueName("apply_conflict")
+	logs := &harness.SyncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	tgt := connect(t, env.TargetAddr)
+	tgt := harness.Connect(t, env.TargetAddr)
 	if err := tgt.CreateCollection(ctx, workload.VectorSchema(coll, 16), 1); err != nil { // dim 16 instead of 8
 		t.Fatal(err)
 	}
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	t.Cleanup(func() {
 		_ = tgt.DropCollection(context.Background(), coll)
 		_ = src.DropCollection(context.Background(), coll)
@@ -114,7 +115,7 @@ func TestStackApplyConflictStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("create_collection on default.%s", coll)
-	waitFor(t, 60*time.Second, "the permanent error naming "+want, func() bool {
+	harness.WaitFor(t, 60*time.Second, "the permanent error naming "+want, func() bool {
 		l := logs.String()
 		return strings.Contains(l, want) && strings.Contains(l, "another schema")
 	})
@@ -139,8 +140,8 @@ func TestStackApplyConflictStops(t *testing.T) {
 // restart the input no longer knows its database, and the copy is found by
 // its tag and dropped all the same.
 func TestStackApplyDropWhileStopped(t *testing.T) {
-	env := requireStack(t)
-	db := uniqueName("apply_gone")
+	env := harness.RequireStack(t)
+	db := harness.UniqueName("apply_gone")
 	dir := t.TempDir()
 	p := pipeline{
 		collections: fmt.Sprintf(`"%s.*"`, db),
@@ -151,7 +152,7 @@ func TestStackApplyDropWhileStopped(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	admin := connect(t, env.SourceAddr)
+	admin := harness.Connect(t, env.SourceAddr)
 	if err := admin.CreateDatabase(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +179,8 @@ func TestStackApplyDropWhileStopped(t *testing.T) {
 	if err := workload.InsertRows(ctx, src, "c", 0, 10, 10, 8, rand.New(rand.NewSource(1))); err != nil {
 		t.Fatal(err)
 	}
-	tadmin := connect(t, env.TargetAddr)
-	waitFor(t, 60*time.Second, "the database on the target", func() bool {
+	tadmin := harness.Connect(t, env.TargetAddr)
+	harness.WaitFor(t, 60*time.Second, "the database on the target", func() bool {
 		dbs, err := tadmin.ListDatabases(ctx)
 		for _, d := range dbs {
 			if d.Name == db {
@@ -193,7 +194,7 @@ func TestStackApplyDropWhileStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	waitFor(t, 60*time.Second, "the copy on the target", func() bool { ok, err := tgt.HasCollection(ctx, "c"); return err == nil && ok })
+	harness.WaitFor(t, 60*time.Second, "the copy on the target", func() bool { ok, err := tgt.HasCollection(ctx, "c"); return err == nil && ok })
 	time.Sleep(time.Second)
 	stop()
 	if err := src.DropCollection(ctx, "c"); err != nil {
@@ -201,5 +202,5 @@ func TestStackApplyDropWhileStopped(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	startPipeline(t, env, p)
-	waitFor(t, 90*time.Second, "the copy dropped on the target", func() bool { ok, err := tgt.HasCollection(ctx, "c"); return err == nil && !ok })
+	harness.WaitFor(t, 90*time.Second, "the copy dropped on the target", func() bool { ok, err := tgt.HasCollection(ctx, "c"); return err == nil && !ok })
 }

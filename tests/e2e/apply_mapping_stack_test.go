@@ -10,6 +10,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -17,8 +18,8 @@ import (
 // into a target database of another name; verify with the same mapping finds
 // no difference.
 func TestStackApplyDatabaseMapping(t *testing.T) {
-	env := requireStack(t)
-	from, to := uniqueName("map_src"), uniqueName("map_dst")
+	env := harness.RequireStack(t)
+	from, to := harness.UniqueName("map_src"), harness.UniqueName("map_dst")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	startPipeline(t, env, pipeline{
@@ -27,7 +28,7 @@ func TestStackApplyDatabaseMapping(t *testing.T) {
 		outputExtra: fmt.Sprintf("  database_mapping: { %s: %s }\n", from, to),
 	})
 	time.Sleep(3 * time.Second)
-	admin, tadmin := connect(t, env.SourceAddr), connect(t, env.TargetAddr)
+	admin, tadmin := harness.Connect(t, env.SourceAddr), harness.Connect(t, env.TargetAddr)
 	if err := admin.CreateDatabase(ctx, from); err != nil {
 		t.Fatal(err)
 	}

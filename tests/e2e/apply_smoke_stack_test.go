@@ -12,6 +12,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -26,11 +27,11 @@ type pipeline struct {
 }
 
 // runPipeline starts milvus_binlog → milvus_apply; stop it with the returned func.
-func runPipeline(t *testing.T, env stackEnv, collections, extraInput, cacheYAML string) func() {
+func runPipeline(t *testing.T, env harness.Env, collections, extraInput, cacheYAML string) func() {
 	return startPipeline(t, env, pipeline{collections: collections, inputExtra: extraInput, cacheYAML: cacheYAML})
 }
 
-func startPipeline(t *testing.T, env stackEnv, p pipeline) func() {
+func startPipeline(t *testing.T, env harness.Env, p pipeline) func() {
 	t.Helper()
 	sb := service.NewStreamBuilder()
 	if p.logs != nil {
@@ -63,14 +64,14 @@ milvus_binlog:
 }
 
 func TestStackApplySmoke(t *testing.T) {
-	env := requireStack(t)
-	db := uniqueName("cdc_apply")
+	env := harness.RequireStack(t)
+	db := harness.UniqueName("cdc_apply")
 	runPipeline(t, env, fmt.Sprintf(`"%s.*"`, db), "  start_from: latest\n", "")
 	time.Sleep(3 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	admin := connect(t, env.SourceAddr)
-	tadmin := connect(t, env.TargetAddr)
+	admin := harness.Connect(t, env.SourceAddr)
+	tadmin := harness.Connect(t, env.TargetAddr)
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -110,7 +111,7 @@ func TestStackApplySmoke(t *testing.T) {
 	tgt, err := client.NewClient(ctx, client.Config{Address: env.TargetAddr, DBName: db})
 	must("connect target", err)
 	defer tgt.Close()
-	waitFor(t, 90*time.Second, "all_types loaded on the target", func() bool {
+	harness.WaitFor(t, 90*time.Second, "all_types loaded on the target", func() bool {
 		st, err := tgt.GetLoadState(ctx, "all_types", nil)
 		return err == nil && st == entity.LoadStateLoaded
 	})

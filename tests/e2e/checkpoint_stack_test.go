@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -15,8 +16,8 @@ import (
 // read nothing from: the rows written while it was down come once, and
 // nothing before them comes again.
 func TestStackInputResumesFromCheckpoint(t *testing.T) {
-	env := requireStack(t)
-	coll := uniqueName("stack_ckpt")
+	env := harness.RequireStack(t)
+	coll := harness.UniqueName("stack_ckpt")
 	dir := t.TempDir()
 	inputYAML := jsonInputYAML(env, coll, `  checkpoint_cache: ckpt
   checkpoint_key: test
@@ -29,7 +30,7 @@ file:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	rng := rand.New(rand.NewSource(3))
 
 	// First run: positions pinned at start (nothing read yet on any channel).
@@ -42,7 +43,7 @@ file:
 	if err := workload.InsertRows(ctx, src, coll, 0, 100, 50, 8, rng); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "100 rows in the first run", func() bool { return countRows(read()) == 100 })
+	harness.WaitFor(t, 60*time.Second, "100 rows in the first run", func() bool { return countRows(read()) == 100 })
 	time.Sleep(time.Second) // let the acknowledgements reach the checkpoint
 	stop()
 
@@ -53,7 +54,7 @@ file:
 
 	// Second run: exactly the 50 rows written while it was down.
 	read2, _ := runInput(t, inputYAML, cacheYAML)
-	waitFor(t, 60*time.Second, "50 rows after the restart", func() bool { return countRows(read2()) >= 50 })
+	harness.WaitFor(t, 60*time.Second, "50 rows after the restart", func() bool { return countRows(read2()) >= 50 })
 	time.Sleep(2 * time.Second) // a repeat would arrive right behind
 	got := read2()
 	seen := map[float64]int{}

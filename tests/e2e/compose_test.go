@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 )
 
 // TestDockerComposeValid checks docker-compose.yml with Debian's
@@ -12,7 +14,7 @@ import (
 // needed). The stack installs docker-compose, so under `make test` a
 // missing one is a failure.
 func TestDockerComposeValid(t *testing.T) {
-	requireStack(t)
+	harness.RequireStack(t)
 	bin, err := exec.LookPath("docker-compose")
 	if err != nil {
 		t.Fatal("docker-compose is not installed (tests/stack/stack.sh install installs it)")

@@ -16,58 +16,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
-
-// controlPlane is a server and its workers started by a test.
-type controlPlane struct {
-	base    string
-	prefix  string // key prefix of the task store
-	workers []*proc
-	server  *proc
-	env     []string
-	args    []string
-}
-
-func startControlPlane(t *testing.T, env stackEnv, workers int) *controlPlane {
-	t.Helper()
-	prefix := "e2e-" + randSuffix() + ":"
-	cp := &controlPlane{prefix: prefix, env: []string{"CDC_REDIS_PREFIX=" + prefix, "REDIS_URL=redis://" + env.RedisAddr,
-		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL}}
-	var urls []string
-	for i := 0; i < workers; i++ {
-		port := freePort(t)
-		w := startProc(t, append(cp.env, fmt.Sprintf("WORKER_ADDRESS=127.0.0.1:%d", port), "LOG_LEVEL=WARN"),
-			"streams", "-o", "config/worker.yaml", "-r", "config/worker-resources.yaml")
-		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", port))
-		cp.workers = append(cp.workers, w)
-		waitHTTP(t, urls[i]+"/ready")
-	}
-	port := freePort(t)
-	cp.base = fmt.Sprintf("http://127.0.0.1:%d", port)
-	cp.args = []string{"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", strings.Join(urls, ",")}
-	cp.server = startProc(t, cp.env, cp.args...)
-	waitHTTP(t, cp.base+"/healthz")
-	return cp
-}
-
-func (cp *controlPlane) restartServer(t *testing.T) {
-	cp.server = startProc(t, cp.env, cp.args...)
-	waitHTTP(t, cp.base+"/healthz")
-}
 
 // TestStackControlPlane drives a task through HTTP: create (seed curl shape),
 // rows arrive, pause (target unchanged), resume (all arrive, none doubled),
 // position, errors, kill -9 of the server mid-load, kill -9 of the worker
 // running the task (it moves), delete.
 func TestStackControlPlane(t *testing.T) {
-	env := requireStack(t)
-	cp := startControlPlane(t, env, 2)
-	coll := uniqueName("cp")
+	env := harness.RequireStack(t)
+	cp := harness.StartControlPlane(t, env, 2)
+	coll := harness.UniqueName("cp")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	code, resp := cdc(t, cp.base, "create", map[string]any{
+	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus", "connect_timeout": 10},
 		"collection_infos":     []map[string]any{{"name": coll}},
 	})
@@ -78,7 +42,7 @@ func TestStackControlPlane(t *testing.T) {
 	if id == "" {
 		t.Fatalf("create gave no task_id: %v", resp)
 	}
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	t.Cleanup(func() {
 		_ = src.DropCollection(context.Background(), coll)
 		if c, err := workload.Connect(context.Background(), env.TargetAddr); err == nil {
@@ -87,7 +51,7 @@ func TestStackControlPlane(t *testing.T) {
 		}
 	})
 	for _, rt := range []string{"list", "get"} {
-		code, resp := cdc(t, cp.base, rt, map[string]any{"task_id": id})
+		code, resp := harness.CDC(t, cp.Base, rt, map[string]any{"task_id": id})
 		b := fmt.Sprint(resp)
 		if code != 200 || !strings.Contains(b, "Running") || strings.Contains(b, "Milvus") {
 			t.Fatalf("%s: %d %s (want Running, no token)", rt, code, b)
@@ -96,8 +60,8 @@ func TestStackControlPlane(t *testing.T) {
 	time.Sleep(3 * time.Second) // the stream is placed and reading
 	// No secret in the stream config a worker shows.
 	shown := false
-	for i := range cp.workers {
-		if r, err := http.Get(workerURL(cp, i) + "/streams/" + id); err == nil {
+	for i := range cp.Workers {
+		if r, err := http.Get(cp.URLs[i] + "/streams/" + id); err == nil {
 			b, _ := io.ReadAll(r.Body)
 			r.Body.Close()
 			if r.StatusCode == 200 && (strings.Contains(string(b), "Milvus") || !strings.Contains(string(b), "credentials_cache")) {
@@ -121,7 +85,7 @@ func TestStackControlPlane(t *testing.T) {
 	must("index", workload.IndexAndLoad(ctx, src, coll))
 	verified := func(what string) {
 		t.Helper()
-		waitFor(t, 2*time.Minute, what, func() bool {
+		harness.WaitFor(t, 2*time.Minute, what, func() bool {
 			rep, err := verify.Run(ctx, verify.Options{SourceAddr: env.SourceAddr, TargetAddr: env.TargetAddr, Collections: []string{"default." + coll}})
 			return err == nil && rep.OK() && rep.RowsCompared > 0
 		})
@@ -129,30 +93,30 @@ func TestStackControlPlane(t *testing.T) {
 	verified("the first 500 rows on the target")
 
 	// Pause: writes on the source do not reach the target.
-	if code, resp := cdc(t, cp.base, "pause", map[string]any{"task_id": id}); code != 200 {
+	if code, resp := harness.CDC(t, cp.Base, "pause", map[string]any{"task_id": id}); code != 200 {
 		t.Fatalf("pause: %d %v", code, resp)
 	}
-	if code, _ := cdc(t, cp.base, "pause", map[string]any{"task_id": id}); code != 400 {
+	if code, _ := harness.CDC(t, cp.Base, "pause", map[string]any{"task_id": id}); code != 400 {
 		t.Errorf("pausing a paused task: %d, want 400", code)
 	}
 	must("insert while paused", workload.InsertRows(ctx, src, coll, 500, 500, 100, 8, rng))
 	time.Sleep(3 * time.Second)
-	tgt := connect(t, env.TargetAddr)
+	tgt := harness.Connect(t, env.TargetAddr)
 	if n, err := targetRows(ctx, tgt, coll); err != nil || n != 500 {
 		t.Fatalf("target while paused: %d rows (%v), want 500", n, err)
 	}
 	start := time.Now()
-	if code, resp := cdc(t, cp.base, "resume", map[string]any{"task_id": id}); code != 200 {
+	if code, resp := harness.CDC(t, cp.Base, "resume", map[string]any{"task_id": id}); code != 200 {
 		t.Fatalf("resume: %d %v", code, resp)
 	}
-	if code, _ := cdc(t, cp.base, "resume", map[string]any{"task_id": id}); code != 400 {
+	if code, _ := harness.CDC(t, cp.Base, "resume", map[string]any{"task_id": id}); code != 400 {
 		t.Errorf("resuming a running task: %d, want 400", code)
 	}
-	waitFor(t, time.Minute, "the paused backlog", func() bool { n, err := targetRows(ctx, tgt, coll); return err == nil && n == 1000 })
+	harness.WaitFor(t, time.Minute, "the paused backlog", func() bool { n, err := targetRows(ctx, tgt, coll); return err == nil && n == 1000 })
 	t.Logf("500-row backlog arrived %s after resume", time.Since(start).Round(time.Millisecond))
 	verified("1,000 rows, none doubled")
 
-	if code, resp := cdc(t, cp.base, "position", map[string]any{"task_id": id}); code != 200 || !strings.Contains(fmt.Sprint(resp), "rootcoord-dml") {
+	if code, resp := harness.CDC(t, cp.Base, "position", map[string]any{"task_id": id}); code != 200 || !strings.Contains(fmt.Sprint(resp), "rootcoord-dml") {
 		t.Errorf("position: %d %v", code, resp)
 	}
 	for _, c := range []struct {
@@ -164,11 +128,11 @@ func TestStackControlPlane(t *testing.T) {
 		{`{"request_type": "explode"}`, 400},
 		{`{"request_type": `, 400},
 	} {
-		if code, resp := cdcRaw(t, cp.base, []byte(c.body)); code != c.want || int(resp["code"].(float64)) != c.want {
+		if code, resp := harness.CDCRaw(t, cp.Base, []byte(c.body)); code != c.want || int(resp["code"].(float64)) != c.want {
 			t.Errorf("%s: %d %v, want %d", c.body, code, resp, c.want)
 		}
 	}
-	if r, err := http.Get(cp.base + "/cdc"); err != nil || r.StatusCode != 405 {
+	if r, err := http.Get(cp.Base + "/cdc"); err != nil || r.StatusCode != 405 {
 		t.Errorf("GET /cdc: %v %v", r, err)
 	}
 	// Create errors: an unreachable target, a second task for the same
@@ -185,7 +149,7 @@ func TestStackControlPlane(t *testing.T) {
 		{"body over 1 MiB", `{"request_type":"list","request_data":{"pad":"` + strings.Repeat("x", 2<<20) + `"}}`, 413},
 	}
 	for _, c := range createErrors {
-		code, resp := cdcRaw(t, cp.base, []byte(c.body))
+		code, resp := harness.CDCRaw(t, cp.Base, []byte(c.body))
 		if code != c.want || int(resp["code"].(float64)) != c.want || resp["message"] == "" {
 			t.Errorf("%s: %d %v, want %d with a message", c.what, code, resp, c.want)
 		}
@@ -195,69 +159,46 @@ func TestStackControlPlane(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- workload.InsertRows(ctx, src, coll, 1000, 2000, 100, 8, rng) }()
 	time.Sleep(500 * time.Millisecond)
-	cp.server.kill9()
+	cp.Server.Kill9()
 	must("insert during the server crash", <-done)
-	cp.restartServer(t)
-	if code, resp := cdc(t, cp.base, "get", map[string]any{"task_id": id}); code != 200 || !strings.Contains(fmt.Sprint(resp), "Running") {
+	cp.RestartServer(t)
+	if code, resp := harness.CDC(t, cp.Base, "get", map[string]any{"task_id": id}); code != 200 || !strings.Contains(fmt.Sprint(resp), "Running") {
 		t.Fatalf("after the server crash: %d %v", code, resp)
 	}
 	verified("3,000 rows after the server crash")
 
 	// kill -9 the worker that runs the task: it moves to the other one.
-	var running *proc
-	for i, w := range cp.workers {
-		if hasStream(t, workerURL(cp, i), id) {
+	var running *harness.Proc
+	for i, w := range cp.Workers {
+		if harness.HasStream(cp.URLs[i], id) {
 			running = w
 		}
 	}
 	if running == nil {
 		t.Fatal("no worker runs the task")
 	}
-	running.kill9()
+	running.Kill9()
 	must("insert after the worker crash", workload.InsertRows(ctx, src, coll, 3000, 500, 100, 8, rng))
 	verified("3,500 rows after the worker crash")
 
-	if code, resp := cdc(t, cp.base, "delete", map[string]any{"task_id": id}); code != 200 {
+	if code, resp := harness.CDC(t, cp.Base, "delete", map[string]any{"task_id": id}); code != 200 {
 		t.Fatalf("delete: %d %v", code, resp)
 	}
-	if code, _ := cdc(t, cp.base, "get", map[string]any{"task_id": id}); code != 404 {
+	if code, _ := harness.CDC(t, cp.Base, "get", map[string]any{"task_id": id}); code != 404 {
 		t.Errorf("get after delete: %d, want 404", code)
 	}
-}
-
-func workerURL(cp *controlPlane, i int) string {
-	for _, a := range cp.args {
-		if strings.Contains(a, "http://") {
-			return strings.Split(a, ",")[i]
-		}
-	}
-	return ""
-}
-
-func hasStream(t *testing.T, worker, id string) bool {
-	r, err := http.Get(worker + "/streams")
-	if err != nil {
-		return false
-	}
-	defer r.Body.Close()
-	var m map[string]any
-	if err := jsonDecode(r, &m); err != nil {
-		return false
-	}
-	_, ok := m[id]
-	return ok
 }
 
 // TestStackControlPlaneTaskFails: a permanent error in the task's stream (a
 // collection of the same name with another schema on the target) puts the
 // task in Failed with a reason that names the collection.
 func TestStackControlPlaneTaskFails(t *testing.T) {
-	env := requireStack(t)
-	cp := startControlPlane(t, env, 1)
-	coll := uniqueName("cp_fail")
+	env := harness.RequireStack(t)
+	cp := harness.StartControlPlane(t, env, 1)
+	coll := harness.UniqueName("cp_fail")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	tgt, src := connect(t, env.TargetAddr), connect(t, env.SourceAddr)
+	tgt, src := harness.Connect(t, env.TargetAddr), harness.Connect(t, env.SourceAddr)
 	if err := tgt.CreateCollection(ctx, workload.VectorSchema(coll, 16), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +206,8 @@ func TestStackControlPlaneTaskFails(t *testing.T) {
 		_ = tgt.DropCollection(context.Background(), coll)
 		_ = src.DropCollection(context.Background(), coll)
 	})
-	code, resp := cdc(t, cp.base, "create", map[string]any{
-		"milvus_connect_param": map[string]any{"host": "127.0.0.1", "port": portOf(env.TargetAddr)},
+	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+		"milvus_connect_param": map[string]any{"host": "127.0.0.1", "port": harness.PortOf(env.TargetAddr)},
 		"db_collections":       map[string]any{"default": []map[string]any{{"name": coll}}},
 	})
 	if code != 200 {
@@ -278,8 +219,8 @@ func TestStackControlPlaneTaskFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last map[string]any
-	waitFor(t, 90*time.Second, "the task in state Failed", func() bool {
-		_, last = cdc(t, cp.base, "get", map[string]any{"task_id": id})
+	harness.WaitFor(t, 90*time.Second, "the task in state Failed", func() bool {
+		_, last = harness.CDC(t, cp.Base, "get", map[string]any{"task_id": id})
 		return strings.Contains(fmt.Sprint(last), "Failed")
 	})
 	task := last["data"].(map[string]any)["task"].(map[string]any)
@@ -288,23 +229,17 @@ func TestStackControlPlaneTaskFails(t *testing.T) {
 	}
 }
 
-func portOf(addr string) int {
-	var p int
-	_, _ = fmt.Sscanf(addr[strings.LastIndex(addr, ":")+1:], "%d", &p)
-	return p
-}
-
 // TestStackControlPlaneCheckpointGone: a checkpoint pointing at a Pulsar
 // message that no longer exists (as after retention removed it) puts the
 // task in Failed with a reason that says so and what to do; nothing is
 // skipped silently.
 func TestStackControlPlaneCheckpointGone(t *testing.T) {
-	env := requireStack(t)
-	cp := startControlPlane(t, env, 1)
-	coll := uniqueName("cp_gone")
+	env := harness.RequireStack(t)
+	cp := harness.StartControlPlane(t, env, 1)
+	coll := harness.UniqueName("cp_gone")
 	// A collection of the task, so its channel ticks: a corrupted position is
 	// noticed at the channel's first message after the restart.
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	if err := src.CreateCollection(context.Background(), workload.VectorSchema(coll, 8), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +249,7 @@ func TestStackControlPlaneCheckpointGone(t *testing.T) {
 		t.Fatalf("describe: %v %v", desc, err)
 	}
 	channel := desc.PhysicalChannels[0]
-	code, resp := cdc(t, cp.base, "create", map[string]any{
+	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr},
 		"collection_infos":     []map[string]any{{"name": coll}},
 	})
@@ -322,11 +257,11 @@ func TestStackControlPlaneCheckpointGone(t *testing.T) {
 		t.Fatalf("create: %d %v", code, resp)
 	}
 	id := resp["data"].(map[string]any)["task_id"].(string)
-	waitFor(t, 30*time.Second, "the task's first checkpoint", func() bool {
-		_, r := cdc(t, cp.base, "position", map[string]any{"task_id": id})
+	harness.WaitFor(t, 30*time.Second, "the task's first checkpoint", func() bool {
+		_, r := harness.CDC(t, cp.Base, "position", map[string]any{"task_id": id})
 		return strings.Contains(fmt.Sprint(r), "rootcoord-dml_0")
 	})
-	if code, _ := cdc(t, cp.base, "pause", map[string]any{"task_id": id}); code != 200 {
+	if code, _ := harness.CDC(t, cp.Base, "pause", map[string]any{"task_id": id}); code != 200 {
 		t.Fatal("pause failed")
 	}
 	// Point the collection's channel just before its earliest retained
@@ -335,7 +270,7 @@ func TestStackControlPlaneCheckpointGone(t *testing.T) {
 	gone := base64.StdEncoding.EncodeToString(beforeEarliest(t, env.PulsarURL, "persistent://public/default/"+channel).Serialize())
 	rdb := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
 	defer rdb.Close()
-	key := cp.prefix + "ckpt:" + id
+	key := cp.Prefix + "ckpt:" + id
 	raw, err := rdb.Get(context.Background(), key).Bytes()
 	if err != nil {
 		t.Fatal(err)
@@ -349,17 +284,17 @@ func TestStackControlPlaneCheckpointGone(t *testing.T) {
 	if err := rdb.Set(context.Background(), key, b, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := cdc(t, cp.base, "resume", map[string]any{"task_id": id}); code != 200 {
+	if code, _ := harness.CDC(t, cp.Base, "resume", map[string]any{"task_id": id}); code != 200 {
 		t.Fatal("resume failed")
 	}
 	var last map[string]any
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(fmt.Sprint(last), "Failed") {
 		if time.Now().After(deadline) {
-			t.Fatalf("the task is not Failed after 60 s: %v\nworker log:\n%s", last, cp.workers[0].logs.String())
+			t.Fatalf("the task is not Failed after 60 s: %v\nworker log:\n%s", last, cp.Workers[0].Logs.String())
 		}
 		time.Sleep(500 * time.Millisecond)
-		_, last = cdc(t, cp.base, "get", map[string]any{"task_id": id})
+		_, last = harness.CDC(t, cp.Base, "get", map[string]any{"task_id": id})
 	}
 	reason, _ := last["data"].(map[string]any)["task"].(map[string]any)["reason"].(string)
 	for _, want := range []string{"no longer has", "Nothing was skipped", "delete the checkpoint"} {

@@ -16,6 +16,7 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -76,7 +77,7 @@ func runInput(t *testing.T, inputYAML, cacheYAML string) (func() []change, func(
 
 // jsonInputYAML is a milvus_binlog config that streams one collection of the
 // default database as JSON from "latest"; extra adds indented fields.
-func jsonInputYAML(env stackEnv, coll, extra string) string {
+func jsonInputYAML(env harness.Env, coll, extra string) string {
 	return fmt.Sprintf(`
 milvus_binlog:
   pulsar_url: %s
@@ -88,30 +89,18 @@ milvus_binlog:
 %s`, env.PulsarURL, env.SourceAddr, coll, extra)
 }
 
-// waitFor polls until cond holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // TestStackInputEmitsOrderedJSONChanges runs the milvus_binlog input on the
 // real stack: every inserted row, the upsert, the deletes and the DDL come out
 // once, in non-decreasing timestamp order, with names resolved.
 func TestStackInputEmitsOrderedJSONChanges(t *testing.T) {
-	env := requireStack(t)
-	coll := uniqueName("stack_input")
+	env := harness.RequireStack(t)
+	coll := harness.UniqueName("stack_input")
 	read, _ := runInput(t, jsonInputYAML(env, coll, ""), "")
 	time.Sleep(3 * time.Second) // readers positioned at "latest" before writing
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, 16), 2); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +119,7 @@ func TestStackInputEmitsOrderedJSONChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	waitFor(t, 60*time.Second, "the drop_collection", func() bool {
+	harness.WaitFor(t, 60*time.Second, "the drop_collection", func() bool {
 		for _, c := range read() {
 			if c.Op == "drop_collection" {
 				return true

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -16,8 +17,8 @@ import (
 // every row comes once, and the drop comes after all inserts of its
 // collection and before every later insert of the others.
 func TestStackInputOrdersAcrossChannels(t *testing.T) {
-	env := requireStack(t)
-	base := uniqueName("stack_order")
+	env := harness.RequireStack(t)
+	base := harness.UniqueName("stack_order")
 	colls := []string{base + "_a", base + "_b", base + "_c"}
 	read, _ := runInput(t, fmt.Sprintf(`
 milvus_binlog:
@@ -32,7 +33,7 @@ milvus_binlog:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	channels := map[string]string{}
 	for _, c := range colls {
 		if err := src.CreateCollection(ctx, workload.VectorSchema(c, 8), 1); err != nil {
@@ -76,7 +77,7 @@ milvus_binlog:
 	}
 	wantRows := map[string]int{colls[0]: 2 * rounds * per, colls[1]: rounds * per, colls[2]: 2 * rounds * per}
 
-	waitFor(t, 2*time.Minute, "all rows and the drop", func() bool {
+	harness.WaitFor(t, 2*time.Minute, "all rows and the drop", func() bool {
 		rows, drop := map[string]int{}, false
 		for _, c := range read() {
 			if c.Op == "insert" {

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
 // waitVerified runs verify until source and target match (the pipeline may
 // still be catching up) or the timeout passes; it fails with the last report.
-func waitVerified(t *testing.T, env stackEnv, dbs []string, timeout time.Duration) *verify.Report {
+func waitVerified(t *testing.T, env harness.Env, dbs []string, timeout time.Duration) *verify.Report {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -45,12 +46,12 @@ func waitVerified(t *testing.T, env stackEnv, dbs []string, timeout time.Duratio
 // pipeline restarts from an older checkpoint (a replay of everything after
 // it) and verify again finds no difference.
 func TestStackReplicateScenario(t *testing.T) {
-	env := requireStack(t)
+	env := harness.RequireStack(t)
 	rows := 100000
 	if testing.Short() {
 		rows = 10000
 	}
-	sc := workload.Scenario{Addr: env.SourceAddr, Prefix: uniqueName("repl"), Rows: rows, Logf: t.Logf}
+	sc := workload.Scenario{Addr: env.SourceAddr, Prefix: harness.UniqueName("repl"), Rows: rows, Logf: t.Logf}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()

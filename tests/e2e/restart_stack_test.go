@@ -13,6 +13,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -77,8 +78,8 @@ func (h *holdOutput) counts() (acked, held int) {
 // of the batches acknowledged out of order and the rest never; after a restart
 // exactly the never-acknowledged rows come again, each once, and nothing else.
 func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
-	env := requireStack(t)
-	coll := uniqueName("stack_ooo")
+	env := harness.RequireStack(t)
+	coll := harness.UniqueName("stack_ooo")
 	dir := t.TempDir()
 	inputYAML := jsonInputYAML(env, coll, `  checkpoint_cache: ckpt
   checkpoint_key: ooo
@@ -108,7 +109,7 @@ func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, 8), 2); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
 	if err := workload.InsertRows(ctx, src, coll, 0, total, 200, 8, rand.New(rand.NewSource(4))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Minute, "10,000 rows read", func() bool { a, h := out.counts(); return a+h >= total })
+	harness.WaitFor(t, 2*time.Minute, "10,000 rows read", func() bool { a, h := out.counts(); return a+h >= total })
 	time.Sleep(time.Second) // the last acknowledgements reach the checkpoint
 	acked, held := out.counts()
 	if acked+held != total || held == 0 || acked == 0 {
@@ -138,7 +139,7 @@ func TestStackInputRestartAfterOutOfOrderAcks(t *testing.T) {
 
 	// Second run: exactly the held rows, once each.
 	read, _ := runInput(t, inputYAML, cacheYAML)
-	waitFor(t, 90*time.Second, fmt.Sprintf("%d held rows after the restart", held), func() bool { return countRows(read()) >= held })
+	harness.WaitFor(t, 90*time.Second, fmt.Sprintf("%d held rows after the restart", held), func() bool { return countRows(read()) >= held })
 	time.Sleep(3 * time.Second) // a repeat of an acknowledged row would arrive right behind
 	seen := map[int64]int{}
 	for _, c := range read() {

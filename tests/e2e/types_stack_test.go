@@ -15,6 +15,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -63,8 +64,8 @@ func runRawInput(t *testing.T, inputYAML string) func() []rawMsg {
 // formats come out complete, in order, with names, partitions and values
 // right. MILVUS_CDC_RECORD_DIR=dir saves the payloads (plugins/milvus/testdata).
 func TestStackInputEveryTypeAndOp(t *testing.T) {
-	env := requireStack(t)
-	db := uniqueName("cdc_types")
+	env := harness.RequireStack(t)
+	db := harness.UniqueName("cdc_types")
 	typesColl, binColl := "all_types", "binary_vectors"
 	base := fmt.Sprintf(`
 milvus_binlog:
@@ -80,7 +81,7 @@ milvus_binlog:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	admin := connect(t, env.SourceAddr)
+	admin := harness.Connect(t, env.SourceAddr)
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -124,8 +125,8 @@ milvus_binlog:
 		}
 		return false
 	}
-	waitFor(t, 90*time.Second, "drop_database in JSON", func() bool { return hasOp("drop_database") })
-	waitFor(t, 30*time.Second, "drop_database in protobuf", func() bool {
+	harness.WaitFor(t, 90*time.Second, "drop_database in JSON", func() bool { return hasOp("drop_database") })
+	harness.WaitFor(t, 30*time.Second, "drop_database in protobuf", func() bool {
 		for _, m := range readRaw() {
 			if m.Meta["milvus_op"] == "drop_database" {
 				return true
@@ -134,7 +135,7 @@ milvus_binlog:
 		return false
 	})
 	// DropCollection is written asynchronously; give both a moment.
-	waitFor(t, 90*time.Second, "both drop_collection", func() bool {
+	harness.WaitFor(t, 90*time.Second, "both drop_collection", func() bool {
 		n := 0
 		for _, c := range readJSON() {
 			if c.Op == "drop_collection" {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -9,44 +8,26 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestStackInputRetriesUnreachable: with the source Milvus or Pulsar
 // unreachable the input keeps retrying with backoff, and its log names the
 // address it cannot reach.
 func TestStackInputRetriesUnreachable(t *testing.T) {
-	env := requireStack(t)
+	env := harness.RequireStack(t)
 	cases := []struct{ name, pulsar, source, want string }{
 		{"source Milvus", env.PulsarURL, "127.0.0.1:1", "127.0.0.1:1"},
 		{"Pulsar", "pulsar://127.0.0.1:2", env.SourceAddr, "pulsar://127.0.0.1:2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &harness.SyncBuffer{}
 			sb := service.NewStreamBuilder()
 			sb.SetLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			if err := sb.AddInputYAML(fmt.Sprintf(`
@@ -63,7 +44,7 @@ milvus_binlog:
 				t.Fatal(err)
 			}
 			defer startStream(t, sb)()
-			waitFor(t, 60*time.Second, "two failed connection attempts naming "+tc.want, func() bool {
+			harness.WaitFor(t, 60*time.Second, "two failed connection attempts naming "+tc.want, func() bool {
 				n := 0
 				for _, l := range strings.Split(logs.String(), "\n") {
 					if strings.Contains(l, tc.want) {
@@ -81,14 +62,14 @@ milvus_binlog:
 // with a clear error instead of waiting silently (Pulsar would drop every
 // message before that position).
 func TestStackInputRefusesFutureCheckpoint(t *testing.T) {
-	env := requireStack(t)
+	env := harness.RequireStack(t)
 	dir := t.TempDir()
 	future := base64.StdEncoding.EncodeToString(pulsar.NewMessageID(1<<40, 0, -1, -1).Serialize())
 	ck := fmt.Sprintf(`{"version":1,"channels":{"by-dev-rootcoord-dml_0":%q}}`, future)
 	if err := os.WriteFile(filepath.Join(dir, "future"), []byte(ck), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &harness.SyncBuffer{}
 	sb := service.NewStreamBuilder()
 	sb.SetLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err := sb.AddCacheYAML(fmt.Sprintf("label: ckpt\nfile:\n  directory: %s\n", dir)); err != nil {
@@ -101,7 +82,7 @@ func TestStackInputRefusesFutureCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer startStream(t, sb)()
-	waitFor(t, 60*time.Second, "the error about the checkpoint", func() bool {
+	harness.WaitFor(t, 60*time.Second, "the error about the checkpoint", func() bool {
 		return strings.Contains(logs.String(), "after the newest message Pulsar has")
 	})
 }

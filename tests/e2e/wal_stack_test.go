@@ -15,6 +15,7 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -82,13 +83,13 @@ func dmlTopics() []string {
 // Pulsar as InsertRequests of that collection, and the replicate channel
 // carries the Flush, CreateIndex and LoadCollection that followed.
 func TestStackWALCarriesInsertsAndDDL(t *testing.T) {
-	env := requireStack(t)
+	env := harness.RequireStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	src := connect(t, env.SourceAddr)
+	src := harness.Connect(t, env.SourceAddr)
 	wal := openWAL(t, env.PulsarURL, append(dmlTopics(), "by-dev-replicate-msg"))
 
-	coll := uniqueName("stack_wal")
+	coll := harness.UniqueName("stack_wal")
 	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, 128), 2); err != nil {
 		t.Fatal(err)
 	}

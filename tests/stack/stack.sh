@@ -6,6 +6,9 @@
 #                             into $STACK_DIR); a fast no-op when everything is there
 #   stack.sh up               install, then start every part not running yet and wait until all are healthy
 #   stack.sh down [--wipe]    stop what `up` started (by pid files); --wipe also deletes the data dirs
+#   stack.sh stop PART...     stop single parts (SIGTERM, SIGKILL after STACK_STOP_TIMEOUT); data kept
+#   stack.sh start PART...    start single stopped parts and wait until they are healthy
+#                             (the fault tests use stop/start to take Redis, Pulsar or a Milvus away)
 #   stack.sh status           one line per part; exit status 1 if any part is not healthy
 #   stack.sh logs PART [-f]   last lines of a part's log (-f: follow); PART: etcd redis pulsar source target
 #   stack.sh env              `export VAR=value` lines: eval "$(tests/stack/stack.sh env)"
@@ -95,6 +98,35 @@ cmd_down() {
   say "stack stopped"
 }
 
+# part_args PART...: checks the part names and sets PART_ARGS (source-milvus -> source).
+part_args() {
+  local part
+  (($#)) || die "name at least one part: etcd redis pulsar source target"
+  PART_ARGS=()
+  for part in "$@"; do
+    part=${part%-milvus}
+    case $part in
+      etcd | redis | pulsar | source | target) PART_ARGS+=("$part") ;;
+      *) die "unknown part '$part': etcd redis pulsar source target" ;;
+    esac
+  done
+}
+
+cmd_stop() {
+  part_args "$@"
+  take_lock
+  stop_parts "${PART_ARGS[@]}"
+}
+
+cmd_start() {
+  local part
+  part_args "$@"
+  take_lock
+  for part in "${PART_ARGS[@]}"; do ensure_part "$part"; done
+  wait_healthy "${PART_ARGS[@]}"
+  say "started: ${PART_ARGS[*]}"
+}
+
 cmd_status() {
   local part pid state bad=0
   for part in "${PARTS[@]}"; do
@@ -144,6 +176,8 @@ main() {
     install) take_lock; cmd_install ;;
     up) cmd_up ;;
     down) cmd_down "$@" ;;
+    stop) cmd_stop "$@" ;;
+    start) cmd_start "$@" ;;
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     env) cmd_env ;;

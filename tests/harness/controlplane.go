@@ -1,0 +1,131 @@
+package harness
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// ControlPlane is a `milvus-cdc server` and its workers started by a test,
+// with a task store prefix of its own.
+type ControlPlane struct {
+	Base    string // http://host:port of the server
+	Prefix  string // key prefix of the task store in Redis
+	Workers []*Proc
+	URLs    []string // the workers' streams API, in Workers order
+	Server  *Proc
+	env     []string
+	args    []string
+}
+
+// StartControlPlane starts n workers and a server that places tasks on them.
+func StartControlPlane(t testing.TB, env Env, n int) *ControlPlane {
+	t.Helper()
+	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":"}
+	cp.env = []string{"CDC_REDIS_PREFIX=" + cp.Prefix, "REDIS_URL=redis://" + env.RedisAddr,
+		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL}
+	for i := 0; i < n; i++ {
+		port := FreePort(t)
+		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+		cp.URLs = append(cp.URLs, url)
+		cp.Workers = append(cp.Workers, cp.startWorker(t, i))
+		WaitHTTP(t, url+"/ready")
+	}
+	port := FreePort(t)
+	cp.Base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	cp.args = []string{"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+		"--workers", strings.Join(cp.URLs, ",")}
+	cp.RestartServer(t)
+	return cp
+}
+
+func (cp *ControlPlane) startWorker(t testing.TB, i int) *Proc {
+	addr := strings.TrimPrefix(cp.URLs[i], "http://")
+	return StartProc(t, append(cp.env, "WORKER_ADDRESS="+addr, "LOG_LEVEL=WARN"),
+		"streams", "-o", "config/worker.yaml", "-r", "config/worker-resources.yaml")
+}
+
+// RestartWorker starts worker i again on its address (after a crash).
+func (cp *ControlPlane) RestartWorker(t testing.TB, i int) {
+	t.Helper()
+	cp.Workers[i] = cp.startWorker(t, i)
+	WaitHTTP(t, cp.URLs[i]+"/ready")
+}
+
+// RestartServer starts the server (again) and waits until it answers.
+func (cp *ControlPlane) RestartServer(t testing.TB) {
+	t.Helper()
+	cp.Server = StartProc(t, cp.env, cp.args...)
+	WaitHTTP(t, cp.Base+"/healthz")
+}
+
+// HasStream reports whether the worker at url runs a stream named id.
+func HasStream(url, id string) bool {
+	r, err := http.Get(url + "/streams")
+	if err != nil {
+		return false
+	}
+	defer r.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		return false
+	}
+	_, ok := m[id]
+	return ok
+}
+
+// RunningOn is the index of the worker running stream id, or -1.
+func (cp *ControlPlane) RunningOn(id string) int {
+	for i, u := range cp.URLs {
+		if HasStream(u, id) {
+			return i
+		}
+	}
+	return -1
+}
+
+// CDC posts one /cdc request and returns HTTP status and decoded body.
+func CDC(t testing.TB, base, requestType string, data any) (int, map[string]any) {
+	t.Helper()
+	body := map[string]any{"request_type": requestType}
+	if data != nil {
+		body["request_data"] = data
+	}
+	b, _ := json.Marshal(body)
+	return CDCRaw(t, base, b)
+}
+
+// CDCRaw posts body to /cdc and returns HTTP status and decoded body.
+func CDCRaw(t testing.TB, base string, body []byte) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(base+"/cdc", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// TaskState is the state and reason of a task as `get` shows them ("" if
+// the call failed).
+func (cp *ControlPlane) TaskState(t testing.TB, id string) (state, reason string) {
+	t.Helper()
+	code, resp := CDC(t, cp.Base, "get", map[string]any{"task_id": id})
+	if code != http.StatusOK {
+		return "", fmt.Sprint(resp)
+	}
+	data, _ := resp["data"].(map[string]any)
+	task, _ := data["task"].(map[string]any)
+	state, _ = task["state"].(string)
+	reason, _ = task["reason"].(string)
+	return state, reason
+}
