@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -36,6 +37,9 @@ func NewReconciler(store *Store, src SourceConfig, workers []string, interval ti
 	}
 	return &Reconciler{store: store, render: r, workers: ws, interval: interval, log: log, kick: make(chan struct{}, 1)}, nil
 }
+
+// errStateChanged: a task's state changed under a reconcile pass.
+var errStateChanged = errors.New("task state changed meanwhile")
 
 // Kick asks for a reconcile pass soon.
 func (r *Reconciler) Kick() {
@@ -92,10 +96,17 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			if reason, err := r.store.Failure(ctx, t.ID); err == nil && reason != "" {
 				// The stream stopped for good (e.g. a schema conflict on the
 				// target, a checkpoint Pulsar no longer has): Failed, with why.
-				t.State, t.Reason = StateFailed, reason
-				if err := r.store.Put(ctx, t); err != nil {
+				err := r.store.Update(ctx, t.ID, func(cur *Task) error {
+					if cur.State != StateRunning {
+						return errStateChanged
+					}
+					cur.State, cur.Reason = StateFailed, reason
+					return nil
+				})
+				if err != nil && !errors.Is(err, errStateChanged) && !errors.Is(err, errNoTask) {
 					return err
 				}
+				t.State = StateFailed
 				r.log.Warn("task failed", "task_id", t.ID, "reason", reason)
 			}
 		}
@@ -145,6 +156,10 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 				keep = w
 			}
 		}
+		// The task may have been paused or deleted since the pass listed it.
+		if cur, err := r.store.Get(ctx, t.ID); err != nil || cur.State != StateRunning {
+			return nil
+		}
 		conf, err := r.render.render(t)
 		if err != nil {
 			return err
@@ -156,8 +171,14 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 		r.log.Info("task stream started", "task_id", t.ID, "worker", keep)
 	}
 	if t.Worker != keep {
-		t.Worker = keep
-		return r.store.Put(ctx, t)
+		err := r.store.Update(ctx, t.ID, func(cur *Task) error {
+			cur.Worker = keep
+			return nil
+		})
+		if errors.Is(err, errNoTask) {
+			return nil // deleted meanwhile: the next pass removes its stream
+		}
+		return err
 	}
 	return nil
 }

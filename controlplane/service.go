@@ -149,26 +149,37 @@ func (m *Manager) Get(ctx context.Context, id string) (Task, error) {
 func (m *Manager) setState(ctx context.Context, id, from, to, reason string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, err := m.Get(ctx, id)
+	err := m.store.Update(ctx, id, func(t *Task) error {
+		if t.State == to {
+			return Errorf(http.StatusBadRequest, "task %s is already %s", id, strings.ToLower(to))
+		}
+		if from != "" && t.State != from && !(to == StateRunning && t.State == StateFailed) {
+			return Errorf(http.StatusBadRequest, "task %s is %s, not %s", id, strings.ToLower(t.State), strings.ToLower(from))
+		}
+		t.State, t.Reason = to, reason
+		return nil
+	})
+	if errors.Is(err, errNoTask) {
+		return Errorf(http.StatusNotFound, "task %s not found", id)
+	}
 	if err != nil {
-		return err
-	}
-	if t.State == to {
-		return Errorf(http.StatusBadRequest, "task %s is already %s", id, strings.ToLower(to))
-	}
-	if from != "" && t.State != from && !(to == StateRunning && t.State == StateFailed) {
-		return Errorf(http.StatusBadRequest, "task %s is %s, not %s", id, strings.ToLower(t.State), strings.ToLower(from))
-	}
-	t.State, t.Reason = to, reason
-	if err := m.store.Put(ctx, t); err != nil {
 		return err
 	}
 	m.rec.Kick()
 	return nil
 }
 
+// Pause stops the task's stream before it returns, so the target does not
+// change after a successful pause. A worker that cannot be told now is left
+// to the reconciler (the task is Paused in the store either way).
 func (m *Manager) Pause(ctx context.Context, id string) error {
-	return m.setState(ctx, id, StateRunning, StatePaused, "paused by request")
+	if err := m.setState(ctx, id, StateRunning, StatePaused, "paused by request"); err != nil {
+		return err
+	}
+	if err := m.rec.RemoveEverywhere(ctx, id); err != nil {
+		m.rec.log.Warn("paused task's stream not stopped yet; the reconciler retries", "task_id", id, "error", err)
+	}
+	return nil
 }
 
 func (m *Manager) Resume(ctx context.Context, id string) error {

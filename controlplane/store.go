@@ -73,9 +73,46 @@ func (s *Store) Put(ctx context.Context, t Task) error {
 	return nil
 }
 
+// Update changes a task atomically: fn sees the stored task and edits it; an
+// error from fn leaves the store unchanged and is returned. A concurrent
+// change (another request, a reconcile pass) makes it read again, so neither
+// overwrites the other; a deleted task gives errNoTask and is not recreated.
+func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) error {
+	key := s.key("task", id)
+	for attempt := 0; attempt < 10; attempt++ {
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			t, err := s.get(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if err := fn(&t); err != nil {
+				return err
+			}
+			t.Target = t.Target.Public()
+			b, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, b, 0)
+				return nil
+			})
+			return err
+		}, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
+		}
+	}
+	return fmt.Errorf("update task %s: changed concurrently too often", id)
+}
+
 // Get loads a task; errNoTask when it does not exist.
 func (s *Store) Get(ctx context.Context, id string) (Task, error) {
-	b, err := s.rdb.Get(ctx, s.key("task", id)).Bytes()
+	return s.get(ctx, s.rdb, id)
+}
+
+func (s *Store) get(ctx context.Context, c redis.Cmdable, id string) (Task, error) {
+	b, err := c.Get(ctx, s.key("task", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Task{}, errNoTask
 	}
