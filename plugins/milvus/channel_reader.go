@@ -30,6 +30,9 @@ type channelReader struct {
 	log          *service.Logger
 	// For log lines: where this reader and the name lookups go.
 	pulsarURL, sourceAddr string
+	// last is the newest message handed on; hasLast says it is set.
+	last    msgKey
+	hasLast bool
 }
 
 func (c *channelReader) run(ctx context.Context) error {
@@ -57,6 +60,7 @@ func (c *channelReader) run(ctx context.Context) error {
 					c.name, c.verify, id)}
 			}
 			c.verify = nil
+			c.last, c.hasLast = keyOf(id), true
 			if c.verifyIsLast {
 				// A channel whose newest message is older than the idle
 				// timeout is used by no collection (those tick every 200 ms):
@@ -65,6 +69,18 @@ func (c *channelReader) run(ctx context.Context) error {
 			}
 			continue
 		}
+		k := keyOf(id)
+		if c.hasLast && !k.after(c.last) {
+			// pulsar-client-go may deliver a message again after it
+			// reconnected to the broker; handing it on twice would apply it
+			// twice (a delete after the upsert that replaced its row).
+			c.log.Warnf("Dropping message %s on channel %s: already read (redelivered after a reconnect to %s)", id, c.name, c.pulsarURL)
+			continue
+		}
+		if c.hasLast && k.ledger == c.last.ledger && k.entry > c.last.entry+1 {
+			c.log.Errorf("Channel %s jumped from entry %d to %d of ledger %d", c.name, c.last.entry, k.entry, k.ledger)
+		}
+		c.last, c.hasLast = k, true
 		pos := id.Serialize()
 		if c.skip[keyOf(id)] {
 			// The output has it already: delivering it again would double it.

@@ -25,7 +25,13 @@ type merger struct {
 	space     *sync.Cond    // signalled when queues shrink or on close
 	closed    bool
 	markedTs  uint64 // last timestamp whose upsert pairs were marked
+	// pairWait bounds how long an upsert's Insert waits for its Delete.
+	pairWait time.Duration
 }
+
+// defaultPairWait: after a Pulsar outage the proxy's producer re-sends an
+// upsert's Insert and Delete right after each other; seconds are plenty.
+const defaultPairWait = 10 * time.Second
 
 type chanState struct {
 	name      string
@@ -39,7 +45,8 @@ type chanState struct {
 }
 
 func newMerger(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap, bytesCap int) *merger {
-	m := &merger{idleAfter: idleAfter, queueCap: queueCap, bytesCap: bytesCap, now: time.Now, wake: make(chan struct{}, 1)}
+	m := &merger{idleAfter: idleAfter, queueCap: queueCap, bytesCap: bytesCap, now: time.Now, wake: make(chan struct{}, 1),
+		pairWait: defaultPairWait}
 	m.space = sync.NewCond(&m.mu)
 	// Every channel gets idleAfter from start to speak before it stops blocking.
 	start := m.now()
@@ -118,6 +125,7 @@ func (m *merger) pushEvent(ch int, ev *walEvent) bool {
 		m.mu.Unlock()
 		return false
 	}
+	ev.queuedAt = m.now()
 	c.queue = append(c.queue, ev)
 	c.bytes += len(ev.Payload)
 	c.befores = append(c.befores, c.lastPos)
@@ -178,9 +186,12 @@ func (m *merger) popReady(max, maxBytes int) ([]*walEvent, map[string][]byte) {
 		}
 		c := m.chans[best]
 		ev := c.queue[0]
+		if m.awaitsDeleteLocked(c, ev) {
+			break
+		}
 		c.bytes -= len(ev.Payload)
 		size += len(ev.Payload)
-		if ev.Ts != m.markedTs && (ev.Op == OpInsert || ev.Op == OpDelete) {
+		if (ev.Ts != m.markedTs && (ev.Op == OpInsert || ev.Op == OpDelete)) || (isUpsertInsert(ev) && !ev.Upsert) {
 			m.markUpsertsLocked(ev.Ts)
 		}
 		c.queue[0], c.befores[0] = nil, nil
@@ -192,6 +203,30 @@ func (m *merger) popReady(max, maxBytes int) ([]*walEvent, map[string][]byte) {
 	}
 	m.space.Broadcast()
 	return out, m.positionsLocked()
+}
+
+// isUpsertInsert: the Insert half of an upsert carries 0 in Base.Timestamp
+// (a plain insert carries its timestamp there).
+func isUpsertInsert(ev *walEvent) bool { return ev.Op == OpInsert && ev.BaseTs == 0 }
+
+// awaitsDeleteLocked reports whether ev is an upsert's Insert whose Delete
+// is not queued yet. Normally both precede the next time tick, so this never
+// holds anything; but after a Pulsar outage Milvus's producer can publish the
+// pair after a newer tick, and an Insert released alone would let its Delete
+// follow as a plain delete that removes the new rows on the target (and a
+// checkpoint between the two would do the same after a restart). It waits at
+// most pairWait: a Delete that never comes (its produce failed) must not
+// stop the stream.
+func (m *merger) awaitsDeleteLocked(c *chanState, ev *walEvent) bool {
+	if !isUpsertInsert(ev) || ev.Upsert || m.now().Sub(ev.queuedAt) >= m.pairWait {
+		return false
+	}
+	for _, q := range c.queue[1:] {
+		if q.Ts == ev.Ts && q.Op == OpDelete && q.CollectionID == ev.CollectionID {
+			return false
+		}
+	}
+	return true
 }
 
 // markUpsertsLocked marks the Insert and Delete events of one collection that

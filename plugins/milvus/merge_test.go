@@ -26,8 +26,16 @@ func newTestMerger(n int, repl bool, clk *fakeClock) *merger {
 	return m
 }
 
+// ev is a plain event (Base.Timestamp = ts).
 func ev(op string, coll int64, ts uint64, pos string) *walEvent {
-	return &walEvent{Op: op, CollectionID: coll, Ts: ts, Position: []byte(pos)}
+	return &walEvent{Op: op, CollectionID: coll, Ts: ts, BaseTs: ts, Position: []byte(pos)}
+}
+
+// upsertIns is the Insert half of an upsert (Base.Timestamp 0, as Milvus writes it).
+func upsertIns(coll int64, ts uint64, pos string) *walEvent {
+	e := ev(OpInsert, coll, ts, pos)
+	e.BaseTs = 0
+	return e
 }
 
 func tss(evs []*walEvent) []uint64 {
@@ -161,7 +169,7 @@ func TestMergeBackpressureDoesNotDeadlock(t *testing.T) {
 func TestMergeKeepsUpsertPairTogether(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	m := newTestMerger(1, false, clk)
-	m.pushEvent(0, ev(OpInsert, 7, 50, "i"))
+	m.pushEvent(0, upsertIns(7, 50, "i"))
 	m.pushEvent(0, ev(OpDelete, 7, 50, "d"))
 	m.pushEvent(0, ev(OpInsert, 7, 60, "next"))
 	m.pushTick(0, 100, []byte("t"))
@@ -238,5 +246,53 @@ func TestMergePopReadyByteCap(t *testing.T) {
 	}
 	if got, _ := m.popReady(100, 150); len(got) != 2 {
 		t.Fatalf("second: %d events, want the 2 of ts 2", len(got))
+	}
+}
+
+// TestMergeLateUpsertWaitsForItsDelete: after a Pulsar outage an upsert's
+// Insert and Delete can arrive after a newer tick. The Insert is held until
+// its Delete is queued, and both go out together marked as one upsert (a lone
+// Delete would remove the new rows on the target).
+func TestMergeLateUpsertWaitsForItsDelete(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.pushTick(0, 100, []byte("t0"))
+	m.pushTick(1, 100, []byte("t1"))
+	// ts 50 < both watermarks: late. Another upsert of ts 50 on channel 1
+	// arrived in time and went out first.
+	m.pushEvent(1, upsertIns(7, 50, "i1"))
+	m.pushEvent(1, ev(OpDelete, 7, 50, "d1"))
+	if got, _ := m.popReady(10, 1<<30); len(got) != 2 || !got[0].Upsert || !got[1].Upsert {
+		t.Fatalf("in-time pair: %d events, marked %v", len(got), len(got) == 2 && got[1].Upsert)
+	}
+	m.pushEvent(0, upsertIns(7, 50, "i0"))
+	if got, pos := m.popReady(10, 1<<30); len(got) != 0 {
+		t.Fatalf("the late Insert went out without its Delete (%d events, pos %q)", len(got), pos["c0"])
+	}
+	m.pushEvent(0, ev(OpDelete, 7, 50, "d0"))
+	got, _ := m.popReady(10, 1<<30)
+	if len(got) != 2 || string(got[0].Position) != "i0" || string(got[1].Position) != "d0" {
+		t.Fatalf("got %d events, want the late Insert and Delete", len(got))
+	}
+	if !got[0].Upsert || !got[1].Upsert {
+		t.Fatalf("late pair not marked as one upsert: insert %v delete %v", got[0].Upsert, got[1].Upsert)
+	}
+}
+
+// TestMergeLateUpsertInsertAloneAfterWait: a Delete that never comes (its
+// produce failed on the source) holds the stream back at most pairWait.
+func TestMergeLateUpsertInsertAloneAfterWait(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(1, false, clk)
+	m.pushTick(0, 100, []byte("t0"))
+	m.pushEvent(0, upsertIns(7, 50, "i0"))
+	m.pushEvent(0, ev(OpInsert, 7, 60, "plain"))
+	if got, _ := m.popReady(10, 1<<30); len(got) != 0 {
+		t.Fatalf("released %d events before the wait ended", len(got))
+	}
+	clk.t = clk.t.Add(m.pairWait)
+	got, _ := m.popReady(10, 1<<30)
+	if len(got) != 2 || got[0].Upsert {
+		t.Fatalf("after pairWait: %d events (want 2, the insert unmarked)", len(got))
 	}
 }

@@ -2,6 +2,7 @@ package milvus
 
 import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"time"
 )
 
 // Op names, as they appear in the `milvus_op` metadata key and in JSON output.
@@ -66,8 +67,9 @@ type walEvent struct {
 
 	// Filled in by the reader and the merger.
 	Channel  string
-	Position []byte // pulsar.MessageID.Serialize()
-	Upsert   bool   // part of a source upsert (Insert+Delete, same collection and ts)
+	Position []byte    // pulsar.MessageID.Serialize()
+	Upsert   bool      // part of a source upsert (Insert+Delete, same collection and ts)
+	queuedAt time.Time // when the merger queued it (to bound the wait for an upsert's Delete)
 	// For create_collection, what the WAL message lacks, from the source's
 	// DescribeCollection (empty when the collection is gone already).
 	ConsistencyLevel string

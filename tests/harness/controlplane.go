@@ -2,12 +2,16 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // ControlPlane is a `milvus-cdc server` and its workers started by a test,
@@ -28,6 +32,12 @@ func StartControlPlane(t testing.TB, env Env, n int) *ControlPlane {
 	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":"}
 	cp.env = []string{"CDC_REDIS_PREFIX=" + cp.Prefix, "REDIS_URL=redis://" + env.RedisAddr,
 		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL}
+	t.Cleanup(func() { dropPrefix(env.RedisAddr, cp.Prefix) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			cp.dumpLogs(t)
+		}
+	})
 	for i := 0; i < n; i++ {
 		port := FreePort(t)
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -128,4 +138,44 @@ func (cp *ControlPlane) TaskState(t testing.TB, id string) (state, reason string
 	state, _ = task["state"].(string)
 	reason, _ = task["reason"].(string)
 	return state, reason
+}
+
+// dropPrefix deletes the task store a test left in Redis (best effort).
+func dropPrefix(addr, prefix string) {
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
+}
+
+// TryCDC is CDC for cleanups: errors are returned, not fatal.
+func TryCDC(base, requestType string, data any) (int, error) {
+	b, _ := json.Marshal(map[string]any{"request_type": requestType, "request_data": data})
+	resp, err := http.Post(base+"/cdc", "application/json", bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// dumpLogs shows the end of every process's log (after a failure).
+func (cp *ControlPlane) dumpLogs(t testing.TB) {
+	tail := func(s string) string {
+		const max = 6000
+		if len(s) > max {
+			return "..." + s[len(s)-max:]
+		}
+		return s
+	}
+	for i, w := range cp.Workers {
+		t.Logf("---- worker %d (%s) log ----\n%s", i, cp.URLs[i], tail(w.Logs.String()))
+	}
+	if cp.Server != nil {
+		t.Logf("---- server log ----\n%s", tail(cp.Server.Logs.String()))
+	}
 }

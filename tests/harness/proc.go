@@ -77,6 +77,8 @@ func StartProc(t testing.TB, env []string, args ...string) *Proc {
 	cmd := exec.Command(MilvusCDC(t), args...)
 	cmd.Dir = RepoRoot(t)
 	cmd.Env = append(os.Environ(), env...)
+	// A test binary killed (timeout, ^C) takes its processes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logs := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

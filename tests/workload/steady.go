@@ -44,6 +44,8 @@ type SteadyStats struct {
 	FailedCalls                 int64
 	LastError                   string
 	LastInsertedKey             int64 // highest key of a successful insert
+	// LastInsertStarted is when the call that inserted LastInsertedKey began.
+	LastInsertStarted time.Time
 }
 
 // Stats is a snapshot of the counters.
@@ -106,6 +108,7 @@ func (s *Steady) Run(ctx context.Context, d time.Duration) {
 func (s *Steady) round(ctx context.Context, rng *rand.Rand) {
 	first := s.next
 	s.next += int64(s.Inserts)
+	began := time.Now()
 	if err := s.call(ctx, func(c context.Context) error {
 		_, err := s.Client.Insert(c, s.Coll, "", Rows(first, s.Inserts, s.Dim, rng)...)
 		return err
@@ -115,7 +118,7 @@ func (s *Steady) round(ctx context.Context, rng *rand.Rand) {
 			s.live = append(s.live, k)
 		}
 		s.stats.Inserted += int64(s.Inserts)
-		s.stats.LastInsertedKey = s.next - 1
+		s.stats.LastInsertedKey, s.stats.LastInsertStarted = s.next-1, began
 		s.mu.Unlock()
 	}
 	if ups := s.pick(rng, s.Upserts, false); len(ups) > 0 {

@@ -1,0 +1,84 @@
+package fault
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
+)
+
+// killWorker kills the worker running the task; the control plane must move
+// the task to the other worker by itself.
+func killWorker(f *fixture) time.Time {
+	i := f.cp.RunningOn(f.id)
+	if i < 0 {
+		f.t.Fatalf("no worker runs the task before the fault: %s", f.describe())
+	}
+	f.cp.Workers[i].Kill9()
+	killed := time.Now()
+	harness.WaitFor(f.t, time.Minute, "the task moved to the other worker", func() bool {
+		j := f.cp.RunningOn(f.id)
+		return j >= 0 && j != i
+	})
+	f.t.Logf("task moved off the killed worker in %s", time.Since(killed).Round(time.Millisecond))
+	return killed
+}
+
+// killServer kills the control plane; replication must go on without it
+// (the streams live on the workers), and a restarted server (as a
+// supervisor would restart it) takes over the tasks without restarting
+// their streams.
+func killServer(f *fixture) time.Time {
+	f.cp.Server.Kill9()
+	mark := f.load.Stats().LastInsertedKey
+	time.Sleep(5 * time.Second)
+	if !f.caughtUp(f.t.Context(), mark) {
+		f.t.Errorf("replication stopped while the control plane was down (key %d not on the target 5 s later)", mark)
+	}
+	f.cp.RestartServer(f.t)
+	return time.Now()
+}
+
+// restartRedis stops Redis for 5 s (it holds the tasks, the checkpoints and
+// the failure reports) and starts it again.
+func restartRedis(f *fixture) time.Time {
+	f.t.Cleanup(func() { harness.StackCtl(f.t, "start", "redis") })
+	harness.StackCtl(f.t, "stop", "redis")
+	time.Sleep(5 * time.Second)
+	harness.StackCtl(f.t, "start", "redis")
+	return time.Now()
+}
+
+// stopPart stops a part of the stack for d and starts it again; the fault
+// ends when the part is healthy.
+func stopPart(part string, d time.Duration) func(*fixture) time.Time {
+	return func(f *fixture) time.Time {
+		f.t.Cleanup(func() { harness.StackCtl(f.t, "start", part) })
+		harness.StackCtl(f.t, "stop", part)
+		time.Sleep(d)
+		harness.StackCtl(f.t, "start", part)
+		return time.Now()
+	}
+}
+
+// pauseResume pauses and resumes the task 50 times while the load runs;
+// a pause has stopped the stream when it returns, a resume starts it again.
+func pauseResume(f *fixture) time.Time {
+	var last time.Time
+	for i := 0; i < 50; i++ {
+		if code, resp := harness.CDC(f.t, f.cp.Base, "pause", map[string]any{"task_id": f.id}); code != http.StatusOK {
+			f.t.Fatalf("pause %d: %d %v", i, code, resp)
+		}
+		if w := f.cp.RunningOn(f.id); w >= 0 {
+			f.t.Fatalf("pause %d returned while worker %d still runs the stream", i, w)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if code, resp := harness.CDC(f.t, f.cp.Base, "resume", map[string]any{"task_id": f.id}); code != http.StatusOK {
+			f.t.Fatalf("resume %d: %d %v", i, code, resp)
+		}
+		last = time.Now()
+		harness.WaitFor(f.t, 30*time.Second, "the stream running again", func() bool { return f.cp.RunningOn(f.id) >= 0 })
+		time.Sleep(500 * time.Millisecond)
+	}
+	return last
+}
