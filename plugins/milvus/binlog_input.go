@@ -139,7 +139,8 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			return nil, err
 		}
 	}
-	meta := newSourceMeta(grpcMetaLister{svc: src.Service})
+	lister := grpcMetaLister{svc: src.Service}
+	meta := newSourceMeta(lister)
 	known := newKnownNames()
 	ckpt.names = known
 	if stored != nil {
@@ -168,6 +169,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 		cr.skip = skipSet(acked[name])
 		cr.names = known
+		cr.rows = lister
 		readers = append(readers, cr)
 	}
 	ckpt.setBase(r.merge.positions())

@@ -33,7 +33,20 @@ type channelReader struct {
 	// last is the newest message handed on; hasLast says it is set.
 	last    msgKey
 	hasLast bool
+	// rows reads the source's current rows for a late write (see
+	// late_repair.go); maxTs is the highest timestamp the channel showed.
+	rows  rowSource
+	maxTs uint64
+	// resyncTill: until then every write is applied as the source's current
+	// rows (set after a reconnect to Pulsar or a late write, see resync).
+	resyncTill time.Time
 }
+
+// resyncWindow is how long after a Pulsar reconnect or a late write every
+// write is taken from the source: after an outage Milvus re-publishes writes
+// out of order, and its own consumers may drop some of them, so only the
+// source's visible rows are the truth for a while.
+const resyncWindow = 60 * time.Second
 
 func (c *channelReader) run(ctx context.Context) error {
 	bo := newBackoff()
@@ -74,7 +87,8 @@ func (c *channelReader) run(ctx context.Context) error {
 			// pulsar-client-go may deliver a message again after it
 			// reconnected to the broker; handing it on twice would apply it
 			// twice (a delete after the upsert that replaced its row).
-			c.log.Warnf("Dropping message %s on channel %s: already read (redelivered after a reconnect to %s)", id, c.name, c.pulsarURL)
+			c.log.Debugf("Dropping message %s on channel %s: already read (redelivered after a reconnect to %s)", id, c.name, c.pulsarURL)
+			c.resync("a reconnect to Pulsar")
 			continue
 		}
 		if c.hasLast && k.ledger == c.last.ledger && k.entry > c.last.entry+1 {
@@ -95,6 +109,7 @@ func (c *channelReader) run(ctx context.Context) error {
 			continue
 		}
 		if ev.Op == OpTimeTick {
+			c.maxTs = max(c.maxTs, ev.Ts)
 			c.merge.pushTick(c.idx, ev.Ts, pos)
 			continue
 		}
@@ -119,8 +134,50 @@ func (c *channelReader) run(ctx context.Context) error {
 				c.names.droppedAt(ev.CollectionID, c.name, pos)
 			}
 		}
-		if !c.merge.pushEvent(c.idx, ev) {
-			return nil
+		evs := []*walEvent{ev}
+		if ev.Op == OpInsert || ev.Op == OpDelete {
+			if ev.Ts < c.maxTs {
+				c.resync(fmt.Sprintf("a late %s (timestamp %d behind %d)", ev.Op, ev.Ts, c.maxTs))
+			}
+			if time.Now().Before(c.resyncTill) && !ev.SourceGone && c.rows != nil {
+				evs = c.repair(ctx, ev)
+			}
+			c.maxTs = max(c.maxTs, ev.Ts)
+		}
+		for _, e := range evs {
+			if !c.merge.pushEvent(c.idx, e) {
+				return nil
+			}
+		}
+	}
+}
+
+// resync starts (or extends) the window in which writes come from the source.
+func (c *channelReader) resync(why string) {
+	if c.rows == nil {
+		return
+	}
+	if time.Now().After(c.resyncTill) {
+		c.log.Warnf("Channel %s: after %s, every write for the next %s is applied as the source's current rows for its keys (after a Pulsar outage Milvus may publish writes out of order)",
+			c.name, why, resyncWindow)
+	}
+	c.resyncTill = time.Now().Add(resyncWindow)
+}
+
+// repair replaces a write by the source's current rows for its keys,
+// retrying a few times while the source does not answer.
+func (c *channelReader) repair(ctx context.Context, ev *walEvent) []*walEvent {
+	bo := newBackoff()
+	for attempt := 1; ; attempt++ {
+		evs, err := repairLate(ctx, c.rows, ev)
+		if err == nil {
+			return evs
+		}
+		if attempt == 5 || !bo.wait(ctx) {
+			c.log.Errorf("A %s of %d rows in %s.%s on channel %s (timestamp %d) cannot be checked against the source Milvus at %s: %v. "+
+				"It is applied as it stands; if Milvus published it out of order, the target differs for its keys until they are written again (verify shows it)",
+				ev.Op, ev.Rows, ev.DbName, ev.CollectionName, c.name, ev.Ts, c.sourceAddr, err)
+			return evs
 		}
 	}
 }

@@ -1,0 +1,214 @@
+package milvus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/golang/protobuf/proto"
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+)
+
+// Late writes. Milvus 2.3 can publish a write after newer ones of its channel:
+// when its Pulsar producer re-sends after an outage, a write whose call timed
+// out lands behind later writes (seen on the stack: an upsert published 14 s
+// after a later delete of the same keys). Milvus itself resolves this with
+// timestamps (a delete removes only older rows); the target cannot, and
+// applying the late write in WAL order would undo the newer one there. So a
+// late Insert or Delete is replaced by what the source holds now for its
+// keys: the rows found, as inserts per partition, and a delete of the keys
+// found nowhere. The messages after it apply on top as usual, so the target
+// converges to the source.
+
+// rowSource reads current rows from the source Milvus.
+type rowSource interface {
+	describe(ctx context.Context, db, coll string) (*schemapb.CollectionSchema, error)
+	partitions(ctx context.Context, db, coll string) ([]string, error)
+	// query returns the rows matching expr in one partition (Strong
+	// consistency: every acknowledged write is seen).
+	query(ctx context.Context, db, coll, partition, expr string, fields []string) ([]*schemapb.FieldData, error)
+}
+
+func (g grpcMetaLister) describe(ctx context.Context, db, coll string) (*schemapb.CollectionSchema, error) {
+	resp, err := g.svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: coll})
+	if err := statusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetSchema(), nil
+}
+
+func (g grpcMetaLister) partitions(ctx context.Context, db, coll string) ([]string, error) {
+	resp, err := g.svc.ShowPartitions(ctx, &milvuspb.ShowPartitionsRequest{DbName: db, CollectionName: coll})
+	if err := statusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetPartitionNames(), nil
+}
+
+func (g grpcMetaLister) query(ctx context.Context, db, coll, partition, expr string, fields []string) ([]*schemapb.FieldData, error) {
+	resp, err := g.svc.Query(ctx, &milvuspb.QueryRequest{DbName: db, CollectionName: coll, PartitionNames: []string{partition},
+		Expr: expr, OutputFields: fields, ConsistencyLevel: commonpb.ConsistencyLevel_Strong})
+	if err := statusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetFieldsData(), nil
+}
+
+// repairLate returns the events that replace a late Insert or Delete: the
+// source's current rows for its keys. On any error it returns ev itself and
+// the error (the caller logs it: the write is then applied as it stands).
+func repairLate(ctx context.Context, src rowSource, ev *walEvent) ([]*walEvent, error) {
+	schema, err := src.describe(ctx, ev.DbName, ev.CollectionName)
+	if err != nil {
+		return []*walEvent{ev}, fmt.Errorf("describe: %w", err)
+	}
+	var pk *schemapb.FieldSchema
+	var fields []string
+	for _, f := range schema.GetFields() {
+		if f.GetIsPrimaryKey() {
+			pk = f
+		}
+		if f.GetFieldID() >= 100 && !f.GetIsDynamic() {
+			fields = append(fields, f.GetName())
+		}
+	}
+	if pk == nil {
+		return []*walEvent{ev}, fmt.Errorf("no primary key in the schema")
+	}
+	if schema.GetEnableDynamicField() {
+		fields = append(fields, "$meta")
+	}
+	ints, strs, err := eventKeys(ev, pk.GetName())
+	if err != nil {
+		return []*walEvent{ev}, err
+	}
+	parts, err := src.partitions(ctx, ev.DbName, ev.CollectionName)
+	if err != nil {
+		return []*walEvent{ev}, fmt.Errorf("show partitions: %w", err)
+	}
+	found := map[any]bool{}
+	var out []*walEvent
+	for _, p := range parts {
+		for _, expr := range deleteExprs(pk.GetName(), ints, strs) {
+			data, err := src.query(ctx, ev.DbName, ev.CollectionName, p, expr, fields)
+			if err != nil {
+				return []*walEvent{ev}, fmt.Errorf("query partition %s: %w", p, err)
+			}
+			n, keys := rowsOf(data, pk.GetName())
+			if n == 0 {
+				continue
+			}
+			for _, k := range keys {
+				found[k] = true
+			}
+			out = append(out, derivedInsert(ev, p, data, n))
+		}
+	}
+	var goneInts []int64
+	var goneStrs []string
+	for _, k := range ints {
+		if !found[k] {
+			goneInts = append(goneInts, k)
+		}
+	}
+	for _, k := range strs {
+		if !found[k] {
+			goneStrs = append(goneStrs, k)
+		}
+	}
+	if len(goneInts)+len(goneStrs) > 0 {
+		out = append(out, derivedDelete(ev, goneInts, goneStrs))
+	}
+	return out, nil
+}
+
+// eventKeys are the primary keys an Insert or Delete names.
+func eventKeys(ev *walEvent, pkName string) ([]int64, []string, error) {
+	switch ev.Op {
+	case OpInsert:
+		var req msgpb.InsertRequest
+		if err := proto.Unmarshal(ev.Payload, &req); err != nil {
+			return nil, nil, fmt.Errorf("decode insert: %w", err)
+		}
+		for _, f := range req.GetFieldsData() {
+			if f.GetFieldName() == pkName {
+				return f.GetScalars().GetLongData().GetData(), f.GetScalars().GetStringData().GetData(), nil
+			}
+		}
+		return nil, nil, fmt.Errorf("insert carries no primary key field %q", pkName)
+	case OpDelete:
+		var req msgpb.DeleteRequest
+		if err := proto.Unmarshal(ev.Payload, &req); err != nil {
+			return nil, nil, fmt.Errorf("decode delete: %w", err)
+		}
+		ids := req.GetPrimaryKeys()
+		if ids == nil {
+			return req.GetInt64PrimaryKeys(), nil, nil
+		}
+		return ids.GetIntId().GetData(), ids.GetStrId().GetData(), nil
+	}
+	return nil, nil, fmt.Errorf("%s is not a row change", ev.Op)
+}
+
+// rowsOf counts the rows of a query result and lists their keys.
+func rowsOf(data []*schemapb.FieldData, pkName string) (int, []any) {
+	for _, f := range data {
+		if f.GetFieldName() != pkName {
+			continue
+		}
+		var keys []any
+		for _, k := range f.GetScalars().GetLongData().GetData() {
+			keys = append(keys, k)
+		}
+		for _, k := range f.GetScalars().GetStringData().GetData() {
+			keys = append(keys, k)
+		}
+		return len(keys), keys
+	}
+	return 0, nil
+}
+
+// derivedInsert is an Insert of the source's current rows in one partition,
+// at the late event's timestamp and position.
+func derivedInsert(ev *walEvent, partition string, data []*schemapb.FieldData, n int) *walEvent {
+	ts := make([]uint64, n)
+	for i := range ts {
+		ts[i] = ev.Ts
+	}
+	req := &msgpb.InsertRequest{
+		Base:   &commonpb.MsgBase{MsgType: commonpb.MsgType_Insert, Timestamp: ev.Ts},
+		DbName: ev.DbName, CollectionName: ev.CollectionName, PartitionName: partition,
+		CollectionID: ev.CollectionID, FieldsData: data, NumRows: uint64(n), Timestamps: ts,
+		Version: msgpb.InsertDataVersion_ColumnBased,
+	}
+	d := *ev
+	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.Rows, d.Upsert = OpInsert, commonpb.MsgType_Insert, ev.Ts, partition, int64(n), false
+	d.Payload, _ = proto.Marshal(req)
+	return &d
+}
+
+// derivedDelete deletes keys the source no longer has, in every partition.
+func derivedDelete(ev *walEvent, ints []int64, strs []string) *walEvent {
+	ids := &schemapb.IDs{}
+	n := len(ints)
+	if len(strs) > 0 {
+		ids.IdField, n = &schemapb.IDs_StrId{StrId: &schemapb.StringArray{Data: strs}}, len(strs)
+	} else {
+		ids.IdField = &schemapb.IDs_IntId{IntId: &schemapb.LongArray{Data: ints}}
+	}
+	ts := make([]uint64, n)
+	for i := range ts {
+		ts[i] = ev.Ts
+	}
+	req := &msgpb.DeleteRequest{
+		Base:   &commonpb.MsgBase{MsgType: commonpb.MsgType_Delete, Timestamp: ev.Ts},
+		DbName: ev.DbName, CollectionName: ev.CollectionName, CollectionID: ev.CollectionID,
+		PartitionID: -1, PrimaryKeys: ids, NumRows: int64(n), Timestamps: ts,
+	}
+	d := *ev
+	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.PartitionID, d.Rows, d.Upsert = OpDelete, commonpb.MsgType_Delete, ev.Ts, "", -1, int64(n), false
+	d.Payload, _ = proto.Marshal(req)
+	return &d
+}
