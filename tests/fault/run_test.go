@@ -20,6 +20,7 @@ type result struct {
 	Lost, Extra, Doubled        int
 	Recover                     time.Duration
 	State                       string
+	Diffs                       int // differences verify found at the end
 }
 
 // written is every row the load changed on the source.
@@ -29,7 +30,11 @@ func (r result) written() int64 { return r.Inserted + r.Upserted + r.Deleted }
 // returns when the fault is over: the part is back, or the process was
 // killed), times how long the target takes to hold the rows written at that
 // moment, lets the load finish, and checks the copy.
-func runScenario(t *testing.T, f *fixture, name string, fault func(*fixture) time.Time) result {
+//
+// With strict false (Pulsar stopped: the source Milvus itself can lose or
+// reorder writes it had logged, see README) the differences are measured
+// and reported, not failed on; recovery is still required.
+func runScenario(t *testing.T, f *fixture, name string, fault func(*fixture) time.Time, strict bool) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -81,8 +86,8 @@ func runScenario(t *testing.T, f *fixture, name string, fault func(*fixture) tim
 		time.Sleep(500 * time.Millisecond)
 	}
 	res.State = "Running"
-	f.verified(ctx, name)
-	f.count(ctx, &res)
+	res.Diffs = f.verified(ctx, name, strict)
+	f.count(ctx, &res, strict)
 	for _, w := range f.cp.Workers {
 		logs := w.Logs.String()
 		if n := strings.Count(logs, "already read (redelivered"); n > 0 {
@@ -106,7 +111,7 @@ func (f *fixture) describe() string {
 
 // verified waits (up to 3 min) until `verify` finds no difference between
 // source and target: schema, index, load state, counts, keys and values.
-func (f *fixture) verified(ctx context.Context, name string) {
+func (f *fixture) verified(ctx context.Context, name string, strict bool) int {
 	f.t.Helper()
 	var rep *verify.Report
 	var err error
@@ -116,9 +121,9 @@ func (f *fixture) verified(ctx context.Context, name string) {
 			Collections: []string{"default." + f.coll}})
 		if err == nil && rep.OK() && rep.RowsCompared > 0 {
 			f.t.Logf("%s: verify: %d rows compared, no difference", name, rep.RowsCompared)
-			return
+			return 0
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || (!strict && err == nil && time.Now().After(deadline.Add(-150*time.Second))) {
 			break
 		}
 		time.Sleep(2 * time.Second)
@@ -133,12 +138,17 @@ func (f *fixture) verified(ctx context.Context, name string) {
 		}
 		fmt.Fprintf(&b, "\n  %s %s: %s", d.Kind, d.Collection, d.Detail)
 	}
+	if !strict {
+		f.t.Logf("%s: verify finds %d differences (reported, not failed on):%s", name, rep.DiffCount, b.String())
+		return rep.DiffCount
+	}
 	f.t.Fatalf("%s: verify finds %d differences 3 min after the load (task %s):%s", name, rep.DiffCount, f.describe(), b.String())
+	return rep.DiffCount
 }
 
 // count fills the row figures: keys on each side, lost (on the source, not
 // the target), extra (the other way) and doubled (count(*) over distinct keys).
-func (f *fixture) count(ctx context.Context, res *result) {
+func (f *fixture) count(ctx context.Context, res *result, strict bool) {
 	f.t.Helper()
 	sk, sn, err := keys(ctx, f.src, f.coll)
 	if err != nil {
@@ -160,7 +170,7 @@ func (f *fixture) count(ctx context.Context, res *result) {
 	}
 	res.SourceRows, res.TargetRows = sn, tn
 	res.Doubled = int(tn) - len(tk)
-	if res.Lost != 0 || res.Extra != 0 || res.Doubled != 0 || sn != int64(len(sk)) {
+	if strict && (res.Lost != 0 || res.Extra != 0 || res.Doubled != 0 || sn != int64(len(sk))) {
 		f.t.Fatalf("%s: lost %d, extra %d, doubled %d (source count %d, %d keys; target count %d, %d keys)",
 			res.Scenario, res.Lost, res.Extra, res.Doubled, sn, len(sk), tn, len(tk))
 	}
