@@ -61,7 +61,7 @@ func TestFaults(t *testing.T) {
 
 func formatTable(rs []result, load time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Fault suite: steady load of inserts, upserts and deletes (~2,000 rows/s) for %s per scenario; "+
+	fmt.Fprintf(&b, "Fault suite: steady load of inserts, upserts and deletes (~2,000 rows/s) for at least %s per scenario (until it recovered); "+
 		"rows written = rows in successful source calls (inserted + upserted + deleted); time to recover = from the end "+
 		"of the fault until the target holds the rows written at that moment.\n\n", load)
 	b.WriteString("| scenario | rows written (ins/ups/del) | failed source calls | rows on source | rows on target | lost | extra | doubled | verify differences | time to recover | task after |\n")
