@@ -87,12 +87,8 @@ func (a *applier) delete(ctx context.Context, st *applyStep) error {
 	var ints []int64
 	var strs []string
 	for _, d := range st.deletes {
-		if ids := d.GetPrimaryKeys(); ids != nil {
-			ints = append(ints, ids.GetIntId().GetData()...)
-			strs = append(strs, ids.GetStrId().GetData()...)
-		} else {
-			ints = append(ints, d.GetInt64PrimaryKeys()...)
-		}
+		i, s := deletePKs(d)
+		ints, strs = append(ints, i...), append(strs, s...)
 	}
 	pk := tc.pk.GetName()
 	for _, expr := range deleteExprs(pk, ints, strs) {

@@ -96,9 +96,9 @@ func (c *channelReader) run(ctx context.Context) error {
 		}
 		c.last, c.hasLast = k, true
 		pos := id.Serialize()
-		if c.skip[keyOf(id)] {
+		if c.skip[k] {
 			// The output has it already: delivering it again would double it.
-			delete(c.skip, keyOf(id))
+			delete(c.skip, k)
 			c.merge.pushSkipped(c.idx, pos)
 			continue
 		}

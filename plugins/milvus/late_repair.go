@@ -96,14 +96,17 @@ func repairLate(ctx context.Context, src rowSource, ev *walEvent) ([]*walEvent, 
 			if err != nil {
 				return []*walEvent{ev}, fmt.Errorf("query partition %s: %w", p, err)
 			}
-			n, keys := rowsOf(data, pk.GetName())
-			if n == 0 {
+			qi, qs, _ := pkValues(data, pk.GetName())
+			if len(qi)+len(qs) == 0 {
 				continue
 			}
-			for _, k := range keys {
+			for _, k := range qi {
 				found[k] = true
 			}
-			out = append(out, derivedInsert(ev, p, data, n))
+			for _, k := range qs {
+				found[k] = true
+			}
+			out = append(out, derivedInsert(ev, p, data, len(qi)+len(qs)))
 		}
 	}
 	var goneInts []int64
@@ -132,42 +135,20 @@ func eventKeys(ev *walEvent, pkName string) ([]int64, []string, error) {
 		if err := proto.Unmarshal(ev.Payload, &req); err != nil {
 			return nil, nil, fmt.Errorf("decode insert: %w", err)
 		}
-		for _, f := range req.GetFieldsData() {
-			if f.GetFieldName() == pkName {
-				return f.GetScalars().GetLongData().GetData(), f.GetScalars().GetStringData().GetData(), nil
-			}
+		ints, strs, ok := pkValues(req.GetFieldsData(), pkName)
+		if !ok {
+			return nil, nil, fmt.Errorf("insert carries no primary key field %q", pkName)
 		}
-		return nil, nil, fmt.Errorf("insert carries no primary key field %q", pkName)
+		return ints, strs, nil
 	case OpDelete:
 		var req msgpb.DeleteRequest
 		if err := proto.Unmarshal(ev.Payload, &req); err != nil {
 			return nil, nil, fmt.Errorf("decode delete: %w", err)
 		}
-		ids := req.GetPrimaryKeys()
-		if ids == nil {
-			return req.GetInt64PrimaryKeys(), nil, nil
-		}
-		return ids.GetIntId().GetData(), ids.GetStrId().GetData(), nil
+		ints, strs := deletePKs(&req)
+		return ints, strs, nil
 	}
 	return nil, nil, fmt.Errorf("%s is not a row change", ev.Op)
-}
-
-// rowsOf counts the rows of a query result and lists their keys.
-func rowsOf(data []*schemapb.FieldData, pkName string) (int, []any) {
-	for _, f := range data {
-		if f.GetFieldName() != pkName {
-			continue
-		}
-		var keys []any
-		for _, k := range f.GetScalars().GetLongData().GetData() {
-			keys = append(keys, k)
-		}
-		for _, k := range f.GetScalars().GetStringData().GetData() {
-			keys = append(keys, k)
-		}
-		return len(keys), keys
-	}
-	return 0, nil
 }
 
 // derivedInsert is an Insert of the source's current rows in one partition,

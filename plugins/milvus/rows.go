@@ -4,8 +4,29 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 )
+
+// deletePKs returns the primary keys of a delete: PrimaryKeys (field 12), or
+// the legacy Int64PrimaryKeys when it is unset.
+func deletePKs(req *msgpb.DeleteRequest) (ints []int64, strs []string) {
+	if ids := req.GetPrimaryKeys(); ids != nil {
+		return ids.GetIntId().GetData(), ids.GetStrId().GetData()
+	}
+	return req.GetInt64PrimaryKeys(), nil
+}
+
+// pkValues returns the values of the column named pkName (int64 or VarChar).
+func pkValues(fields []*schemapb.FieldData, pkName string) (ints []int64, strs []string, ok bool) {
+	for _, f := range fields {
+		if f.GetFieldName() == pkName {
+			return f.GetScalars().GetLongData().GetData(), f.GetScalars().GetStringData().GetData(), true
+		}
+	}
+	return nil, nil, false
+}
 
 // rowsFromFields turns column-based FieldsData into one map per row. The
 // dynamic field (`$meta`) is expanded into the row's keys.

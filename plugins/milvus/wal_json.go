@@ -75,17 +75,12 @@ func eventJSONMessages(ev *walEvent) ([]*service.Message, error) {
 
 // deleteKeys returns the primary keys of a delete (int64 or string).
 func deleteKeys(req *msgpb.DeleteRequest) []any {
+	ints, strs := deletePKs(req)
 	var keys []any
-	if ids := req.GetPrimaryKeys(); ids != nil {
-		for _, k := range ids.GetIntId().GetData() {
-			keys = append(keys, k)
-		}
-		for _, k := range ids.GetStrId().GetData() {
-			keys = append(keys, k)
-		}
-		return keys
+	for _, k := range ints {
+		keys = append(keys, k)
 	}
-	for _, k := range req.GetInt64PrimaryKeys() {
+	for _, k := range strs {
 		keys = append(keys, k)
 	}
 	return keys

@@ -101,18 +101,13 @@ func (cp *ControlPlane) RunningOn(id string) int {
 // CDC posts one /cdc request and returns HTTP status and decoded body.
 func CDC(t testing.TB, base, requestType string, data any) (int, map[string]any) {
 	t.Helper()
-	body := map[string]any{"request_type": requestType}
-	if data != nil {
-		body["request_data"] = data
-	}
-	b, _ := json.Marshal(body)
-	return CDCRaw(t, base, b)
+	return CDCRaw(t, base, cdcBody(requestType, data))
 }
 
 // CDCRaw posts body to /cdc and returns HTTP status and decoded body.
 func CDCRaw(t testing.TB, base string, body []byte) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(base+"/cdc", "application/json", bytes.NewReader(body))
+	resp, err := postCDC(base, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,13 +149,25 @@ func dropPrefix(addr, prefix string) {
 
 // TryCDC is CDC for cleanups: errors are returned, not fatal.
 func TryCDC(base, requestType string, data any) (int, error) {
-	b, _ := json.Marshal(map[string]any{"request_type": requestType, "request_data": data})
-	resp, err := http.Post(base+"/cdc", "application/json", bytes.NewReader(b))
+	resp, err := postCDC(base, cdcBody(requestType, data))
 	if err != nil {
 		return 0, err
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+func cdcBody(requestType string, data any) []byte {
+	body := map[string]any{"request_type": requestType}
+	if data != nil {
+		body["request_data"] = data
+	}
+	b, _ := json.Marshal(body)
+	return b
+}
+
+func postCDC(base string, body []byte) (*http.Response, error) {
+	return http.Post(base+"/cdc", "application/json", bytes.NewReader(body))
 }
 
 // dumpLogs shows the end of every process's log (after a failure).

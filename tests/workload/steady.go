@@ -22,8 +22,8 @@ type Steady struct {
 	Dim     int
 	Tick    time.Duration // default 100 ms
 	Inserts int           // rows per tick, default 140
-	Upserts int           // default 40
-	Deletes int           // default 20
+	Upserts int           // default 40 (0); < 0: none
+	Deletes int           // default 20 (0); < 0: none
 	// OpTimeout bounds one call (default 10 s): while a part of the source
 	// is away calls fail or time out, and the load goes on.
 	OpTimeout time.Duration

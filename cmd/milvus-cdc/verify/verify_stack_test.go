@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -30,28 +30,13 @@ const (
 	typesCount = 200 + 1 + 50   // _default rows + oddPK + partition p1
 )
 
-// stackAddrs returns the source and target addresses, or skips the test
-// without MILVUS_CDC_STACK=1 (as tests/e2e does).
-func stackAddrs(t *testing.T) (string, string) {
-	t.Helper()
-	if os.Getenv("MILVUS_CDC_STACK") != "1" {
-		t.Skip("stack tests need the local stack: run `make test` (or set MILVUS_CDC_STACK=1 after `tests/stack/stack.sh up`)")
-	}
-	get := func(k, def string) string {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	return get("MILVUS_SOURCE_ADDR", "127.0.0.1:19530"), get("MILVUS_TARGET_ADDR", "127.0.0.1:19540")
-}
-
 // TestStackVerify fills a database of its own on both sides identically
 // (the target's under another name, through the database mapping), checks
 // that verify finds no difference, then makes eight changes on the target
 // and checks that verify reports exactly those.
 func TestStackVerify(t *testing.T) {
-	srcAddr, tgtAddr := stackAddrs(t)
+	env := harness.RequireStack(t)
+	srcAddr, tgtAddr := env.SourceAddr, env.TargetAddr
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	suffix := fmt.Sprintf("%d_%04d", time.Now().Unix()%1_000_000, rand.Intn(10_000))
