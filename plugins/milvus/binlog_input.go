@@ -169,7 +169,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 		cr.skip = skipSet(acked[name])
 		cr.names = known
-		cr.rows = lister
+		cr.rows = newShapeCache(lister)
 		readers = append(readers, cr)
 	}
 	ckpt.setBase(r.merge.positions())

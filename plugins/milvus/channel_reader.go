@@ -35,7 +35,7 @@ type channelReader struct {
 	hasLast bool
 	// rows reads the source's current rows for a late write (see
 	// late_repair.go); maxTs is the highest timestamp the channel showed.
-	rows  rowSource
+	rows  *shapeCache
 	maxTs uint64
 	// resyncTill: until then every write is applied as the source's current
 	// rows (set after a reconnect to Pulsar or a late write, see resync).
@@ -169,7 +169,9 @@ func (c *channelReader) resync(why string) {
 func (c *channelReader) repair(ctx context.Context, ev *walEvent) []*walEvent {
 	bo := newBackoff()
 	for attempt := 1; ; attempt++ {
-		evs, err := repairLate(ctx, c.rows, ev)
+		// Everything read so far on this channel must be visible in the
+		// answer; later writes follow in the WAL and apply on top.
+		evs, err := repairLate(ctx, c.rows, ev, max(c.maxTs, ev.Ts))
 		if err == nil {
 			return evs
 		}

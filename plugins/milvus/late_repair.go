@@ -6,7 +6,6 @@ import (
 
 	"github.com/golang/protobuf/proto"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
-	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 )
@@ -22,81 +21,29 @@ import (
 // found nowhere. The messages after it apply on top as usual, so the target
 // converges to the source.
 
-// rowSource reads current rows from the source Milvus.
-type rowSource interface {
-	describe(ctx context.Context, db, coll string) (*schemapb.CollectionSchema, error)
-	partitions(ctx context.Context, db, coll string) ([]string, error)
-	// query returns the rows matching expr in one partition (Strong
-	// consistency: every acknowledged write is seen).
-	query(ctx context.Context, db, coll, partition, expr string, fields []string) ([]*schemapb.FieldData, error)
-}
-
-func (g grpcMetaLister) describe(ctx context.Context, db, coll string) (*schemapb.CollectionSchema, error) {
-	resp, err := g.svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: coll})
-	if err := statusErr(resp.GetStatus(), err); err != nil {
-		return nil, err
-	}
-	return resp.GetSchema(), nil
-}
-
-func (g grpcMetaLister) partitions(ctx context.Context, db, coll string) ([]string, error) {
-	resp, err := g.svc.ShowPartitions(ctx, &milvuspb.ShowPartitionsRequest{DbName: db, CollectionName: coll})
-	if err := statusErr(resp.GetStatus(), err); err != nil {
-		return nil, err
-	}
-	return resp.GetPartitionNames(), nil
-}
-
-func (g grpcMetaLister) query(ctx context.Context, db, coll, partition, expr string, fields []string) ([]*schemapb.FieldData, error) {
-	resp, err := g.svc.Query(ctx, &milvuspb.QueryRequest{DbName: db, CollectionName: coll, PartitionNames: []string{partition},
-		Expr: expr, OutputFields: fields, ConsistencyLevel: commonpb.ConsistencyLevel_Strong})
-	if err := statusErr(resp.GetStatus(), err); err != nil {
-		return nil, err
-	}
-	return resp.GetFieldsData(), nil
-}
-
 // repairLate returns the events that replace a late Insert or Delete: the
-// source's current rows for its keys. On any error it returns ev itself and
-// the error (the caller logs it: the write is then applied as it stands).
-func repairLate(ctx context.Context, src rowSource, ev *walEvent) ([]*walEvent, error) {
-	schema, err := src.describe(ctx, ev.DbName, ev.CollectionName)
-	if err != nil {
-		return []*walEvent{ev}, fmt.Errorf("describe: %w", err)
-	}
-	var pk *schemapb.FieldSchema
-	var fields []string
-	for _, f := range schema.GetFields() {
-		if f.GetIsPrimaryKey() {
-			pk = f
-		}
-		if f.GetFieldID() >= 100 && !f.GetIsDynamic() {
-			fields = append(fields, f.GetName())
-		}
-	}
-	if pk == nil {
-		return []*walEvent{ev}, fmt.Errorf("no primary key in the schema")
-	}
-	if schema.GetEnableDynamicField() {
-		fields = append(fields, "$meta")
-	}
-	ints, strs, err := eventKeys(ev, pk.GetName())
+// source's current rows for its keys, read once the source has applied
+// everything up to guarantee. On any error it returns ev itself and the
+// error (the caller logs it: the write is then applied as it stands).
+func repairLate(ctx context.Context, shapes *shapeCache, ev *walEvent, guarantee uint64) ([]*walEvent, error) {
+	sh, err := shapes.get(ctx, ev)
 	if err != nil {
 		return []*walEvent{ev}, err
 	}
-	parts, err := src.partitions(ctx, ev.DbName, ev.CollectionName)
+	ints, strs, err := eventKeys(ev, sh.pk)
 	if err != nil {
-		return []*walEvent{ev}, fmt.Errorf("show partitions: %w", err)
+		return []*walEvent{ev}, err
 	}
 	found := map[any]bool{}
 	var out []*walEvent
-	for _, p := range parts {
-		for _, expr := range deleteExprs(pk.GetName(), ints, strs) {
-			data, err := src.query(ctx, ev.DbName, ev.CollectionName, p, expr, fields)
+	for _, p := range sh.parts {
+		for _, expr := range deleteExprs(sh.pk, ints, strs) {
+			data, err := shapes.src.query(ctx, ev.DbName, ev.CollectionName, p, expr, sh.fields, guarantee)
 			if err != nil {
+				shapes.forget(ev.CollectionID)
 				return []*walEvent{ev}, fmt.Errorf("query partition %s: %w", p, err)
 			}
-			qi, qs, _ := pkValues(data, pk.GetName())
+			qi, qs, _ := pkValues(data, sh.pk)
 			if len(qi)+len(qs) == 0 {
 				continue
 			}
@@ -165,7 +112,7 @@ func derivedInsert(ev *walEvent, partition string, data []*schemapb.FieldData, n
 		Version: msgpb.InsertDataVersion_ColumnBased,
 	}
 	d := *ev
-	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.Rows, d.Upsert = OpInsert, commonpb.MsgType_Insert, ev.Ts, partition, int64(n), false
+	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.Rows, d.Upsert, d.Derived = OpInsert, commonpb.MsgType_Insert, ev.Ts, partition, int64(n), false, true
 	d.Payload, _ = proto.Marshal(req)
 	return &d
 }
@@ -189,7 +136,7 @@ func derivedDelete(ev *walEvent, ints []int64, strs []string) *walEvent {
 		PartitionID: -1, PrimaryKeys: ids, NumRows: int64(n), Timestamps: ts,
 	}
 	d := *ev
-	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.PartitionID, d.Rows, d.Upsert = OpDelete, commonpb.MsgType_Delete, ev.Ts, "", -1, int64(n), false
+	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.PartitionID, d.Rows, d.Upsert, d.Derived = OpDelete, commonpb.MsgType_Delete, ev.Ts, "", -1, int64(n), false, true
 	d.Payload, _ = proto.Marshal(req)
 	return &d
 }

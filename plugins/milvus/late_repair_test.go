@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/golang/protobuf/proto"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
@@ -32,7 +33,7 @@ func (f fakeRows) partitions(context.Context, string, string) ([]string, error) 
 	return out, nil
 }
 
-func (f fakeRows) query(_ context.Context, _, _, partition, expr string, fields []string) ([]*schemapb.FieldData, error) {
+func (f fakeRows) query(_ context.Context, _, _, partition, expr string, fields []string, _ uint64) ([]*schemapb.FieldData, error) {
 	if len(fields) != 2 || fields[0] != "id" || fields[1] != "title" {
 		return nil, errors.New("unexpected fields")
 	}
@@ -56,14 +57,14 @@ func TestRepairLateUsesSourceRows(t *testing.T) {
 	payload, _ := proto.Marshal(&msgpb.DeleteRequest{PrimaryKeys: &schemapb.IDs{IdField: &schemapb.IDs_IntId{IntId: &schemapb.LongArray{Data: []int64{1, 2, 3}}}}})
 	late := &walEvent{Op: OpDelete, Ts: 50, DbName: "default", CollectionName: "c", CollectionID: 7, Payload: payload, Position: []byte("p")}
 	src := fakeRows{parts: map[string]map[int64]string{"_default": {1: "one"}, "p1": {2: "two"}}}
-	evs, err := repairLate(context.Background(), src, late)
+	evs, err := repairLate(context.Background(), newShapeCache(src), late, 60)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inserted := map[int64]string{}
 	var deleted []int64
 	for _, e := range evs {
-		if e.Ts != 50 || string(e.Position) != "p" {
+		if e.Ts != 50 || string(e.Position) != "p" || !e.Derived {
 			t.Errorf("derived event has ts %d position %q, want the late one's", e.Ts, e.Position)
 		}
 		switch e.Op {
@@ -102,8 +103,49 @@ func TestRepairLateUsesSourceRows(t *testing.T) {
 // late event as it is (and says why).
 func TestRepairLateKeepsEventOnError(t *testing.T) {
 	late := &walEvent{Op: OpDelete, Ts: 50, CollectionName: "c"}
-	evs, err := repairLate(context.Background(), fakeRows{err: errors.New("down")}, late)
+	evs, err := repairLate(context.Background(), newShapeCache(fakeRows{err: errors.New("down")}), late, 60)
 	if err == nil || len(evs) != 1 || evs[0] != late {
 		t.Fatalf("got %d events, err %v; want the late event back and an error", len(evs), err)
+	}
+}
+
+// countingRows counts describe calls of a fakeRows.
+type countingRows struct {
+	fakeRows
+	describes *int
+}
+
+func (c countingRows) describe(ctx context.Context, db, coll string) (*schemapb.CollectionSchema, error) {
+	*c.describes++
+	return c.fakeRows.describe(ctx, db, coll)
+}
+
+// TestShapeCacheRefreshes: a collection's shape is fetched once, again when
+// an insert names a partition it lacks, again after it expired.
+func TestShapeCacheRefreshes(t *testing.T) {
+	n := 0
+	src := countingRows{fakeRows: fakeRows{parts: map[string]map[int64]string{"_default": {}}}, describes: &n}
+	sc := newShapeCache(src)
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	sc.now = clk.now
+	ctx := context.Background()
+	ins := &walEvent{Op: OpInsert, CollectionID: 7, PartitionName: "_default"}
+	for i := 0; i < 3; i++ {
+		if sh, err := sc.get(ctx, ins); err != nil || sh.pk != "id" {
+			t.Fatalf("get: %v %v", sh, err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d describes for one collection, want 1", n)
+	}
+	src.parts["p1"] = map[int64]string{}
+	sh, _ := sc.get(ctx, &walEvent{Op: OpInsert, CollectionID: 7, PartitionName: "p1"})
+	if n != 2 || len(sh.parts) != 2 {
+		t.Fatalf("new partition: %d describes, parts %v", n, sh.parts)
+	}
+	clk.t = clk.t.Add(shapeTTL)
+	sc.get(ctx, &walEvent{Op: OpDelete, CollectionID: 7})
+	if n != 3 {
+		t.Fatalf("expired shape not fetched again (%d describes)", n)
 	}
 }

@@ -256,7 +256,10 @@ func (m *merger) markUpsertsLocked(ts uint64) {
 			if ev.Ts > ts {
 				break
 			}
-			if ev.Ts == ts && (ev.Op == OpInsert || ev.Op == OpDelete) && inserts[ev.CollectionID] && deletes[ev.CollectionID] {
+			// A derived Delete removes keys the source no longer has: it must
+			// apply even beside an upsert's Insert of the same timestamp.
+			if ev.Ts == ts && (ev.Op == OpInsert || ev.Op == OpDelete) && inserts[ev.CollectionID] && deletes[ev.CollectionID] &&
+				!(ev.Derived && ev.Op == OpDelete) {
 				ev.Upsert = true
 			}
 		}

@@ -119,6 +119,33 @@ func TestMergeMarksUpsertPairs(t *testing.T) {
 	}
 }
 
+// TestMergeDerivedDeleteIsNoUpsertHalf: a late write replaced by the
+// source's rows (an Insert of the keys it has, a Delete of those it lost)
+// shares its timestamp with an upsert's halves on another channel; the
+// derived Delete must still apply, not be skipped as an upsert's Delete.
+func TestMergeDerivedDeleteIsNoUpsertHalf(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	di, dd := ev(OpInsert, 7, 50, "derived-insert"), ev(OpDelete, 7, 50, "derived-delete")
+	di.Derived, dd.Derived = true, true
+	m.pushEvent(0, di)
+	m.pushEvent(0, dd)
+	m.pushEvent(1, upsertIns(7, 50, "i"))
+	m.pushEvent(1, ev(OpDelete, 7, 50, "d"))
+	m.pushTick(0, 100, []byte("ta"))
+	m.pushTick(1, 100, []byte("tb"))
+	got, _ := m.popReady(10, 1<<30)
+	want := map[string]bool{"derived-insert": true, "derived-delete": false, "i": true, "d": true}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events", len(got))
+	}
+	for _, e := range got {
+		if e.Upsert != want[string(e.Position)] {
+			t.Errorf("%s: upsert=%v, want %v", e.Position, e.Upsert, want[string(e.Position)])
+		}
+	}
+}
+
 func TestMergeReplicateChannelNeverBlocks(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	m := newTestMerger(1, true, clk)

@@ -67,8 +67,11 @@ type walEvent struct {
 
 	// Filled in by the reader and the merger.
 	Channel  string
-	Position []byte    // pulsar.MessageID.Serialize()
-	Upsert   bool      // part of a source upsert (Insert+Delete, same collection and ts)
+	Position []byte // pulsar.MessageID.Serialize()
+	Upsert   bool   // part of a source upsert (Insert+Delete, same collection and ts)
+	// Derived: made by the reader from the source's current rows in place of
+	// a late write (late_repair.go); never half of an upsert.
+	Derived  bool
 	queuedAt time.Time // when the merger queued it (to bound the wait for an upsert's Delete)
 	// For create_collection, what the WAL message lacks, from the source's
 	// DescribeCollection (empty when the collection is gone already).
