@@ -100,19 +100,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		return nil, fmt.Errorf("source milvus: %w", err)
 	}
 	closing := &atomic.Bool{}
-	opts := pulsar.ClientOptions{
-		URL:               b.conf.pulsarURL,
-		ConnectionTimeout: 10 * time.Second,
-		OperationTimeout:  30 * time.Second,
-		Logger:            newPulsarLogger(b.log, closing),
-	}
-	if b.conf.pulsarToken != "" {
-		opts.Authentication = pulsar.NewAuthenticationToken(b.conf.pulsarToken)
-	}
-	if b.conf.pulsarTLSEnabled {
-		opts.TLSConfig = b.tlsConf
-	}
-	client, err := pulsar.NewClient(opts)
+	client, err := pulsar.NewClient(b.pulsarOptions(closing))
 	if err != nil {
 		_ = src.Close()
 		return nil, fmt.Errorf("pulsar client for %s: %w", b.conf.pulsarURL, err)
@@ -265,4 +253,22 @@ func (r *binlogRun) close() {
 	}
 	r.client.Close()
 	_ = r.source.Close()
+}
+
+// pulsarOptions is how the Pulsar client connects; its log lines go quiet
+// once closing is set.
+func (b *binlogInput) pulsarOptions(closing *atomic.Bool) pulsar.ClientOptions {
+	opts := pulsar.ClientOptions{
+		URL:               b.conf.pulsarURL,
+		ConnectionTimeout: 10 * time.Second,
+		OperationTimeout:  30 * time.Second,
+		Logger:            newPulsarLogger(b.log, closing),
+	}
+	if b.conf.pulsarToken != "" {
+		opts.Authentication = pulsar.NewAuthenticationToken(b.conf.pulsarToken)
+	}
+	if b.conf.pulsarTLSEnabled {
+		opts.TLSConfig = b.tlsConf
+	}
+	return opts
 }

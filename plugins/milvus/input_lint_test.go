@@ -16,6 +16,7 @@ func TestInputLintRejectsWrongConfig(t *testing.T) {
 		"channel_queue_size: -3":           "channel_queue_size must be positive",
 		"start_from: checkpoint":           "needs a checkpoint_cache",
 		"pulsar_url: localhost:6650":       "pulsar_url must start with",
+		"pulsar_tls: { enabled: true }":    "does not start with pulsar+ssl://",
 		`collections: [ "a.b.c" ]`:         "collections pattern",
 		"start_from: yesterday":            "yesterday",
 		"format: xml":                      "xml",

@@ -3,6 +3,7 @@ package milvus
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -144,6 +145,7 @@ it) the input fails with an error instead of skipping data.`).
   if this.channel_queue_bytes.or(1) <= 0 { "channel_queue_bytes must be positive" },
   if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" { "start_from: checkpoint needs a checkpoint_cache" },
   if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
+  if this.pulsar_tls.enabled.or(false) && !this.pulsar_url.or("pulsar://").has_prefix("pulsar+ssl://") { "pulsar_tls is enabled but pulsar_url does not start with pulsar+ssl:// (Pulsar's TLS port)" },
   if this.collections.type() == "array" && this.collections.any(p -> !p.string().re_match("^[^.]+(\\.[^.]+)?$")) { "every collections pattern must be 'collection' or 'db.collection'" },
 ].filter(e -> e != null)`).
 		Example("Replicate to another Milvus", "Read every change and apply it to a second Milvus, checkpointing in Redis.", `
@@ -240,6 +242,11 @@ func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 		return nil, err
 	}
 	c.pulsarTLSEnabled = tlsOn
+	// pulsar-client-go speaks TLS only to a pulsar+ssl:// URL: TLS settings
+	// beside a plain URL would be ignored without a word.
+	if tlsOn && !strings.HasPrefix(c.pulsarURL, "pulsar+ssl://") {
+		return nil, fmt.Errorf("%s is enabled but %s %q does not start with pulsar+ssl:// (Pulsar's TLS port, 6651 by default)", mbiFieldPulsarTLS, mbiFieldPulsarURL, c.pulsarURL)
+	}
 	if c.source, err = milvusConnFromParsed(conf.Namespace(mbiFieldSource), mgr); err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
