@@ -23,8 +23,8 @@ type Reconciler struct {
 	kick     chan struct{}
 }
 
-func NewReconciler(store *Store, src SourceConfig, workers []string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
-	r, err := newRenderer(src)
+func NewReconciler(store *Store, src SourceConfig, targetTLS TLSFiles, workers []string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
+	r, err := newRenderer(src, targetTLS)
 	if err != nil {
 		return nil, err
 	}

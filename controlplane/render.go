@@ -17,6 +17,9 @@ type SourceConfig struct {
 	PulsarURL     string `yaml:"pulsar_url"`
 	ClusterPrefix string `yaml:"cluster_prefix"`
 	DMLChannels   int    `yaml:"dml_channels"`
+	// TLS to the source Milvus and to Pulsar (files on every worker).
+	TLS       TLSFiles `yaml:"tls"`
+	PulsarTLS TLSFiles `yaml:"pulsar_tls"`
 }
 
 // streamParams fill pipelines/task-stream.yaml.tmpl.
@@ -25,16 +28,18 @@ type streamParams struct {
 	DMLChannels                                     int
 	Collections                                     []string
 	TargetAddress, ConnectTimeout                   string
-	TargetTLS                                       bool
+	SourceTLS, PulsarTLS, TargetTLS                 string // rendered tls blocks
 }
 
 // renderer renders task streams.
 type renderer struct {
 	tmpl *template.Template
 	src  SourceConfig
+	// targetTLS: how to trust targets whose task turns TLS on.
+	targetTLS TLSFiles
 }
 
-func newRenderer(src SourceConfig) (*renderer, error) {
+func newRenderer(src SourceConfig, targetTLS TLSFiles) (*renderer, error) {
 	t, err := template.New("task-stream").Funcs(template.FuncMap{
 		// q quotes a value as a YAML (JSON) string, so no value can break
 		// out of its field.
@@ -43,12 +48,17 @@ func newRenderer(src SourceConfig) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream template: %w", err)
 	}
-	return &renderer{tmpl: t, src: src}, nil
+	return &renderer{tmpl: t, src: src, targetTLS: targetTLS}, nil
 }
 
 // render returns the stream config of a task.
 func (r *renderer) render(t Task) ([]byte, error) {
 	addr, tls := t.Target.Address()
+	targetTLS := r.targetTLS
+	targetTLS.Enabled = tls
+	if !tls {
+		targetTLS = TLSFiles{}
+	}
 	timeout := t.Target.ConnectTimeout
 	if timeout <= 0 {
 		timeout = 10
@@ -56,7 +66,8 @@ func (r *renderer) render(t Task) ([]byte, error) {
 	p := streamParams{
 		TaskID: t.ID, PulsarURL: r.src.PulsarURL, ClusterPrefix: r.src.ClusterPrefix, DMLChannels: r.src.DMLChannels,
 		SourceAddress: r.src.Address, Collections: collectionPatterns(t),
-		TargetAddress: addr, TargetTLS: tls, ConnectTimeout: fmt.Sprintf("%ds", timeout),
+		TargetAddress: addr, ConnectTimeout: fmt.Sprintf("%ds", timeout),
+		SourceTLS: r.src.TLS.yaml(), PulsarTLS: r.src.PulsarTLS.yaml(), TargetTLS: targetTLS.yaml(),
 	}
 	var buf bytes.Buffer
 	if err := r.tmpl.Execute(&buf, p); err != nil {

@@ -1,8 +1,19 @@
 package controlplane
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -16,7 +27,8 @@ import (
 // builds with the worker's cdc_store resource), names the task's collections
 // and checkpoint, and holds no secret.
 func TestRenderedStreamBuilds(t *testing.T) {
-	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", Token: "root:SourceSecret", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16})
+	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", Token: "root:SourceSecret", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
+		TLSFiles{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,5 +67,118 @@ func TestCollectionPatterns(t *testing.T) {
 	got := collectionPatterns(Task{CollectionInfos: []CollectionInfo{{Name: "*"}, {Name: "b"}}})
 	if strings.Join(got, ",") != "default.*,default.b" {
 		t.Fatalf("%v", got)
+	}
+}
+
+// TestRenderedStreamTLS: the server's TLS files reach the source, Pulsar
+// and (for a task that turns TLS on) target blocks of the stream, which
+// still builds; a target without TLS gets none.
+func TestRenderedStreamTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := dir + "/ca.pem"
+	_, caPEM := testCA(t)
+	if err := os.WriteFile(ca, []byte(caPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar+ssl://127.0.0.1:6651", ClusterPrefix: "by-dev", DMLChannels: 16,
+		TLS: TLSFiles{Enabled: true, RootCAsFile: ca}, PulsarTLS: TLSFiles{Enabled: true, RootCAsFile: ca}}
+	r, err := newRenderer(src, TLSFiles{RootCAsFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		uri      string
+		targetCA bool
+	}{{"https://127.0.0.1:19540", true}, {"http://127.0.0.1:19540", false}} {
+		y, err := r.render(Task{ID: "t1", Target: ConnectParam{URI: tc.uri, EnableTLS: tc.targetCA}, DBCollections: map[string][]CollectionInfo{"*": {{Name: "*"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Input struct {
+				Binlog struct {
+					PulsarTLS map[string]any `yaml:"pulsar_tls"`
+					Source    struct {
+						TLS map[string]any `yaml:"tls"`
+					} `yaml:"source"`
+				} `yaml:"milvus_binlog"`
+			} `yaml:"input"`
+			Output struct {
+				Apply struct {
+					TLS map[string]any `yaml:"tls"`
+				} `yaml:"milvus_apply"`
+			} `yaml:"output"`
+		}
+		if err := yaml.Unmarshal(y, &doc); err != nil {
+			t.Fatalf("%v\n%s", err, y)
+		}
+		in := doc.Input.Binlog
+		if in.PulsarTLS["root_cas_file"] != ca || in.Source.TLS["root_cas_file"] != ca || in.Source.TLS["enabled"] != true {
+			t.Errorf("source/pulsar tls: %v %v", in.Source.TLS, in.PulsarTLS)
+		}
+		out := doc.Output.Apply.TLS
+		if (out["enabled"] == true) != tc.targetCA || (out["root_cas_file"] == ca) != tc.targetCA {
+			t.Errorf("%s: target tls %v", tc.uri, out)
+		}
+		sb := service.NewStreamBuilder()
+		if err := sb.SetYAML(string(y)); err != nil {
+			t.Fatalf("stream config does not parse: %v\n%s", err, y)
+		}
+		if err := sb.AddCacheYAML("label: cdc_store\nmemory: {}"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.Build(); err != nil {
+			t.Fatalf("stream does not build: %v\n%s", err, y)
+		}
+	}
+}
+
+// TestServerConfigTLSChecks: contradictory TLS settings are refused.
+func TestServerConfigTLSChecks(t *testing.T) {
+	bad := map[string]func(*ServerConfig){
+		"does not start with pulsar+ssl://":  func(c *ServerConfig) { c.Source.PulsarTLS.Enabled = true },
+		"cert_file and key_file go together": func(c *ServerConfig) { c.Source.TLS = TLSFiles{Enabled: true, CertFile: "c.pem"} },
+		"enabled is false":                   func(c *ServerConfig) { c.Source.TLS.SkipCertVerify = true },
+	}
+	for want, mutate := range bad {
+		c := defaultServerConfig()
+		mutate(&c)
+		if err := c.checkTLS(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want one containing %q", err, want)
+		}
+	}
+	c := defaultServerConfig()
+	c.TargetTLS = TLSFiles{RootCAsFile: "ca.pem"}
+	if err := c.checkTLS(); err != nil {
+		t.Errorf("target_tls with a CA file only (each task turns TLS on): %v", err)
+	}
+}
+
+// testCA returns a self-signed CA certificate (DER and PEM).
+func testCA(t *testing.T) ([]byte, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cdc-test-ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// TestShippedServerConfigLoads: config/server.yaml parses and passes the
+// checks as shipped.
+func TestShippedServerConfigLoads(t *testing.T) {
+	c, err := LoadServerConfig([]string{"-c", "../config/server.yaml"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Source.DMLChannels != 16 || c.Source.TLS.Enabled || c.Listen == "" {
+		t.Errorf("unexpected values: %+v", c)
 	}
 }

@@ -22,7 +22,10 @@ type ServerConfig struct {
 		BearerToken string `yaml:"bearer_token"`
 	} `yaml:"auth"`
 	Source SourceConfig `yaml:"source"`
-	Redis  struct {
+	// TargetTLS: how workers trust a target whose task turns TLS on
+	// (enable_tls or an https uri); empty: the system's CAs.
+	TargetTLS TLSFiles `yaml:"target_tls"`
+	Redis     struct {
 		URL    string `yaml:"url"`
 		Prefix string `yaml:"prefix"`
 	} `yaml:"redis"`
@@ -84,6 +87,9 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 	if w != "" {
 		c.Workers = strings.Split(w, ",")
 	}
+	if err := c.checkTLS(); err != nil {
+		return c, fmt.Errorf("server config: %w", err)
+	}
 	if len(c.Workers) == 0 || c.ReconcileInterval <= 0 {
 		return c, errors.New("server config: at least one worker and a positive reconcile_interval are needed")
 	}
@@ -104,7 +110,7 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	if err := store.PutSecret(ctx, "source_credentials", c.Source.Token, "", ""); err != nil {
 		return err
 	}
-	rec, err := NewReconciler(store, c.Source, c.Workers, c.ReconcileInterval, log)
+	rec, err := NewReconciler(store, c.Source, c.TargetTLS, c.Workers, c.ReconcileInterval, log)
 	if err != nil {
 		return err
 	}
