@@ -40,6 +40,8 @@ type channelReader struct {
 	// resyncTill: until then every write is applied as the source's current
 	// rows (set after a reconnect to Pulsar or a late write, see resync).
 	resyncTill time.Time
+	// unpaired: upsert Inserts whose Delete was not read yet (upsert_pairs.go).
+	unpaired []unpairedInsert
 }
 
 // resyncWindow is how long after a Pulsar reconnect or a late write every
@@ -110,6 +112,9 @@ func (c *channelReader) run(ctx context.Context) error {
 		}
 		if ev.Op == OpTimeTick {
 			c.maxTs = max(c.maxTs, ev.Ts)
+			if len(c.unpaired) > 0 && !c.brokenUpserts(ctx, ev.Ts, pos) {
+				return nil
+			}
 			c.merge.pushTick(c.idx, ev.Ts, pos)
 			continue
 		}
@@ -136,6 +141,9 @@ func (c *channelReader) run(ctx context.Context) error {
 		}
 		evs := []*walEvent{ev}
 		if ev.Op == OpInsert || ev.Op == OpDelete {
+			if !ev.SourceGone && c.rows != nil {
+				c.trackUpsert(ev)
+			}
 			if ev.Ts < c.maxTs {
 				c.resync(fmt.Sprintf("a late %s (timestamp %d behind %d)", ev.Op, ev.Ts, c.maxTs))
 			}
@@ -164,22 +172,32 @@ func (c *channelReader) resync(why string) {
 	c.resyncTill = time.Now().Add(resyncWindow)
 }
 
-// repair replaces a write by the source's current rows for its keys,
-// retrying a few times while the source does not answer.
+// repair replaces a write by the source's current rows for its keys; when
+// the source cannot tell, the write applies as it stands.
 func (c *channelReader) repair(ctx context.Context, ev *walEvent) []*walEvent {
+	evs, err := c.repairWithRetry(ctx, ev)
+	if err != nil {
+		return []*walEvent{ev}
+	}
+	return evs
+}
+
+// repairWithRetry reads the source's current rows for ev's keys, retrying a
+// few times while the source does not answer (then it logs why and fails).
+func (c *channelReader) repairWithRetry(ctx context.Context, ev *walEvent) ([]*walEvent, error) {
 	bo := newBackoff()
 	for attempt := 1; ; attempt++ {
 		// Everything read so far on this channel must be visible in the
 		// answer; later writes follow in the WAL and apply on top.
 		evs, err := repairLate(ctx, c.rows, ev, max(c.maxTs, ev.Ts))
 		if err == nil {
-			return evs
+			return evs, nil
 		}
 		if attempt == 5 || !bo.wait(ctx) {
 			c.log.Errorf("A %s of %d rows in %s.%s on channel %s (timestamp %d) cannot be checked against the source Milvus at %s: %v. "+
-				"It is applied as it stands; if Milvus published it out of order, the target differs for its keys until they are written again (verify shows it)",
+				"It applies as the WAL has it; if Milvus published it out of order or half-way, the target differs for its keys until they are written again (verify shows it)",
 				ev.Op, ev.Rows, ev.DbName, ev.CollectionName, c.name, ev.Ts, c.sourceAddr, err)
-			return evs
+			return nil, err
 		}
 	}
 }
