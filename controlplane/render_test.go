@@ -51,6 +51,13 @@ func TestRenderedStreamBuilds(t *testing.T) {
 			t.Errorf("stream config lacks %s:\n%s", want, y)
 		}
 	}
+	mustBuild(t, y)
+}
+
+// mustBuild fails the test unless the stream config y parses and builds
+// with the worker's cdc_store resource.
+func mustBuild(t *testing.T, y []byte) {
+	t.Helper()
 	sb := service.NewStreamBuilder()
 	if err := sb.SetYAML(string(y)); err != nil {
 		t.Fatalf("stream config does not parse: %v\n%s", err, y)
@@ -120,16 +127,7 @@ func TestRenderedStreamTLS(t *testing.T) {
 		if (out["enabled"] == true) != tc.targetCA || (out["root_cas_file"] == ca) != tc.targetCA {
 			t.Errorf("%s: target tls %v", tc.uri, out)
 		}
-		sb := service.NewStreamBuilder()
-		if err := sb.SetYAML(string(y)); err != nil {
-			t.Fatalf("stream config does not parse: %v\n%s", err, y)
-		}
-		if err := sb.AddCacheYAML("label: cdc_store\nmemory: {}"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sb.Build(); err != nil {
-			t.Fatalf("stream does not build: %v\n%s", err, y)
-		}
+		mustBuild(t, y)
 	}
 }
 
