@@ -8,7 +8,7 @@ STACK := tests/stack/stack.sh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.dateBuilt=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build demo test unit vet lint up down status clean bench bench-input bench-apply bench-resume fault
+.PHONY: all build demo test unit vet lint docs up down status clean bench bench-input bench-apply bench-resume fault
 
 all: build
 
@@ -30,6 +30,11 @@ vet:
 
 lint: build
 	@for f in pipelines/*.yaml; do $(BIN)/milvus-cdc lint $$f || exit 1; echo "lint ok: $$f"; done
+
+# The plugin reference pages docs/*.md, rendered from the config specs;
+# a test in plugins/all fails when they are out of date.
+docs:
+	$(GO) run ./cmd/milvus-cdc docs docs
 
 # The fault suite alone, on the running stack (`make up` first): kill -9 of a
 # worker and of the control plane, Redis restarted, Pulsar and the target

@@ -8,6 +8,7 @@ import (
 	"text/template"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/pipelines"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // SourceConfig is the source Milvus every task reads.
@@ -29,6 +30,8 @@ type streamParams struct {
 	Collections                                     []string
 	TargetAddress, ConnectTimeout                   string
 	SourceTLS, PulsarTLS, TargetTLS                 string // rendered tls blocks
+	// Keys of the task store (package contract) the stream reads and writes.
+	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
 }
 
 // renderer renders task streams.
@@ -68,6 +71,8 @@ func (r *renderer) render(t Task) ([]byte, error) {
 		SourceAddress: r.src.Address, Collections: collectionPatterns(t),
 		TargetAddress: addr, ConnectTimeout: fmt.Sprintf("%ds", timeout),
 		SourceTLS: r.src.TLS.yaml(), PulsarTLS: r.src.PulsarTLS.yaml(), TargetTLS: targetTLS.yaml(),
+		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
+		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
 	}
 	var buf bytes.Buffer
 	if err := r.tmpl.Execute(&buf, p); err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +20,8 @@ import (
 
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
-	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
-	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/redis"
+	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/all"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // TestRenderedStreamBuilds: a task's stream config is valid for Benthos (it
@@ -46,7 +47,9 @@ func TestRenderedStreamBuilds(t *testing.T) {
 			t.Fatalf("secret %q in the stream config:\n%s", secret, y)
 		}
 	}
-	for _, want := range []string{`"*.products"`, `"db1.*"`, `"ckpt:abc123"`, `"secret:abc123"`, `"http://127.0.0.1:19540"`} {
+	for _, want := range []string{`"*.products"`, `"db1.*"`, strconv.Quote(contract.CheckpointKey("abc123")),
+		strconv.Quote(contract.FailureKey("abc123")), strconv.Quote(contract.SecretKey("abc123")),
+		strconv.Quote(contract.KeySourceCredentials), `"http://127.0.0.1:19540"`} {
 		if !strings.Contains(string(y), want) {
 			t.Errorf("stream config lacks %s:\n%s", want, y)
 		}

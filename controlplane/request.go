@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // Request types of the /cdc API. Only these exact lowercase spellings are
@@ -58,7 +60,7 @@ func (r cdcRequest) secrets() []string {
 		}
 	}
 	// A "user:password" token holds a password of its own.
-	if _, pass, ok := strings.Cut(r.Create.Target.Token, ":"); ok && pass != "" {
+	if pass := contract.ParseToken(r.Create.Target.Token).Password; pass != "" {
 		out = append(out, pass)
 	}
 	return out

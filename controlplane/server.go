@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // ServerConfig is config/server.yaml.
@@ -107,7 +109,7 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 		return err
 	}
 	// The workers' streams read the source credentials from the store.
-	if err := store.PutSecret(ctx, "source_credentials", c.Source.Token, "", ""); err != nil {
+	if err := store.PutSecret(ctx, contract.KeySourceCredentials, c.Source.Token, "", ""); err != nil {
 		return err
 	}
 	rec, err := NewReconciler(store, c.Source, c.TargetTLS, c.Workers, c.ReconcileInterval, log)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // Manager implements Service: tasks live in the Store, the Reconciler runs
@@ -37,10 +39,10 @@ func dialTarget(ctx context.Context, p ConnectParam) error {
 	addr, tls := p.Address()
 	cfg := client.Config{Address: addr, EnableTLSAuth: tls, Username: p.Username, Password: p.Password}
 	if p.Token != "" {
-		if u, pw, ok := strings.Cut(p.Token, ":"); ok {
-			cfg.Username, cfg.Password = u, pw
+		if c := contract.ParseToken(p.Token); c.APIKey != "" {
+			cfg.APIKey = c.APIKey
 		} else {
-			cfg.APIKey = p.Token
+			cfg.Username, cfg.Password = c.Username, c.Password
 		}
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
@@ -86,7 +88,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	if err := m.dial(ctx, req.Target); err != nil {
 		return "", Errorf(http.StatusBadRequest, "the target Milvus at %s does not answer within %ds: %v", addr, req.Target.ConnectTimeout, err)
 	}
-	if err := m.store.PutSecret(ctx, "secret:"+id, req.Target.Token, req.Target.Username, req.Target.Password); err != nil {
+	if err := m.store.PutSecret(ctx, contract.SecretKey(id), req.Target.Token, req.Target.Username, req.Target.Password); err != nil {
 		return "", err
 	}
 	t := Task{

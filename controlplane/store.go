@@ -7,16 +7,12 @@ import (
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// Store keeps tasks in Redis under prefix:
-//
-//	<prefix>tasks            set of task ids
-//	<prefix>task:<id>        the task as JSON, without secrets
-//	<prefix>secret:<id>      the target's credentials (read by the stream)
-//	<prefix>ckpt:<id>        the stream's checkpoint (written by the stream)
-//	<prefix>failed:<id>      why the stream stopped for good (written by the stream)
-//	<prefix>source_credentials  the source's credentials (read by the streams)
+// Store keeps tasks in Redis in the key layout of package contract
+// (contract.KeyTasks, contract.TaskKey, ...), every key prefixed with prefix.
 type Store struct {
 	rdb    *redis.Client
 	prefix string
@@ -33,16 +29,8 @@ func NewStore(url, prefix string) (*Store, error) {
 
 func (s *Store) Close() error { return s.rdb.Close() }
 
-func (s *Store) key(parts ...string) string {
-	k := s.prefix
-	for i, p := range parts {
-		if i > 0 {
-			k += ":"
-		}
-		k += p
-	}
-	return k
-}
+// key prefixes a key of the contract layout.
+func (s *Store) key(k string) string { return s.prefix + k }
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -63,8 +51,8 @@ func (s *Store) Put(ctx context.Context, t Task) error {
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.key("task", t.ID), b, 0)
-		p.SAdd(ctx, s.key("tasks"), t.ID)
+		p.Set(ctx, s.key(contract.TaskKey(t.ID)), b, 0)
+		p.SAdd(ctx, s.key(contract.KeyTasks), t.ID)
 		return nil
 	})
 	if err != nil {
@@ -78,7 +66,7 @@ func (s *Store) Put(ctx context.Context, t Task) error {
 // change (another request, a reconcile pass) makes it read again, so neither
 // overwrites the other; a deleted task gives errNoTask and is not recreated.
 func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) error {
-	key := s.key("task", id)
+	key := s.key(contract.TaskKey(id))
 	for attempt := 0; attempt < 10; attempt++ {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			t, err := s.get(ctx, tx, id)
@@ -112,7 +100,7 @@ func (s *Store) Get(ctx context.Context, id string) (Task, error) {
 }
 
 func (s *Store) get(ctx context.Context, c redis.Cmdable, id string) (Task, error) {
-	b, err := c.Get(ctx, s.key("task", id)).Bytes()
+	b, err := c.Get(ctx, s.key(contract.TaskKey(id))).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Task{}, errNoTask
 	}
@@ -128,7 +116,7 @@ func (s *Store) get(ctx context.Context, c redis.Cmdable, id string) (Task, erro
 
 // List loads every task.
 func (s *Store) List(ctx context.Context) ([]Task, error) {
-	ids, err := s.rdb.SMembers(ctx, s.key("tasks")).Result()
+	ids, err := s.rdb.SMembers(ctx, s.key(contract.KeyTasks)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -149,8 +137,12 @@ func (s *Store) List(ctx context.Context) ([]Task, error) {
 // Delete removes a task with its secret and checkpoint.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.key("task", id), s.key("secret", id), s.key("ckpt", id), s.key("failed", id))
-		p.SRem(ctx, s.key("tasks"), id)
+		var keys []string
+		for _, k := range contract.TaskKeys(id) {
+			keys = append(keys, s.key(k))
+		}
+		p.Del(ctx, keys...)
+		p.SRem(ctx, s.key(contract.KeyTasks), id)
 		return nil
 	})
 	if err != nil {
@@ -159,17 +151,18 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// PutSecret stores credentials for a stream to read (JSON token or
-// username/password); empty credentials remove the key.
-func (s *Store) PutSecret(ctx context.Context, name string, token, user, pass string) error {
+// PutSecret stores credentials under key (contract.SecretKey or
+// contract.KeySourceCredentials) for a stream to read, as
+// contract.StoredCredentials; empty credentials remove the key.
+func (s *Store) PutSecret(ctx context.Context, key string, token, user, pass string) error {
 	if token == "" && user == "" {
-		return s.rdb.Del(ctx, s.key(name)).Err()
+		return s.rdb.Del(ctx, s.key(key)).Err()
 	}
-	b, err := json.Marshal(map[string]string{"token": token, "username": user, "password": pass})
+	b, err := json.Marshal(contract.StoredCredentials{Token: token, Username: user, Password: pass})
 	if err != nil {
 		return err
 	}
-	if err := s.rdb.Set(ctx, s.key(name), b, 0).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.key(key), b, 0).Err(); err != nil {
 		return fmt.Errorf("store credentials: %w", err)
 	}
 	return nil
@@ -177,18 +170,16 @@ func (s *Store) PutSecret(ctx context.Context, name string, token, user, pass st
 
 // Checkpoint returns the stream's stored read positions (nil when none).
 func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, error) {
-	b, err := s.rdb.Get(ctx, s.key("ckpt", id)).Bytes()
+	b, err := s.rdb.Get(ctx, s.key(contract.CheckpointKey(id))).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint of %s: %w", id, err)
 	}
-	var ck struct {
-		Channels map[string]string `json:"channels"`
-	}
-	if err := json.Unmarshal(b, &ck); err != nil {
-		return nil, fmt.Errorf("checkpoint of %s is not valid JSON: %w", id, err)
+	ck, err := contract.ParseCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint of %s: %w", id, err)
 	}
 	return ck.Channels, nil
 }
@@ -196,7 +187,7 @@ func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, e
 // Failure returns the reason a task's stream reported for a permanent
 // failure; empty when there is none.
 func (s *Store) Failure(ctx context.Context, id string) (string, error) {
-	v, err := s.rdb.Get(ctx, s.key("failed", id)).Result()
+	v, err := s.rdb.Get(ctx, s.key(contract.FailureKey(id))).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -208,5 +199,5 @@ func (s *Store) Failure(ctx context.Context, id string) (string, error) {
 
 // ClearFailure forgets a reported failure (on resume).
 func (s *Store) ClearFailure(ctx context.Context, id string) error {
-	return s.rdb.Del(ctx, s.key("failed", id)).Err()
+	return s.rdb.Del(ctx, s.key(contract.FailureKey(id))).Err()
 }

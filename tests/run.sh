@@ -11,9 +11,9 @@ go vet ./...
 echo "== lint pipelines"
 for f in pipelines/*.yaml; do bin/milvus-cdc lint "$f"; echo "lint ok: $f"; done
 # Each fuzz target runs for a short, bounded time (seed corpora in the repo:
-# plugins/milvus/testdata/wal, controlplane/testdata/fuzz).
+# plugins/wal/testdata/wal, controlplane/testdata/fuzz).
 echo "== fuzz (${FUZZTIME:=10s} each)"
-go test -run '^$' -fuzz '^FuzzDecodeWAL$' -fuzztime "$FUZZTIME" ./plugins/milvus/
+go test -run '^$' -fuzz '^FuzzDecodeWAL$' -fuzztime "$FUZZTIME" ./plugins/wal/
 go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime "$FUZZTIME" ./controlplane/
 
 started=0

@@ -11,14 +11,13 @@ import (
 	"github.com/golang/protobuf/proto"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// The source's DML topics (Milvus defaults: cluster prefix by-dev, 16
-// channels, tenant/namespace public/default).
-const (
-	dmlTopics     = 16
-	dmlTopicNameF = "persistent://public/default/by-dev-rootcoord-dml_%d"
-)
+// sourceTopics are the source's topics (Milvus defaults: cluster prefix
+// by-dev, 16 DML channels, tenant/namespace public/default).
+var sourceTopics = contract.DefaultTopics()
 
 // walObserver reads the source's DML topics from "now" during the lag phase
 // and notes when each time tick and each insert of the lag collection
@@ -68,8 +67,8 @@ func startObserver(ctx context.Context, pulsarURL, coll string) (*walObserver, e
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	w := &walObserver{coll: coll, client: c, cancel: cancel, ticks: map[int][]tickSeen{}, inserts: map[int64]insertSeen{}}
-	for ch := 0; ch < dmlTopics; ch++ {
-		topic := fmt.Sprintf(dmlTopicNameF, ch)
+	for ch := 0; ch < sourceTopics.DMLChannels; ch++ {
+		topic := sourceTopics.Topic(sourceTopics.DML(ch))
 		r, err := c.CreateReader(pulsar.ReaderOptions{Topic: topic, StartMessageID: pulsar.LatestMessageID(), ReceiverQueueSize: 1000})
 		if err != nil {
 			w.stop()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ func runBare(ctx context.Context, o *options, p *plan) (result, error) {
 		errs []error
 	)
 	for _, name := range topicNames() {
-		if p.Start[name] == p.End[name] {
+		if bytes.Equal(p.Start[name], p.End[name]) {
 			continue // nothing arrived on this topic during the fill
 		}
 		wg.Add(1)
@@ -57,7 +58,7 @@ func runBare(ctx context.Context, o *options, p *plan) (result, error) {
 	return result{Marker: roleBare, Rows: int64(o.rows), Messages: sum.messages, Bytes: sum.bytes, Seconds: elapsed.Seconds()}, nil
 }
 
-func drainTopic(ctx context.Context, client pulsar.Client, name, startPos, endPos string) (drained, error) {
+func drainTopic(ctx context.Context, client pulsar.Client, name string, startPos, endPos []byte) (drained, error) {
 	end, err := parsePosition(endPos)
 	if err != nil {
 		return drained{}, fmt.Errorf("end of %s: %w", name, err)
@@ -73,7 +74,7 @@ func drainTopic(ctx context.Context, client pulsar.Client, name, startPos, endPo
 		start = pulsar.EarliestMessageID()
 	}
 	r, err := client.CreateReader(pulsar.ReaderOptions{
-		Topic:             topicPrefix + name,
+		Topic:             topics.Topic(name),
 		StartMessageID:    start, // exclusive: the start message was there before the fill
 		ReceiverQueueSize: 1000,
 	})

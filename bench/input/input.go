@@ -16,7 +16,7 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
-	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
+	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/all"
 )
 
 // counter sums what the stream delivers and says when all rows are through.

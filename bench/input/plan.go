@@ -4,17 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // plan is what the parent hands to its children in a temp file: the bench
 // collection and, per topic (short name), the position before the fill and
-// the last message after it. Positions are base64 of the Pulsar MessageID's
-// Serialize(), or "earliest" for a topic that was empty.
+// the last message after it. Positions are the Pulsar MessageID's
+// Serialize(), or contract.EarliestPosition for a topic that was empty.
 type plan struct {
 	Collection string            `json:"collection"`
 	Rows       int               `json:"rows"`
-	Start      map[string]string `json:"start"`
-	End        map[string]string `json:"end"`
+	Start      map[string][]byte `json:"start"`
+	End        map[string][]byte `json:"end"`
 }
 
 func writePlan(p *plan) (string, error) {
@@ -49,13 +51,10 @@ func readPlan(path string) (*plan, error) {
 	return p, nil
 }
 
-// checkpointJSON is the milvus_binlog checkpoint (plugins/milvus/checkpoint.go,
-// version 1) that makes the input resume right after the start positions.
+// checkpointJSON is the milvus_binlog checkpoint (contract.Checkpoint) that
+// makes the input resume right after the start positions.
 func (p *plan) checkpointJSON() (string, error) {
-	b, err := json.Marshal(struct {
-		Version  int               `json:"version"`
-		Channels map[string]string `json:"channels"`
-	}{Version: 1, Channels: p.Start})
+	b, err := contract.EncodeCheckpoint(contract.CheckpointState{Positions: p.Start})
 	if err != nil {
 		return "", fmt.Errorf("encode checkpoint: %w", err)
 	}

@@ -1,30 +1,23 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	plog "github.com/apache/pulsar-client-go/pulsar/log"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// The source's WAL topics: Milvus defaults (cluster prefix by-dev,
-// rootCoord.dmlChannelNum 16, the replicate channel), in public/default.
-const (
-	dmlChannels  = 16
-	topicPrefix  = "persistent://public/default/"
-	replicateTop = "by-dev-replicate-msg"
-	earliest     = "earliest" // position of a topic that had no message yet
-)
+// topics are the source's WAL topics: Milvus defaults (cluster prefix
+// by-dev, rootCoord.dmlChannelNum 16, the replicate channel), in
+// public/default.
+var topics = contract.DefaultTopics()
 
-// topicNames lists the short names of the 16 DML topics and the replicate topic.
+// topicNames lists the short names of the DML topics and the replicate topic.
 func topicNames() []string {
-	names := make([]string, 0, dmlChannels+1)
-	for i := 0; i < dmlChannels; i++ {
-		names = append(names, fmt.Sprintf("by-dev-rootcoord-dml_%d", i))
-	}
-	return append(names, replicateTop)
+	return append(topics.DMLNames(), topics.ReplicateName())
 }
 
 func newPulsarClient(url string) (pulsar.Client, error) {
@@ -41,10 +34,10 @@ func newPulsarClient(url string) (pulsar.Client, error) {
 }
 
 // lastPositions returns, per short topic name, its last message now.
-func lastPositions(c pulsar.Client) (map[string]string, error) {
-	out := make(map[string]string)
+func lastPositions(c pulsar.Client) (map[string][]byte, error) {
+	out := make(map[string][]byte)
 	for _, name := range topicNames() {
-		pos, err := lastPosition(c, topicPrefix+name)
+		pos, err := lastPosition(c, topics.Topic(name))
 		if err != nil {
 			return nil, err
 		}
@@ -53,36 +46,34 @@ func lastPositions(c pulsar.Client) (map[string]string, error) {
 	return out, nil
 }
 
-func lastPosition(c pulsar.Client, topic string) (string, error) {
+// lastPosition returns the serialized id of the last message of topic, or
+// contract.EarliestPosition when it had none yet.
+func lastPosition(c pulsar.Client, topic string) ([]byte, error) {
 	r, err := c.CreateReader(pulsar.ReaderOptions{Topic: topic, StartMessageID: pulsar.LatestMessageID()})
 	if err != nil {
-		return "", fmt.Errorf("open reader on %s: %w", topic, err)
+		return nil, fmt.Errorf("open reader on %s: %w", topic, err)
 	}
 	defer r.Close()
 	id, err := r.GetLastMessageID()
 	if err != nil {
-		return "", fmt.Errorf("last message id of %s: %w", topic, err)
+		return nil, fmt.Errorf("last message id of %s: %w", topic, err)
 	}
 	// An empty topic reports negative ledger and entry ids.
 	if id.LedgerID() < 0 || id.EntryID() < 0 {
-		return earliest, nil
+		return []byte(contract.EarliestPosition), nil
 	}
-	return base64.StdEncoding.EncodeToString(id.Serialize()), nil
+	return id.Serialize(), nil
 }
 
 // parsePosition turns a recorded position back into a message id; nil for
-// "earliest".
-func parsePosition(pos string) (pulsar.MessageID, error) {
-	if pos == earliest {
+// contract.EarliestPosition.
+func parsePosition(pos []byte) (pulsar.MessageID, error) {
+	if string(pos) == contract.EarliestPosition {
 		return nil, nil
 	}
-	b, err := base64.StdEncoding.DecodeString(pos)
+	id, err := pulsar.DeserializeMessageID(pos)
 	if err != nil {
-		return nil, fmt.Errorf("position %q: %w", pos, err)
-	}
-	id, err := pulsar.DeserializeMessageID(b)
-	if err != nil {
-		return nil, fmt.Errorf("position %q is not a message id: %w", pos, err)
+		return nil, fmt.Errorf("position %s is not a message id: %w", contract.EncodePosition(pos), err)
 	}
 	return id, nil
 }

@@ -14,9 +14,8 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
-	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
-	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/redis"
+	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/all"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/verify"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.dateBuilt=...".
@@ -39,6 +38,9 @@ func main() {
 	// parses the arguments.
 	if len(os.Args) > 1 && os.Args[1] == "server" {
 		os.Exit(runServer(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "docs" {
+		os.Exit(runDocs(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	if isVerify(os.Args) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/verify"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +14,8 @@ import (
 	"github.com/apache/pulsar-client-go/pulsar"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/verify"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
@@ -267,19 +267,19 @@ func TestStackControlPlaneCheckpointGone(t *testing.T) {
 	// Point the collection's channel just before its earliest retained
 	// message: what a checkpoint looks like after retention removed the
 	// messages it points at.
-	gone := base64.StdEncoding.EncodeToString(beforeEarliest(t, env.PulsarURL, "persistent://public/default/"+channel).Serialize())
+	gone := contract.EncodePosition(beforeEarliest(t, env.PulsarURL, contract.DefaultTopics().Topic(channel)).Serialize())
 	rdb := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
 	defer rdb.Close()
-	key := cp.Prefix + "ckpt:" + id
+	key := cp.Prefix + contract.CheckpointKey(id)
 	raw, err := rdb.Get(context.Background(), key).Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ck map[string]any
-	if err := json.Unmarshal(raw, &ck); err != nil {
+	ck, err := contract.ParseCheckpoint(raw)
+	if err != nil {
 		t.Fatal(err)
 	}
-	ck["channels"].(map[string]any)[channel] = gone
+	ck.Channels[channel] = gone
 	b, _ := json.Marshal(ck)
 	if err := rdb.Set(context.Background(), key, b, 0).Err(); err != nil {
 		t.Fatal(err)

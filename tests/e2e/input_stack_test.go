@@ -15,7 +15,7 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
-	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvus"
+	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/all"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )

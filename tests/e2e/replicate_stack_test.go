@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/verify"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )

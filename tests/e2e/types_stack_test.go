@@ -62,7 +62,7 @@ func runRawInput(t *testing.T, inputYAML string) func() []rawMsg {
 // every field type (VarChar key, JSON, arrays, dynamic field), one with binary
 // vectors, a partition, upsert, delete, and every replicate-channel op. Both
 // formats come out complete, in order, with names, partitions and values
-// right. MILVUS_CDC_RECORD_DIR=dir saves the payloads (plugins/milvus/testdata).
+// right. MILVUS_CDC_RECORD_DIR=dir saves the payloads (plugins/wal/testdata).
 func TestStackInputEveryTypeAndOp(t *testing.T) {
 	env := harness.RequireStack(t)
 	db := harness.UniqueName("cdc_types")
@@ -254,7 +254,7 @@ func checkRawChanges(t *testing.T, got []rawMsg, db string) {
 }
 
 // recordPayloads writes each payload and a manifest, for the decoder's unit
-// tests (plugins/milvus/testdata/wal).
+// tests (plugins/wal/testdata/wal).
 func recordPayloads(t *testing.T, dir string, msgs []rawMsg) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,8 +11,10 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 )
 
 // TestStackInputRetriesUnreachable: with the source Milvus or Pulsar
@@ -64,9 +65,12 @@ milvus_binlog:
 func TestStackInputRefusesFutureCheckpoint(t *testing.T) {
 	env := harness.RequireStack(t)
 	dir := t.TempDir()
-	future := base64.StdEncoding.EncodeToString(pulsar.NewMessageID(1<<40, 0, -1, -1).Serialize())
-	ck := fmt.Sprintf(`{"version":1,"channels":{"by-dev-rootcoord-dml_0":%q}}`, future)
-	if err := os.WriteFile(filepath.Join(dir, "future"), []byte(ck), 0o644); err != nil {
+	future := pulsar.NewMessageID(1<<40, 0, -1, -1).Serialize()
+	ck, err := contract.EncodeCheckpoint(contract.CheckpointState{Positions: map[string][]byte{contract.DefaultTopics().DML(0): future}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "future"), ck, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	logs := &harness.SyncBuffer{}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"math/rand"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
@@ -33,7 +33,7 @@ func openWAL(t *testing.T, url string, topics []string) *walReader {
 	}
 	w := &walReader{client: c}
 	for _, topic := range topics {
-		r, err := c.CreateReader(pulsar.ReaderOptions{Topic: "persistent://public/default/" + topic, StartMessageID: pulsar.LatestMessageID()})
+		r, err := c.CreateReader(pulsar.ReaderOptions{Topic: contract.DefaultTopics().Topic(topic), StartMessageID: pulsar.LatestMessageID()})
 		if err != nil {
 			t.Fatalf("reader on %s: %v", topic, err)
 		}
@@ -71,13 +71,7 @@ func (w *walReader) drain(ctx context.Context, fn func(topic string, payload []b
 	wg.Wait()
 }
 
-func dmlTopics() []string {
-	var out []string
-	for i := 0; i < 16; i++ {
-		out = append(out, fmt.Sprintf("by-dev-rootcoord-dml_%d", i))
-	}
-	return out
-}
+func dmlTopics() []string { return contract.DefaultTopics().DMLNames() }
 
 // TestStackWALCarriesInsertsAndDDL: rows written with milvus-sdk-go show up in
 // Pulsar as InsertRequests of that collection, and the replicate channel
@@ -87,7 +81,7 @@ func TestStackWALCarriesInsertsAndDDL(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	src := harness.Connect(t, env.SourceAddr)
-	wal := openWAL(t, env.PulsarURL, append(dmlTopics(), "by-dev-replicate-msg"))
+	wal := openWAL(t, env.PulsarURL, append(dmlTopics(), contract.DefaultTopics().ReplicateName()))
 
 	coll := harness.UniqueName("stack_wal")
 	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, 128), 2); err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/cmd/milvus-cdc/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/verify"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 )
 
@@ -167,7 +167,7 @@ func (f *fixture) count(ctx context.Context, res *result) {
 	res.Doubled = int(tn) - len(tk)
 	if dup := sn - int64(len(sk)); dup > 0 {
 		// An upsert that failed half-way leaves its new rows beside the old
-		// ones on the source (see plugins/milvus/upsert_pairs.go).
+		// ones on the source (see package plugins/binlog/upsert).
 		f.t.Logf("%s: the source itself holds %d rows with a duplicate primary key (count(*) %d, %d keys)", res.Scenario, dup, sn, len(sk))
 	}
 	if res.Lost != 0 || res.Extra != 0 || res.Doubled != 0 {

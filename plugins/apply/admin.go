@@ -1,0 +1,167 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/golang/protobuf/proto"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+)
+
+// The replicate channel carries the client's own requests (flush, index,
+// load/release, databases); they are re-sent to the target with mapped names.
+
+func (a *applier) createIndex(ctx context.Context, st *applyStep) error {
+	var req milvuspb.CreateIndexRequest
+	if err := proto.Unmarshal(st.payload, &req); err != nil {
+		return permanentf("%s: decode: %v", st, err)
+	}
+	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+		return err
+	}
+	resp, err := a.api.CreateIndex(ctx, &milvuspb.CreateIndexRequest{
+		DbName: st.target.DB, CollectionName: st.target.Name, FieldName: req.GetFieldName(),
+		ExtraParams: req.GetExtraParams(), IndexName: req.GetIndexName(),
+	})
+	if err == nil && contract.AlreadyExists(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("create index %q on %s.%s", req.GetIndexName(), st.target.DB, st.target.Name), resp, err)
+}
+
+func (a *applier) dropIndex(ctx context.Context, st *applyStep) error {
+	var req milvuspb.DropIndexRequest
+	if err := proto.Unmarshal(st.payload, &req); err != nil {
+		return permanentf("%s: decode: %v", st, err)
+	}
+	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+		return err
+	}
+	resp, err := a.api.DropIndex(ctx, &milvuspb.DropIndexRequest{
+		DbName: st.target.DB, CollectionName: st.target.Name, FieldName: req.GetFieldName(), IndexName: req.GetIndexName(),
+	})
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("drop index %q on %s.%s", req.GetIndexName(), st.target.DB, st.target.Name), resp, err)
+}
+
+func (a *applier) loadCollection(ctx context.Context, st *applyStep) error {
+	var req milvuspb.LoadCollectionRequest
+	if err := proto.Unmarshal(st.payload, &req); err != nil {
+		return permanentf("%s: decode: %v", st, err)
+	}
+	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+		return err
+	}
+	resp, err := a.api.LoadCollection(ctx, &milvuspb.LoadCollectionRequest{
+		DbName: st.target.DB, CollectionName: st.target.Name, ReplicaNumber: req.GetReplicaNumber(),
+	})
+	return statusError(fmt.Sprintf("load %s.%s", st.target.DB, st.target.Name), resp, err)
+}
+
+func (a *applier) releaseCollection(ctx context.Context, st *applyStep) error {
+	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+		return err
+	}
+	resp, err := a.api.ReleaseCollection(ctx, &milvuspb.ReleaseCollectionRequest{DbName: st.target.DB, CollectionName: st.target.Name})
+	return statusError(fmt.Sprintf("release %s.%s", st.target.DB, st.target.Name), resp, err)
+}
+
+func (a *applier) flush(ctx context.Context, st *applyStep) error {
+	byDB := map[string][]string{}
+	for _, name := range st.meta.Collections {
+		ref := a.conf.mapName(st.src.DB, name)
+		if ok, err := a.collectionExists(ctx, ref); err != nil {
+			return err
+		} else if ok {
+			byDB[ref.DB] = append(byDB[ref.DB], ref.Name)
+		}
+	}
+	for db, names := range byDB {
+		resp, err := a.api.Flush(ctx, &milvuspb.FlushRequest{DbName: db, CollectionNames: names})
+		if err := statusError(fmt.Sprintf("flush %s.%s", db, strings.Join(names, ",")), resp.GetStatus(), err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) collectionExists(ctx context.Context, ref contract.CollectionRef) (bool, error) {
+	tc, err := a.meta.collection(ctx, ref)
+	if err != nil {
+		return false, err
+	}
+	return tc.exists, nil
+}
+
+func (a *applier) ensureDatabase(ctx context.Context, db string) error {
+	if db == "" || db == "default" || a.dbs[db] {
+		return nil
+	}
+	resp, err := a.api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := statusError("list target databases", resp.GetStatus(), err); err != nil {
+		return err
+	}
+	for _, d := range resp.GetDbNames() {
+		if d == db {
+			a.dbs[db] = true
+			return nil
+		}
+	}
+	st, err := a.api.CreateDatabase(ctx, &milvuspb.CreateDatabaseRequest{DbName: db})
+	if err == nil && contract.AlreadyExists(st) {
+		st = nil
+	}
+	if err := statusError("create database "+db, st, err); err != nil {
+		return err
+	}
+	a.dbs[db] = true
+	return nil
+}
+
+func (a *applier) createDatabase(ctx context.Context, st *applyStep) error {
+	return a.ensureDatabase(ctx, a.conf.mapDB(st.src.DB))
+}
+
+// dropDatabase drops a target database. Milvus refuses to drop one that has
+// collections; the source's own drops of them may still be on their way
+// (written late), so collections this pipeline created there go first.
+func (a *applier) dropDatabase(ctx context.Context, st *applyStep) error {
+	db := a.conf.mapDB(st.src.DB)
+	if db == "default" {
+		return nil
+	}
+	delete(a.dbs, db)
+	cols, err := a.api.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
+	if err == nil && contract.NotFound(cols.GetStatus()) {
+		return nil
+	}
+	if err := statusError("list collections of "+db, cols.GetStatus(), err); err != nil {
+		return err
+	}
+	for _, name := range cols.GetCollectionNames() {
+		ref := contract.CollectionRef{DB: db, Name: name}
+		tc, err := a.meta.collection(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if tc.exists && tc.owner != 0 {
+			if err := a.dropTargetCollection(ctx, ref); err != nil {
+				return err
+			}
+		}
+	}
+	resp, err := a.api.DropDatabase(ctx, &milvuspb.DropDatabaseRequest{DbName: db})
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	if err == nil && resp.GetErrorCode() != commonpb.ErrorCode_Success {
+		a.log.Warnf("Target database %s is not dropped: it holds collections this pipeline did not create (%s)", db, resp.GetReason())
+		return nil
+	}
+	return statusError("drop database "+db, resp, err)
+}

@@ -1,0 +1,242 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/golang/protobuf/proto"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+)
+
+// createCollection creates the target collection if it is missing. When the
+// name is taken by an older incarnation (its drop is still to come, Milvus
+// writes drops late) that one is dropped first; a newer one means this is a
+// replay and nothing is done. A foreign collection with the same schema is
+// adopted; with another schema it is a permanent error.
+func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
+	var req msgpb.CreateCollectionRequest
+	var schema schemapb.CollectionSchema
+	if err := proto.Unmarshal(st.payload, &req); err != nil {
+		return permanentf("%s: decode: %v", st, err)
+	}
+	if err := proto.Unmarshal(req.GetSchema(), &schema); err != nil {
+		return permanentf("%s: decode schema: %v", st, err)
+	}
+	if st.collID == 0 {
+		st.collID = req.GetCollectionID()
+	}
+	if st.sourceGone {
+		// Read from history: the source dropped it since, and that drop is
+		// still to come in the stream. Creating it would only be undone.
+		return nil
+	}
+	want := targetSchema(&schema, st.target.Name)
+	if err := a.ensureDatabase(ctx, st.target.DB); err != nil {
+		return err
+	}
+	tc, err := a.meta.collection(ctx, st.target)
+	if err != nil {
+		return err
+	}
+	if tc.exists {
+		switch {
+		case tc.owner == st.collID:
+			return nil // created already (another channel's copy, or a replay)
+		case tc.owner > st.collID:
+			return nil // a replay: the target copies a newer incarnation
+		case tc.owner != 0:
+			a.log.Infof("Target collection %s.%s copies source collection %d, which was dropped and recreated as %d: replacing it", st.target.DB, st.target.Name, tc.owner, st.collID)
+			if err := a.dropTargetCollection(ctx, st.target); err != nil {
+				return err
+			}
+		default:
+			if diff := schemaDiff(tc.schema, want); diff != "" {
+				return permanentf("%s: the target already has a collection %s.%s with another schema (%s)", st, st.target.DB, st.target.Name, diff)
+			}
+			return a.adopt(ctx, st)
+		}
+	}
+	props := []*commonpb.KeyValuePair{{Key: ownerProperty, Value: strconv.FormatInt(st.collID, 10)}}
+	for k, v := range st.meta.Properties {
+		if k != ownerProperty {
+			props = append(props, &commonpb.KeyValuePair{Key: k, Value: v})
+		}
+	}
+	level := commonpb.ConsistencyLevel_Bounded
+	if l, ok := commonpb.ConsistencyLevel_value[st.meta.ConsistencyLevel]; ok {
+		level = commonpb.ConsistencyLevel(l)
+	}
+	shards := int32(len(req.GetVirtualChannelNames()))
+	if shards == 0 {
+		shards = 1
+	}
+	var numPartitions int64
+	for _, f := range want.GetFields() {
+		if f.GetIsPartitionKey() {
+			numPartitions = int64(len(req.GetPartitionIDs()))
+		}
+	}
+	b, err := proto.Marshal(want)
+	if err != nil {
+		return permanentf("%s: encode schema: %v", st, err)
+	}
+	resp, err := a.api.CreateCollection(ctx, &milvuspb.CreateCollectionRequest{
+		DbName: st.target.DB, CollectionName: st.target.Name, Schema: b, ShardsNum: shards,
+		ConsistencyLevel: level, Properties: props, NumPartitions: numPartitions,
+	})
+	a.meta.forget(st.target)
+	return statusError(fmt.Sprintf("create collection %s.%s", st.target.DB, st.target.Name), resp, err)
+}
+
+// adopt tags a collection someone else created with the source ID.
+func (a *applier) adopt(ctx context.Context, st *applyStep) error {
+	resp, err := a.api.AlterCollection(ctx, &milvuspb.AlterCollectionRequest{
+		DbName: st.target.DB, CollectionName: st.target.Name,
+		Properties: []*commonpb.KeyValuePair{{Key: ownerProperty, Value: strconv.FormatInt(st.collID, 10)}},
+	})
+	a.meta.forget(st.target)
+	return statusError(fmt.Sprintf("tag collection %s.%s", st.target.DB, st.target.Name), resp, err)
+}
+
+// targetSchema is the source schema as the target gets it: without the
+// system fields (RowID, Timestamp) and the generated `$meta` field, and with
+// AutoID off so that the source's keys are kept.
+func targetSchema(s *schemapb.CollectionSchema, name string) *schemapb.CollectionSchema {
+	out := &schemapb.CollectionSchema{
+		Name: name, Description: s.GetDescription(), EnableDynamicField: s.GetEnableDynamicField(),
+	}
+	for _, f := range s.GetFields() {
+		if f.GetFieldID() < 100 || f.GetIsDynamic() {
+			continue
+		}
+		c := proto.Clone(f).(*schemapb.FieldSchema)
+		c.AutoID, c.FieldID = false, 0
+		out.Fields = append(out.Fields, c)
+	}
+	return out
+}
+
+// schemaDiff names the first difference that matters between two schemas
+// (IDs and AutoID aside); empty when they match.
+func schemaDiff(have, want *schemapb.CollectionSchema) string {
+	if have.GetEnableDynamicField() != want.GetEnableDynamicField() {
+		return "dynamic field differs"
+	}
+	var fields []*schemapb.FieldSchema
+	for _, f := range have.GetFields() {
+		if f.GetFieldID() >= 100 && !f.GetIsDynamic() {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) != len(want.GetFields()) {
+		return fmt.Sprintf("%d fields, the source has %d", len(fields), len(want.GetFields()))
+	}
+	for i, w := range want.GetFields() {
+		h := fields[i]
+		if h.GetName() != w.GetName() || h.GetDataType() != w.GetDataType() || h.GetIsPrimaryKey() != w.GetIsPrimaryKey() ||
+			h.GetElementType() != w.GetElementType() || h.GetIsPartitionKey() != w.GetIsPartitionKey() ||
+			!sameParams(h.GetTypeParams(), w.GetTypeParams()) {
+			return fmt.Sprintf("field %q differs", w.GetName())
+		}
+	}
+	return ""
+}
+
+func sameParams(a, b []*commonpb.KeyValuePair) bool {
+	m := map[string]string{}
+	for _, kv := range a {
+		m[kv.GetKey()] = kv.GetValue()
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for _, kv := range b {
+		if v, ok := m[kv.GetKey()]; !ok || v != kv.GetValue() {
+			return false
+		}
+	}
+	return true
+}
+
+// dropCollection drops the target collection if it copies this source
+// collection (or is untagged); Milvus writes one drop per channel and
+// sometimes late, after the name was reused.
+func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
+	tc, err := a.meta.collection(ctx, st.target)
+	if err != nil {
+		return err
+	}
+	if tc.exists && tc.copies(st.collID) {
+		return a.dropTargetCollection(ctx, st.target)
+	}
+	if st.sourceGone && st.collID != 0 {
+		// The input could not learn the database of a collection the source
+		// no longer has (it assumed "default"): find the copy by its tag.
+		ref, found, err := a.findOwned(ctx, st.target.Name, st.collID)
+		if err != nil || !found {
+			return err
+		}
+		a.log.Infof("Dropping %s.%s, the copy of dropped source collection %d", ref.DB, ref.Name, st.collID)
+		return a.dropTargetCollection(ctx, ref)
+	}
+	return nil
+}
+
+// findOwned looks in every target database for a collection of this name
+// that copies source collection id.
+func (a *applier) findOwned(ctx context.Context, name string, id int64) (contract.CollectionRef, bool, error) {
+	dbs, err := a.api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := statusError("list target databases", dbs.GetStatus(), err); err != nil {
+		return contract.CollectionRef{}, false, err
+	}
+	for _, db := range dbs.GetDbNames() {
+		ref := contract.CollectionRef{DB: db, Name: name}
+		tc, err := a.meta.collection(ctx, ref)
+		if err != nil {
+			return contract.CollectionRef{}, false, err
+		}
+		if tc.exists && tc.owner == id {
+			return ref, true, nil
+		}
+	}
+	return contract.CollectionRef{}, false, nil
+}
+
+func (a *applier) dropTargetCollection(ctx context.Context, ref contract.CollectionRef) error {
+	resp, err := a.api.DropCollection(ctx, &milvuspb.DropCollectionRequest{DbName: ref.DB, CollectionName: ref.Name})
+	a.meta.forget(ref)
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("drop collection %s.%s", ref.DB, ref.Name), resp, err)
+}
+
+func (a *applier) dropPartition(ctx context.Context, st *applyStep) error {
+	tc, err := a.meta.collection(ctx, st.target)
+	if err != nil {
+		return err
+	}
+	if !tc.exists || st.partition == "" || st.partition == "_default" || tc.partitionKey || !tc.copies(st.collID) {
+		return nil
+	}
+	req := &milvuspb.DropPartitionRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionName: st.partition}
+	resp, err := a.api.DropPartition(ctx, req)
+	if err == nil && resp.GetErrorCode() != commonpb.ErrorCode_Success && !contract.NotFound(resp) {
+		// The source may have released only this partition (not logged in
+		// 2.3): release it here too, then drop.
+		rel, rerr := a.api.ReleasePartitions(ctx, &milvuspb.ReleasePartitionsRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionNames: []string{st.partition}})
+		if statusError("release partition "+st.partition, rel, rerr) == nil {
+			resp, err = a.api.DropPartition(ctx, req)
+		}
+	}
+	delete(tc.partitions, st.partition)
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("drop partition %s of %s.%s", st.partition, st.target.DB, st.target.Name), resp, err)
+}

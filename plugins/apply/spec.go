@@ -1,0 +1,106 @@
+// Package apply is the milvus_apply output: it applies milvus_binlog's changes to a target Milvus (plan, rows, DDL, admin ops).
+package apply
+
+import (
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// Field names of the milvus_apply output.
+const (
+	maoFieldCollectionMap = "collection_mapping"
+	maoFieldDBMap         = "database_mapping"
+	maoFieldMaxInFlight   = "max_in_flight"
+	maoFieldBatching      = "batching"
+	maoFieldRetryBackoff  = "retry_backoff"
+)
+
+// outputLint is both the lint rule of the spec and a check of the
+// constructor: a batch overtaking another would apply changes out of order.
+var outputLint = confcheck.MustParse(`root = [
+  if this.` + maoFieldMaxInFlight + `.or(1) != 1 { "` + maoFieldMaxInFlight + ` must be 1: changes are applied in source order" },
+].filter(e -> e != null)`)
+
+func milvusApplyOutputSpec() *service.ConfigSpec {
+	return service.NewConfigSpec().
+		Beta().
+		Categories("Services").
+		Version("0.1.0").
+		Summary("Applies Milvus changes read by `milvus_binlog` to a target Milvus, in source order and idempotently, so the target becomes an exact copy of the source.").
+		Description(`
+Works against any normal Milvus 2.3+ (no special settings; the target stays writable and queryable). Each message
+is one WAL message from `+"`milvus_binlog`"+` (`+"`format: protobuf`"+`) and is applied according to
+`+"`milvus_op`"+`:
+
+| source op | on the target |
+|---|---|
+| insert | upsert with the source's primary keys (a replay never doubles a row); consecutive inserts of one collection and partition are merged into one call (≤ 8 MiB), a key repeated in that call keeps its newest row |
+| upsert (Insert + Delete, one ts) | one upsert; the Delete is not applied (it would remove the new rows) |
+| delete | `+"`pk in [...]`"+` (≤ 4,096 keys per call), in the source's partition or all |
+| create_collection | the source schema without the system fields, `+"`AutoID`"+` off, same shards, consistency level and properties, partition-key partitions; tagged `+"`milvus_cdc.source_collection_id=<id>`"+`; once, though Milvus logs it per channel |
+| drop_collection | only if the target collection is the copy of *that* source collection (the tag; an untagged one counts as a copy): Milvus writes drops late, sometimes after the name was reused |
+| partitions | created before their first rows (2.3 does not log CreatePartition); drop_partition drops (releasing the partition first if needed) |
+| create/drop index, load/release, flush | the client's request, re-sent with mapped names (skipped when the target has no such collection); "already exists" / "not found" are success |
+| create/drop database | create if missing; a drop first drops the collections this pipeline created there (a database still holding others is kept, with a warning) |
+
+Idempotent by construction: replaying any suffix leaves the target unchanged. Rows are upserts and key deletes,
+DDL is create-if-missing / drop-if-present, and the ownership tag makes a replayed or late message of an older
+incarnation of a name a no-op (collection IDs only grow).
+
+Errors: transport failures and "not now" answers (rate limit, not ready, quota) are transient: they are retried
+in place with `+"`"+maoFieldRetryBackoff+"`"+`, so a later batch can never overtake, and each retry logs the target
+address. Anything else is permanent: the output stops, logs `+"`milvus_apply stopped: <op> on <db>.<collection>: ...`"+`,
+and acknowledges nothing after it (Connect keeps failing with that error until the pipeline is fixed and
+restarted).`).
+		Fields(milvusconn.Fields("127.0.0.1:19530")...).
+		Fields(
+			service.NewStringMapField(maoFieldDBMap).
+				Description("Rename databases: source database → target database. Unlisted databases keep their name.").
+				Default(map[string]any{}).Example(map[string]any{"default": "replica"}),
+			service.NewStringMapField(maoFieldCollectionMap).
+				Description("Rename collections: `db.collection` on the source → `db.collection` on the target (wins over `database_mapping`).").
+				Default(map[string]any{}).Example(map[string]any{"default.products": "backup.products"}),
+			service.NewOutputMaxInFlightField().
+				Description("Must be 1: changes must be applied in source order.").
+				Default(1).Advanced(),
+			service.NewBatchPolicyField(maoFieldBatching),
+			service.NewBackOffField(maoFieldRetryBackoff, false, nil).
+				Description("Backoff between attempts while the target is unreachable; it retries until it succeeds or the stream stops."),
+		).
+		Fields(failure.Fields()...).
+		LintRule(outputLint.Text()).
+		Example("Replicate the local stack", "", `
+input:
+  milvus_binlog:
+    source:
+      address: 127.0.0.1:19530
+output:
+  milvus_apply:
+    address: 127.0.0.1:19540
+    token: root:Milvus
+`)
+}
+
+func init() {
+	err := service.RegisterBatchOutput("milvus_apply", milvusApplyOutputSpec(),
+		func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
+			var bp service.BatchPolicy
+			maxInFlight, err := conf.FieldMaxInFlight()
+			if err != nil {
+				return nil, bp, 0, err
+			}
+			if bp, err = conf.FieldBatchPolicy(maoFieldBatching); err != nil {
+				return nil, bp, 0, err
+			}
+			w, err := milvusApplyOutputFromParsed(conf, mgr)
+			if err != nil {
+				return nil, bp, 0, err
+			}
+			return w, bp, maxInFlight, nil
+		})
+	if err != nil {
+		panic(err)
+	}
+}

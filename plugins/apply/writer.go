@@ -1,0 +1,270 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// errClosed is returned by Connect after Close.
+var errClosed = errors.New("milvus_apply is closed")
+
+// applyWriter is the milvus_apply BatchOutput.
+type applyWriter struct {
+	conf *applyConfig
+	log  *service.Logger
+
+	// closing ends when Close is called. A dial and a WriteBatch's retries
+	// watch it too, so Close never waits for an unreachable target.
+	closing context.Context
+	shut    context.CancelFunc
+
+	mu     ctxMutex // held by WriteBatch while it applies: batches go in order
+	target *client.GrpcClient
+	apply  *applier
+	failed error // a permanent error: nothing after it is applied or acknowledged
+}
+
+// applier applies steps to the target; used by one WriteBatch at a time.
+type applier struct {
+	api  milvuspb.MilvusServiceClient
+	meta *targetMeta
+	conf *applyConfig
+	log  *service.Logger
+	dbs  map[string]bool // target databases known to exist
+}
+
+// milvusApplyOutputFromParsed builds the output; it refuses what the lint
+// rule reports, so a config that skipped linting cannot reorder changes.
+func milvusApplyOutputFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*applyWriter, error) {
+	if err := outputLint.Check(conf); err != nil {
+		return nil, err
+	}
+	c, err := applyConfigFromParsed(conf, mgr)
+	if err != nil {
+		return nil, err
+	}
+	closing, shut := context.WithCancel(context.Background())
+	return &applyWriter{conf: c, log: mgr.Logger(), closing: closing, shut: shut, mu: newCtxMutex()}, nil
+}
+
+// withClosing derives from ctx a context that also ends when Close is called.
+func (w *applyWriter) withClosing(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(w.closing, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// Connect dials the target. The dial runs outside the mutex, so Close and a
+// concurrent Connect are not held up by an unreachable target.
+func (w *applyWriter) Connect(ctx context.Context) error {
+	if err := w.mu.LockCtx(ctx); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	failed, connected := w.failed, w.target != nil
+	w.mu.Unlock()
+	switch {
+	case failed != nil:
+		return failed
+	case connected:
+		return nil
+	case w.closing.Err() != nil:
+		return errClosed
+	}
+
+	dctx, cancel := w.withClosing(ctx)
+	defer cancel()
+	t, err := w.conf.target.Dial(dctx)
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	if err := w.mu.LockCtx(ctx); err != nil {
+		_ = t.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer w.mu.Unlock()
+	switch {
+	case w.closing.Err() != nil:
+		_ = t.Close()
+		return errClosed
+	case w.failed != nil:
+		_ = t.Close()
+		return w.failed
+	case w.target != nil:
+		_ = t.Close() // another Connect won
+		return nil
+	}
+	w.target = t
+	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}}
+	return nil
+}
+
+// WriteBatch applies a batch in order. Transient failures (target down,
+// overloaded) are retried here with backoff, so a later batch can never
+// overtake this one; a permanent failure stops the output for good. Close
+// ends the retries.
+func (w *applyWriter) WriteBatch(ctx context.Context, batch service.MessageBatch) error {
+	ctx, cancel := w.withClosing(ctx)
+	defer cancel()
+	if err := w.mu.LockCtx(ctx); err != nil {
+		return err
+	}
+	defer w.release()
+	if w.failed != nil {
+		return service.ErrNotConnected // Connect reports w.failed
+	}
+	if w.apply == nil {
+		return service.ErrNotConnected
+	}
+	steps, err := planBatch(batch, w.conf)
+	if err != nil {
+		return w.fail(err)
+	}
+	for _, st := range steps {
+		if err := w.applyWithRetry(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyWithRetry applies one step, retrying transient failures until it
+// works or ctx ends.
+func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
+	bo := w.conf.retry.NewBackOff()
+	for attempt := 1; ; attempt++ {
+		err := w.apply.step(ctx, st)
+		if err == nil {
+			if attempt > 1 {
+				w.log.Infof("Applied %s on target %s after %d attempts", st, w.conf.target.Address(), attempt)
+			}
+			return nil
+		}
+		// Checked first: a call cut short by shutdown is no verdict on the
+		// change, and must not stop the task for good.
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if isPermanent(err) {
+			if !strings.HasPrefix(err.Error(), st.String()) {
+				err = fmt.Errorf("%s: %w", st, err)
+			}
+			return w.fail(err)
+		}
+		wait := bo.NextBackOff()
+		w.log.Warnf("Applying %s to target %s failed (attempt %d), retrying in %s: %v", st, w.conf.target.Address(), attempt, wait, err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (w *applyWriter) fail(err error) error {
+	w.failed = fmt.Errorf("milvus_apply stopped: %w; nothing after it is applied or acknowledged until the pipeline is fixed and restarted", err)
+	w.log.Errorf("%v", w.failed)
+	w.conf.failures.Report(w.failed.Error(), w.log)
+	return w.failed
+}
+
+// step applies one step.
+func (a *applier) step(ctx context.Context, st *applyStep) error {
+	if st.collID != 0 && st.target.Name == "" {
+		if st.sourceGone {
+			// History of a collection dropped before the input could learn
+			// its name (e.g. read from earliest): it is gone on both sides.
+			return nil
+		}
+		return permanentf("%s: the message names no collection (collection ID %d)", st.op, st.collID)
+	}
+	switch st.op {
+	case contract.OpInsert:
+		return a.upsert(ctx, st)
+	case contract.OpDelete:
+		return a.delete(ctx, st)
+	case contract.OpCreateCollection:
+		return a.createCollection(ctx, st)
+	case contract.OpDropCollection:
+		return a.dropCollection(ctx, st)
+	case contract.OpCreatePartition:
+		return nil // Milvus 2.3 does not log it; partitions are created with their first rows
+	case contract.OpDropPartition:
+		return a.dropPartition(ctx, st)
+	case contract.OpCreateIndex:
+		return a.createIndex(ctx, st)
+	case contract.OpDropIndex:
+		return a.dropIndex(ctx, st)
+	case contract.OpLoadCollection:
+		return a.loadCollection(ctx, st)
+	case contract.OpReleaseCollection:
+		return a.releaseCollection(ctx, st)
+	case contract.OpFlush:
+		return a.flush(ctx, st)
+	case contract.OpCreateDatabase:
+		return a.createDatabase(ctx, st)
+	case contract.OpDropDatabase:
+		return a.dropDatabase(ctx, st)
+	}
+	return permanentf("unknown milvus_op %q", st.op)
+}
+
+// Close stops the output: it ends a running WriteBatch's retries and a dial
+// in progress, then closes the client. If a WriteBatch still holds the mutex
+// when ctx ends, Close returns ctx.Err() and that WriteBatch closes the
+// client when it returns.
+func (w *applyWriter) Close(ctx context.Context) error {
+	w.shut()
+	if err := w.mu.LockCtx(ctx); err != nil {
+		return fmt.Errorf("close milvus_apply: a write is still running: %w", err)
+	}
+	defer w.mu.Unlock()
+	return w.closeTarget()
+}
+
+// release unlocks the mutex after a WriteBatch; after Close it closes the
+// client, in case Close gave up waiting for this WriteBatch.
+func (w *applyWriter) release() {
+	if w.closing.Err() != nil {
+		if err := w.closeTarget(); err != nil {
+			w.log.Debugf("Closing the target client: %v", err)
+		}
+	}
+	w.mu.Unlock()
+}
+
+// closeTarget closes the client; the caller holds the mutex.
+func (w *applyWriter) closeTarget() error {
+	if w.target == nil {
+		return nil
+	}
+	err := w.target.Close()
+	w.target, w.apply = nil, nil
+	return err
+}
+
+// ctxMutex is a mutex whose Lock can give up when a context ends.
+type ctxMutex chan struct{}
+
+func newCtxMutex() ctxMutex { return make(ctxMutex, 1) }
+
+// LockCtx takes the mutex, or returns ctx.Err() if ctx ends first.
+func (m ctxMutex) LockCtx(ctx context.Context) error {
+	select {
+	case m <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m ctxMutex) Unlock() { <-m }

@@ -1,0 +1,111 @@
+package binlog
+
+import (
+	"context"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// maxUnbatched and maxUnbatchedBytes cap what one ReadBatch returns when no
+// batching policy is configured: insert messages reach 5 MiB, and a batch is
+// held in memory until the output acknowledges it.
+const (
+	maxUnbatched      = 512
+	maxUnbatchedBytes = 8 << 20
+)
+
+// nextBatch waits for released events and assembles one batch, together with
+// the per-channel positions to checkpoint once it is acknowledged and the
+// positions of the WAL messages it holds.
+func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.MessageBatch, map[string][]byte, map[string][][]byte, error) {
+	// Re-check the merge now and then: a channel going idle releases events
+	// without any new message arriving.
+	poll := time.NewTicker(b.conf.idleAfter / 4)
+	defer poll.Stop()
+	noop := b.conf.batching.IsNoop()
+	for {
+		if noop {
+			if evs, pos := r.merge.PopReady(maxUnbatched, maxUnbatchedBytes); len(evs) > 0 {
+				var batch service.MessageBatch
+				ids := map[string][][]byte{}
+				for _, ev := range evs {
+					msgs, err := eventMessages(ev, b.conf.format)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					batch = append(batch, msgs...)
+					ids[ev.Channel] = append(ids[ev.Channel], ev.Position)
+				}
+				return batch, pos, ids, nil
+			}
+		} else {
+			// One event (or one upsert pair) at a time, so the policy decides
+			// where a batch ends.
+			for {
+				evs, pos := r.merge.PopReady(1, maxUnbatchedBytes)
+				if len(evs) == 0 {
+					break
+				}
+				full := false
+				for _, ev := range evs {
+					msgs, err := eventMessages(ev, b.conf.format)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					for _, m := range msgs {
+						full = r.batcher.Add(m) || full
+					}
+					if r.batchIDs == nil {
+						r.batchIDs = map[string][][]byte{}
+					}
+					r.batchIDs[ev.Channel] = append(r.batchIDs[ev.Channel], ev.Position)
+				}
+				r.batchPos, r.batchPending = pos, true
+				if full {
+					return r.flushBatch(ctx)
+				}
+			}
+		}
+
+		var timer *time.Timer
+		var timeout <-chan time.Time
+		if !noop && r.batchPending {
+			if d, ok := r.batcher.UntilNext(); ok {
+				if d <= 0 {
+					return r.flushBatch(ctx)
+				}
+				timer = time.NewTimer(d)
+				timeout = timer.C
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case err := <-r.errs:
+			if timer != nil {
+				timer.Stop()
+			}
+			return nil, nil, nil, err
+		case <-r.merge.Wake():
+		case <-poll.C:
+		case <-timeout:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil, nil, nil, ctx.Err()
+		}
+	}
+}
+
+// flushBatch hands out what the batch policy collected.
+func (r *binlogRun) flushBatch(ctx context.Context) (service.MessageBatch, map[string][]byte, map[string][][]byte, error) {
+	batch, err := r.batcher.Flush(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pos, ids := r.batchPos, r.batchIDs
+	r.batchPos, r.batchIDs, r.batchPending = nil, nil, false
+	return batch, pos, ids, nil
+}

@@ -1,0 +1,139 @@
+package binlog
+
+import (
+	"context"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/repair"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
+)
+
+// channelReader runs the stages of one channel: read (logreader), skip what
+// the output has already, decode (wal), name and filter (sourcemeta), repair
+// (repair), and queue for the merge (order).
+type channelReader struct {
+	idx      int
+	name     string
+	ch       logreader.Channel
+	skip     logreader.Set // acknowledged ahead of the checkpoint in an earlier run
+	resolver *sourcemeta.Resolver
+	filter   *collectionFilter
+	names    *checkpoint.Names // names to keep in the checkpoint
+	repair   *repair.Channel
+	merge    *order.Merger
+	log      *service.Logger
+}
+
+// run reads until ctx ends (nil) or the log fails for good (the error).
+func (c *channelReader) run(ctx context.Context) error {
+	for {
+		msg, err := c.ch.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		switch msg.Kind {
+		case logreader.StartMark:
+			if msg.AtEnd {
+				// A channel whose newest message is older than the idle
+				// timeout is used by no collection (those tick every 200 ms):
+				// it need not hold the merge back for another timeout first.
+				c.merge.SetLastSeen(c.idx, msg.PublishTime)
+			}
+			continue
+		case logreader.Repeat:
+			c.repair.Resync("a reconnect to Pulsar")
+			continue
+		}
+		if c.skip[msg.Key] {
+			// The output has it already: delivering it again would double it.
+			delete(c.skip, msg.Key)
+			c.merge.PushSkipped(c.idx, msg.Position)
+			continue
+		}
+		evs, err := c.handle(ctx, msg)
+		if err != nil {
+			return nil // ctx ended
+		}
+		for _, e := range evs {
+			if !c.merge.PushEvent(c.idx, e) {
+				return nil
+			}
+		}
+	}
+}
+
+// handle decodes one message and returns the events to queue; a message
+// that yields none has been consumed here. The only error is ctx's.
+func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*wal.Event, error) {
+	ev, err := wal.Decode(msg.Payload)
+	if err != nil {
+		c.log.Errorf("Skipping undecodable message %x on channel %s: %v", msg.Position, c.name, err)
+		c.merge.PushSkipped(c.idx, msg.Position)
+		return nil, nil
+	}
+	if ev.Op == contract.OpTimeTick {
+		broken, evs := c.repair.Tick(ctx, ev.Ts, msg.Position)
+		for _, u := range broken {
+			c.merge.PairBroken(c.idx, u.Ts, u.CollectionID)
+		}
+		for _, e := range evs {
+			if !c.merge.PushEvent(c.idx, e) {
+				return nil, context.Canceled
+			}
+		}
+		c.merge.PushTick(c.idx, ev.Ts, msg.Position)
+		return nil, ctx.Err()
+	}
+	ev.Channel, ev.Position = c.name, msg.Position
+	if ev.IsReplicate {
+		c.merge.PushSkipped(c.idx, msg.Position)
+		return nil, nil
+	}
+	if err := c.resolver.Resolve(ctx, ev); err != nil {
+		return nil, err
+	}
+	if !c.keep(ev) {
+		c.merge.PushSkipped(c.idx, msg.Position)
+		return nil, nil
+	}
+	if ev.CollectionID != 0 {
+		if !ev.SourceGone || ev.Op != contract.OpCreateCollection {
+			c.names.Seen(ev.CollectionID, contract.CollectionRef{DB: ev.DbName, Name: ev.CollectionName})
+		}
+		if ev.Op == contract.OpDropCollection {
+			c.names.DroppedAt(ev.CollectionID, c.name, msg.Position)
+		}
+	}
+	if ev.IsRow() {
+		return c.repair.Write(ctx, ev), nil
+	}
+	return []*wal.Event{ev}, nil
+}
+
+// keep applies the collection filter (a flush keeps the collections it
+// selects).
+func (c *channelReader) keep(ev *wal.Event) bool {
+	switch ev.Op {
+	case contract.OpCreateDatabase, contract.OpDropDatabase:
+		return c.filter.matchesDB(ev.DbName)
+	case contract.OpFlush:
+		var kept []string
+		for _, n := range ev.CollectionNames {
+			if c.filter.matches(ev.DbName, n) {
+				kept = append(kept, n)
+			}
+		}
+		ev.CollectionNames = kept
+		return len(kept) > 0
+	}
+	return c.filter.matches(ev.DbName, ev.CollectionName)
+}

@@ -1,0 +1,91 @@
+package checkpoint
+
+import (
+	"context"
+	"sync"
+)
+
+// ackTracker follows the batches handed to the output in read order. When the
+// output acknowledges out of order, it knows both the positions every
+// predecessor of which is acknowledged (the resume point) and which messages
+// beyond it are acknowledged already (to skip after a restart, so they do not
+// come twice).
+type ackTracker struct {
+	mu       sync.Mutex
+	limit    int64
+	inFlight int64
+	queue    []*trackedBatch // unacknowledged or acknowledged ahead, oldest first
+	freed    chan struct{}   // closed (and replaced) when messages leave flight
+}
+
+type trackedBatch struct {
+	n     int64
+	pos   map[string][]byte   // per channel, where to resume once this and all before are acknowledged
+	ids   map[string][][]byte // per channel, the positions of the WAL messages in the batch
+	acked bool
+}
+
+func newAckTracker(limit int) *ackTracker {
+	if limit < 1 {
+		limit = 1
+	}
+	return &ackTracker{limit: int64(limit), freed: make(chan struct{})}
+}
+
+// add registers a batch of n messages, waiting while limit messages are in
+// flight (a batch larger than the limit passes alone).
+func (t *ackTracker) add(ctx context.Context, n int, pos map[string][]byte, ids map[string][][]byte) (*trackedBatch, error) {
+	b := &trackedBatch{n: int64(n), pos: pos, ids: ids}
+	for {
+		t.mu.Lock()
+		if t.inFlight == 0 || t.inFlight+b.n <= t.limit {
+			t.inFlight += b.n
+			t.queue = append(t.queue, b)
+			t.mu.Unlock()
+			return b, nil
+		}
+		freed := t.freed
+		t.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-freed:
+		}
+	}
+}
+
+// ack marks b acknowledged. It returns the resume positions if they moved
+// (nil otherwise) and the messages acknowledged beyond them, per channel.
+func (t *ackTracker) ack(b *trackedBatch) (resume map[string][]byte, ahead map[string][][]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if b.acked {
+		return nil, t.aheadLocked()
+	}
+	b.acked = true
+	t.inFlight -= b.n
+	close(t.freed)
+	t.freed = make(chan struct{})
+	for len(t.queue) > 0 && t.queue[0].acked {
+		resume = t.queue[0].pos
+		t.queue[0] = nil
+		t.queue = t.queue[1:]
+	}
+	return resume, t.aheadLocked()
+}
+
+func (t *ackTracker) aheadLocked() map[string][][]byte {
+	var out map[string][][]byte
+	for _, b := range t.queue {
+		if !b.acked {
+			continue
+		}
+		if out == nil {
+			out = map[string][][]byte{}
+		}
+		for ch, ids := range b.ids {
+			out[ch] = append(out[ch], ids...)
+		}
+	}
+	return out
+}

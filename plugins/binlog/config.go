@@ -1,0 +1,106 @@
+package binlog
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+)
+
+// binlogConfig is the parsed configuration of the input.
+type binlogConfig struct {
+	pulsar                logreader.PulsarConfig
+	source                *milvusconn.Conn
+	filter                *collectionFilter
+	startFrom, format     string
+	cacheName, cacheKey   string
+	checkpointLimit       int
+	batching              service.BatchPolicy
+	idleAfter             time.Duration
+	queueSize, queueBytes int
+	failures              *failure.Reporter
+}
+
+func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogConfig, error) {
+	if err := inputLint.Check(conf); err != nil {
+		return nil, err
+	}
+	c := &binlogConfig{}
+	t := &c.pulsar.Topics
+	var err error
+	str := func(name string, dst *string) {
+		if err == nil {
+			*dst, err = conf.FieldString(name)
+		}
+	}
+	num := func(name string, dst *int) {
+		if err == nil {
+			*dst, err = conf.FieldInt(name)
+		}
+	}
+	str(mbiFieldPulsarURL, &c.pulsar.URL)
+	str(mbiFieldPulsarToken, &c.pulsar.Token)
+	str(mbiFieldTenant, &t.Tenant)
+	str(mbiFieldNamespace, &t.Namespace)
+	str(mbiFieldClusterPrefix, &t.Prefix)
+	num(mbiFieldDMLChannels, &t.DMLChannels)
+	str(mbiFieldReplicateChannel, &t.Replicate)
+	str(mbiFieldStartFrom, &c.startFrom)
+	str(mbiFieldFormat, &c.format)
+	str(mbiFieldCheckpointCache, &c.cacheName)
+	str(mbiFieldCheckpointKey, &c.cacheKey)
+	num(mbiFieldCheckpointLimit, &c.checkpointLimit)
+	num(mbiFieldQueueSize, &c.queueSize)
+	num(mbiFieldQueueBytes, &c.queueBytes)
+	if err != nil {
+		return nil, err
+	}
+	// Benthos lints enum values but hands any string to the constructor.
+	if !slices.Contains([]string{startEarliest, startLatest, startCheckpoint}, c.startFrom) {
+		return nil, fmt.Errorf("%s %q: want earliest, latest or checkpoint", mbiFieldStartFrom, c.startFrom)
+	}
+	if c.format != formatProtobuf && c.format != formatJSON {
+		return nil, fmt.Errorf("%s %q: want protobuf or json", mbiFieldFormat, c.format)
+	}
+	// pulsar-client-go speaks TLS only to a pulsar+ssl:// URL; inputLint
+	// refuses TLS settings beside a plain URL.
+	tlsConf, tlsOn, err := conf.FieldTLSToggled(mbiFieldPulsarTLS)
+	if err != nil {
+		return nil, err
+	}
+	if tlsOn {
+		c.pulsar.TLS = tlsConf
+	}
+	if c.source, err = milvusconn.FromParsed(conf.Namespace(mbiFieldSource), mgr); err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	pats, err := conf.FieldStringList(mbiFieldCollections)
+	if err != nil {
+		return nil, err
+	}
+	if c.filter, err = newCollectionFilter(pats); err != nil {
+		return nil, err
+	}
+	if c.batching, err = conf.FieldBatchPolicy(mbiFieldBatching); err != nil {
+		return nil, err
+	}
+	if c.idleAfter, err = conf.FieldDuration(mbiFieldIdleChannel); err != nil {
+		return nil, err
+	}
+	if c.failures, err = failure.ReporterFromParsed(conf, mgr); err != nil {
+		return nil, err
+	}
+	if c.cacheName != "" && !mgr.HasCache(c.cacheName) {
+		return nil, fmt.Errorf("%s %q is not a cache resource", mbiFieldCheckpointCache, c.cacheName)
+	}
+	return c, nil
+}
+
+// topics names the log's channels.
+func (c *binlogConfig) topics() contract.Topics { return c.pulsar.Topics }

@@ -1,0 +1,155 @@
+package binlog
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
+)
+
+// binlogInput is the milvus_binlog BatchInput.
+type binlogInput struct {
+	conf *binlogConfig
+	res  *service.Resources
+	log  *service.Logger
+
+	mu       sync.Mutex // guards the fields below; never held across I/O
+	run      *binlogRun // nil when not connected
+	closed   bool
+	fatalErr error
+}
+
+func milvusBinlogInputFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogInput, error) {
+	c, err := binlogConfigFromParsed(conf, mgr)
+	if err != nil {
+		return nil, err
+	}
+	return &binlogInput{conf: c, res: mgr, log: mgr.Logger()}, nil
+}
+
+func (b *binlogInput) Connect(ctx context.Context) error {
+	b.mu.Lock()
+	switch {
+	case b.fatalErr != nil:
+		defer b.mu.Unlock()
+		return b.fatalErr
+	case b.closed:
+		b.mu.Unlock()
+		return service.ErrEndOfInput
+	case b.run != nil:
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+
+	r, err := b.open(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
+		if logreader.IsFatal(err) {
+			b.stop(err)
+		}
+		return err
+	}
+	if b.closed || b.run != nil {
+		go r.close() // closed meanwhile, or another Connect won
+		return nil
+	}
+	b.run = r
+	return nil
+}
+
+func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, service.AckFunc, error) {
+	b.mu.Lock()
+	r := b.run
+	b.mu.Unlock()
+	if r == nil {
+		return nil, nil, service.ErrNotConnected
+	}
+	batch, pos, ids, err := b.nextBatch(ctx, r)
+	if err != nil {
+		if logreader.IsFatal(err) {
+			b.mu.Lock()
+			b.stop(err)
+			if b.run == r {
+				b.run = nil
+			}
+			b.mu.Unlock()
+			r.close()
+			return nil, nil, service.ErrNotConnected
+		}
+		return nil, nil, err
+	}
+	done, err := r.ckpt.Track(ctx, pos, ids, len(batch))
+	if err != nil {
+		return nil, nil, err
+	}
+	return batch, func(ctx context.Context, ackErr error) error {
+		return done(ctx, ackErr)
+	}, nil
+}
+
+// stop records a fatal error (Connect returns it from now on), logs it and
+// reports it to the failure cache. The caller holds b.mu.
+func (b *binlogInput) stop(err error) {
+	b.fatalErr = err
+	b.log.Errorf("milvus_binlog stopped: %v", err)
+	b.conf.failures.Report("milvus_binlog stopped: "+err.Error(), b.log)
+}
+
+// Close stops the readers and closes the log and the source connection; it
+// gives up waiting when ctx ends (the teardown goes on in the background).
+func (b *binlogInput) Close(ctx context.Context) error {
+	b.mu.Lock()
+	r := b.run
+	b.run, b.closed = nil, true
+	b.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		r.close()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("milvus_binlog did not close in time: %w", ctx.Err())
+	}
+}
+
+// binlogRun holds everything one connection opened, so Close and a
+// reconnect tear it down as a unit.
+type binlogRun struct {
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	log     logreader.Log
+	source  interface{ Close() error }
+	merge   *order.Merger
+	ckpt    *checkpoint.Checkpointer
+	batcher *service.Batcher
+	errs    chan error // fatal errors of channel readers
+
+	// What the batch policy holds between ReadBatch calls.
+	batchPos     map[string][]byte
+	batchIDs     map[string][][]byte
+	batchPending bool
+}
+
+func (r *binlogRun) close() {
+	r.cancel()
+	r.merge.Close()
+	r.wg.Wait()
+	if r.batcher != nil {
+		_ = r.batcher.Close(context.Background())
+	}
+	r.log.Close()
+	_ = r.source.Close()
+}

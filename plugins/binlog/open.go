@@ -1,0 +1,127 @@
+package binlog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/repair"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+)
+
+// start_from values.
+const (
+	startEarliest   = "earliest"
+	startLatest     = "latest"
+	startCheckpoint = "checkpoint"
+)
+
+// open loads the checkpoint, connects to the source and the log, opens every
+// channel where it resumes and starts one reader per channel.
+func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
+	names := checkpoint.NewNames()
+	ckpt := checkpoint.New(b.res, b.conf.cacheName, b.conf.cacheKey, b.conf.checkpointLimit, names)
+	stored, err := ckpt.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if stored == nil && b.conf.startFrom == startCheckpoint {
+		return nil, fmt.Errorf("start_from is checkpoint but no checkpoint is stored under key %q in cache %q", b.conf.cacheKey, b.conf.cacheName)
+	}
+	if stored == nil {
+		stored = &contract.CheckpointState{}
+	}
+
+	src, err := b.conf.source.Dial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source milvus: %w", err)
+	}
+	log, err := logreader.NewPulsar(b.conf.pulsar, b.log)
+	if err != nil {
+		_ = src.Close()
+		return nil, err
+	}
+	topics := b.conf.topics()
+	dml, repl := topics.DMLNames(), topics.ReplicateName()
+	channels := dml
+	if repl != "" {
+		channels = append(append([]string{}, dml...), repl)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	r := &binlogRun{
+		cancel: cancel,
+		log:    log,
+		source: src,
+		merge:  order.New(dml, repl, b.conf.idleAfter, b.conf.queueSize, b.conf.queueBytes),
+		ckpt:   ckpt,
+		errs:   make(chan error, len(channels)),
+	}
+	if !b.conf.batching.IsNoop() {
+		if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	lister := sourcemeta.GRPC{Svc: src.Service}
+	catalog := sourcemeta.NewCatalog(lister)
+	catalog.Remember(stored.Names)
+	for id, ref := range stored.Names {
+		names.Seen(id, ref)
+	}
+	resolver := sourcemeta.NewResolver(catalog, b.log, b.conf.source.Address())
+
+	readers := make([]*channelReader, 0, len(channels))
+	abort := func() { // before the readers run: close them and the run
+		for _, cr := range readers {
+			cr.ch.Close()
+		}
+		r.close()
+	}
+	for i, name := range channels {
+		ch, err := log.Open(ctx, logreader.OpenOptions{Name: name, From: stored.Positions[name], Latest: b.conf.startFrom == startLatest})
+		if err != nil {
+			abort()
+			return nil, err
+		}
+		if ch.Empty() {
+			r.merge.SetLastSeen(i, time.Time{}) // an empty topic: nothing uses the channel
+		}
+		r.merge.SetStart(i, ch.Start())
+		readers = append(readers, &channelReader{
+			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, filter: b.conf.filter, names: names,
+			skip:   logreader.SetOf(stored.Acked[name]),
+			repair: repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
+			log:    b.log,
+		})
+	}
+	ckpt.SetBase(r.merge.Positions())
+	if stored.Positions == nil {
+		// Store where this run starts right away: a restart before the first
+		// acknowledgement must resume here, not at start_from again (for
+		// "latest" that would skip what was written in between).
+		if err := ckpt.StoreBase(ctx); err != nil {
+			abort()
+			return nil, err
+		}
+	}
+	for _, cr := range readers {
+		r.wg.Add(1)
+		go func(cr *channelReader) {
+			defer r.wg.Done()
+			defer cr.ch.Close()
+			if err := cr.run(rctx); err != nil && rctx.Err() == nil {
+				r.errs <- err
+			}
+		}(cr)
+	}
+	from := b.conf.startFrom
+	if stored.Positions != nil {
+		from = "the stored checkpoint"
+	}
+	b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
+	return r, nil
+}

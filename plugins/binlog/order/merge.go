@@ -1,0 +1,302 @@
+// Package order merges the events of every channel of the log into source
+// timestamp order, using the channels' time ticks, with bounded queues; it
+// tells the input which positions are safe to checkpoint.
+package order
+
+import (
+	"sync"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/upsert"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
+)
+
+// Merger releases the events of all channels in source timestamp order.
+//
+// Milvus sends a time tick T on every physical channel in use: it promises
+// that no later message of that channel has a timestamp <= T. An event with
+// timestamp t is therefore released only when every channel that can still
+// produce has shown a tick >= t (what Milvus's own consumers do). A channel
+// that has shown nothing for idleAfter (no collection uses it, so it does not
+// tick) stops blocking. The replicate channel has no ticks and never blocks;
+// its events are released in timestamp order with the others.
+type Merger struct {
+	mu        sync.Mutex
+	chans     []*chanState // DML channels first, then the replicate channel
+	idleAfter time.Duration
+	queueCap  int
+	bytesCap  int
+	now       func() time.Time
+	wake      chan struct{} // signalled when something may have become ready
+	space     *sync.Cond    // signalled when queues shrink or on close
+	closed    bool
+	markedTs  uint64 // last timestamp whose upsert pairs were marked
+	// pairWait bounds how long an upsert's Insert waits for its Delete.
+	pairWait time.Duration
+}
+
+// defaultPairWait: after a Pulsar outage the proxy's producer re-sends an
+// upsert's Insert and Delete right after each other; seconds are plenty.
+const defaultPairWait = 10 * time.Second
+
+type chanState struct {
+	name      string
+	ticking   bool // DML channel: carries time ticks and blocks the merge
+	queue     []*wal.Event
+	bytes     int         // payload bytes queued
+	befores   [][]byte    // befores[i] = position of the message read before queue[i]
+	queuedAt  []time.Time // queuedAt[i] = when queue[i] was queued (bounds the wait for an upsert's Delete)
+	watermark uint64      // highest time tick seen
+	lastSeen  time.Time
+	lastPos   []byte // position of the last message read (data or tick)
+}
+
+func New(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap, bytesCap int) *Merger {
+	m := &Merger{idleAfter: idleAfter, queueCap: queueCap, bytesCap: bytesCap, now: time.Now, wake: make(chan struct{}, 1),
+		pairWait: defaultPairWait}
+	m.space = sync.NewCond(&m.mu)
+	// Every channel gets idleAfter from start to speak before it stops blocking.
+	start := m.now()
+	for _, c := range dmlChannels {
+		m.chans = append(m.chans, &chanState{name: c, ticking: true, lastSeen: start})
+	}
+	if replicateChannel != "" {
+		m.chans = append(m.chans, &chanState{name: replicateChannel})
+	}
+	return m
+}
+
+func (m *Merger) signal() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SetStart records the position a channel resumes from, so that a checkpoint
+// taken before the channel produced anything keeps that position.
+func (m *Merger) SetStart(ch int, pos []byte) {
+	m.mu.Lock()
+	m.chans[ch].lastPos = pos
+	m.mu.Unlock()
+}
+
+// SetLastSeen backdates when a channel last showed anything (the publish
+// time of its newest message; zero for an empty topic), so a channel that
+// has been silent for idleAfter already does not block the merge at start.
+func (m *Merger) SetLastSeen(ch int, t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t.IsZero() {
+		t = m.now().Add(-m.idleAfter)
+	}
+	if t.Before(m.chans[ch].lastSeen) {
+		m.chans[ch].lastSeen = t
+	}
+}
+
+// PushTick records a time tick of channel ch read at position pos.
+func (m *Merger) PushTick(ch int, ts uint64, pos []byte) {
+	m.mu.Lock()
+	c := m.chans[ch]
+	if ts > c.watermark {
+		c.watermark = ts
+	}
+	c.lastSeen, c.lastPos = m.now(), pos
+	m.mu.Unlock()
+	m.signal()
+}
+
+// PushSkipped records that a message of channel ch was read and dropped
+// (filtered out, or written by replication), so its position is consumed.
+func (m *Merger) PushSkipped(ch int, pos []byte) {
+	m.mu.Lock()
+	c := m.chans[ch]
+	c.lastSeen, c.lastPos = m.now(), pos
+	m.mu.Unlock()
+}
+
+// PushEvent queues a data event. It blocks while the channel's queue is full
+// (queueCap events or bytesCap payload bytes)
+// and the channel's own ticks already cover everything queued (then other
+// channels must move first); a channel still waiting for its own tick is never
+// blocked, or the merge could deadlock.
+func (m *Merger) PushEvent(ch int, ev *wal.Event) bool {
+	m.mu.Lock()
+	c := m.chans[ch]
+	for !m.closed && len(c.queue) > 0 && (len(c.queue) >= m.queueCap || c.bytes >= m.bytesCap) &&
+		(!c.ticking || c.watermark >= c.queue[len(c.queue)-1].Ts) {
+		m.space.Wait()
+	}
+	if m.closed {
+		m.mu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, ev)
+	c.queuedAt = append(c.queuedAt, m.now())
+	c.bytes += len(ev.Payload)
+	c.befores = append(c.befores, c.lastPos)
+	c.lastSeen, c.lastPos = m.now(), ev.Position
+	m.mu.Unlock()
+	m.signal()
+	return true
+}
+
+// frontierLocked is the highest timestamp up to which every blocking channel
+// has promised completeness.
+func (m *Merger) frontierLocked() uint64 {
+	now := m.now()
+	f := ^uint64(0)
+	for _, c := range m.chans {
+		if !c.ticking {
+			continue
+		}
+		// Silent for idleAfter: nothing uses the channel, so it no longer
+		// ticks; its next message will carry a fresh, higher timestamp.
+		if now.Sub(c.lastSeen) >= m.idleAfter {
+			continue
+		}
+		if c.watermark < f {
+			f = c.watermark
+		}
+	}
+	return f
+}
+
+// PopReady releases up to max events (and about maxBytes of payload) that are ready, in timestamp order, and
+// returns them with the per-channel positions that are safe to resume from
+// once all of them (and everything released before) are acknowledged. Events
+// sharing the last one's timestamp come along even beyond max: the Insert and
+// Delete of one upsert are never split over two batches.
+func (m *Merger) PopReady(max, maxBytes int) ([]*wal.Event, map[string][]byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.frontierLocked()
+	var out []*wal.Event
+	size := 0
+	for {
+		best := -1
+		for i, c := range m.chans {
+			if len(c.queue) == 0 {
+				continue
+			}
+			if best < 0 || c.queue[0].Ts < m.chans[best].queue[0].Ts {
+				best = i
+			}
+		}
+		if best < 0 || m.chans[best].queue[0].Ts > f {
+			break
+		}
+		if (len(out) >= max || (len(out) > 0 && size+len(m.chans[best].queue[0].Payload) > maxBytes)) &&
+			m.chans[best].queue[0].Ts != out[len(out)-1].Ts {
+			break
+		}
+		c := m.chans[best]
+		ev := c.queue[0]
+		if m.awaitsDeleteLocked(c) {
+			break
+		}
+		c.bytes -= len(ev.Payload)
+		size += len(ev.Payload)
+		if (ev.Ts != m.markedTs && ev.IsRow()) || (upsert.IsInsertHalf(ev) && !ev.Upsert) {
+			m.markUpsertsLocked(ev.Ts)
+		}
+		c.queue[0], c.befores[0] = nil, nil
+		c.queue, c.befores, c.queuedAt = c.queue[1:], c.befores[1:], c.queuedAt[1:]
+		out = append(out, ev)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	m.space.Broadcast()
+	return out, m.positionsLocked()
+}
+
+// awaitsDeleteLocked reports whether the head of c's queue is an upsert's
+// Insert whose Delete is not queued yet. Normally both precede the next time
+// tick, so this never holds anything; but after a Pulsar outage Milvus's
+// producer can publish the pair after a newer tick, and an Insert released
+// alone would let its Delete follow as a plain delete that removes the new
+// rows on the target (and a checkpoint between the two would do the same
+// after a restart). It waits at most pairWait: a Delete that never comes (its
+// produce failed) must not stop the stream.
+func (m *Merger) awaitsDeleteLocked(c *chanState) bool {
+	ev := c.queue[0]
+	if !upsert.IsInsertHalf(ev) || ev.Upsert || m.now().Sub(c.queuedAt[0]) >= m.pairWait {
+		return false
+	}
+	for _, q := range c.queue[1:] {
+		if upsert.Completes(q, ev) {
+			return false
+		}
+	}
+	return true
+}
+
+// markUpsertsLocked marks the upsert pairs among the events of timestamp ts.
+// All events with ts are queued by now, because every blocking channel
+// ticked >= ts.
+func (m *Merger) markUpsertsLocked(ts uint64) {
+	m.markedTs = ts
+	var at []*wal.Event
+	for _, c := range m.chans {
+		for _, ev := range c.queue {
+			if ev.Ts > ts {
+				break
+			}
+			if ev.Ts == ts {
+				at = append(at, ev)
+			}
+		}
+	}
+	upsert.Mark(at)
+}
+
+// PairBroken stops holding the upsert Inserts of collection coll at ts on
+// channel ch: their Delete will not come (see upsert.Tracker).
+func (m *Merger) PairBroken(ch int, ts uint64, coll int64) {
+	m.mu.Lock()
+	c := m.chans[ch]
+	for i, ev := range c.queue {
+		if upsert.IsInsertHalf(ev) && ev.Ts == ts && ev.CollectionID == coll {
+			c.queuedAt[i] = time.Time{}
+		}
+	}
+	m.mu.Unlock()
+	m.signal()
+}
+
+// Wake is signalled when events may have become ready.
+func (m *Merger) Wake() <-chan struct{} { return m.wake }
+
+// positionsLocked returns, per channel, the position after which reading
+// must resume: the message before the first unreleased event, or the last
+// message read when nothing of the channel is pending.
+func (m *Merger) positionsLocked() map[string][]byte {
+	pos := make(map[string][]byte, len(m.chans))
+	for _, c := range m.chans {
+		p := c.lastPos
+		if len(c.queue) > 0 {
+			p = c.befores[0]
+		}
+		if p != nil {
+			pos[c.name] = p
+		}
+	}
+	return pos
+}
+
+// Positions returns the current resume positions of every channel.
+func (m *Merger) Positions() map[string][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.positionsLocked()
+}
+
+func (m *Merger) Close() {
+	m.mu.Lock()
+	m.closed = true
+	m.space.Broadcast()
+	m.mu.Unlock()
+	m.signal()
+}

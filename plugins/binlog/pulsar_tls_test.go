@@ -1,0 +1,83 @@
+package binlog
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/internal/testcert"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// TestPulsarTLSHandshake: with pulsar_tls and the broker's CA the client
+// completes a TLS handshake with the broker; without the CA it refuses the
+// broker's certificate. (The fake broker speaks no Pulsar after the
+// handshake: only the TLS part is under test.)
+func TestPulsarTLSHandshake(t *testing.T) {
+	cert, caPEM := testcert.SelfSigned(t)
+	lis, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	handshakes := make(chan error, 16)
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			handshakes <- c.(*tls.Conn).Handshake()
+			_ = c.Close()
+		}
+	}()
+	indent := strings.ReplaceAll(strings.TrimSpace(caPEM), "\n", "\n    ")
+	for _, tc := range []struct {
+		name, tls string
+		ok        bool
+	}{
+		{"with the broker's CA", "pulsar_tls:\n  enabled: true\n  root_cas: |\n    " + indent + "\n", true},
+		{"without the CA", "pulsar_tls:\n  enabled: true\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := fmt.Sprintf("pulsar_url: pulsar+ssl://%s\n%s", lis.Addr(), tc.tls)
+			parsed, err := milvusBinlogInputSpec().ParseYAML(yaml, nil)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			in, err := milvusBinlogInputFromParsed(parsed, service.MockResources())
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := logreader.ClientOptions(in.conf.pulsar, service.MockResources().Logger(), &atomic.Bool{})
+			opts.ConnectionTimeout, opts.OperationTimeout = 2*time.Second, 2*time.Second
+			client, err := pulsar.NewClient(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			go func() {
+				r, err := client.CreateReader(pulsar.ReaderOptions{Topic: "persistent://public/default/x", StartMessageID: pulsar.EarliestMessageID()})
+				if err == nil {
+					r.Close()
+				}
+			}()
+			select {
+			case err := <-handshakes:
+				if tc.ok != (err == nil) {
+					t.Fatalf("handshake: %v, want success %v", err, tc.ok)
+				}
+			case <-ctx.Done():
+				t.Fatal("the client never connected")
+			}
+		})
+	}
+}

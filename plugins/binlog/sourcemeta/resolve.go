@@ -1,0 +1,88 @@
+package sourcemeta
+
+import (
+	"context"
+
+	"github.com/golang/protobuf/proto"
+	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/backoff"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
+)
+
+// Resolver fills in what a WAL event lacks from the source (shared by every
+// channel reader).
+type Resolver struct {
+	catalog    *Catalog
+	log        *service.Logger
+	sourceAddr string // for log lines
+}
+
+// NewResolver resolves through catalog; sourceAddr names the source in logs.
+func NewResolver(catalog *Catalog, log *service.Logger, sourceAddr string) *Resolver {
+	return &Resolver{catalog: catalog, log: log, sourceAddr: sourceAddr}
+}
+
+// Resolve fills in database and collection names and, for a new collection,
+// its consistency level and properties. It retries while the source Milvus is
+// unreachable; the only error it returns is the context's.
+func (r *Resolver) Resolve(ctx context.Context, ev *wal.Event) error {
+	if ev.CollectionID == 0 {
+		return nil
+	}
+	bo := backoff.New()
+	for {
+		ref, found, gone, err := r.catalog.Resolve(ctx, ev.CollectionID, contract.PhysicalTime(ev.Ts))
+		if err == nil {
+			if found {
+				ev.DbName, ev.CollectionName, ev.SourceGone = ref.DB, ref.Name, gone
+				if ev.Op == contract.OpCreateCollection && !gone {
+					r.describe(ctx, ev)
+				}
+			} else {
+				r.fallbackNames(ev)
+			}
+			return nil
+		}
+		r.log.Warnf("Cannot ask the source Milvus at %s for the name of collection %d, retrying with backoff: %v", r.sourceAddr, ev.CollectionID, err)
+		if !bo.Wait(ctx) {
+			return ctx.Err()
+		}
+	}
+}
+
+// describe adds what a create_collection message lacks (consistency level,
+// properties) from the source. Best effort: without it the output falls back
+// to Milvus's defaults, so a failure is logged, not retried forever.
+func (r *Resolver) describe(ctx context.Context, ev *wal.Event) {
+	level, props, found, err := r.catalog.lister.DescribeCollection(ctx, ev.CollectionID)
+	if err != nil {
+		r.log.Warnf("Cannot describe collection %s.%s on the source Milvus at %s (its consistency level falls back to the default): %v", ev.DbName, ev.CollectionName, r.sourceAddr, err)
+		return
+	}
+	if found {
+		ev.ConsistencyLevel, ev.Properties = level, props
+	}
+}
+
+// fallbackNames names a collection the source no longer knows (dropped before
+// this reader learned its name) from the message itself.
+func (r *Resolver) fallbackNames(ev *wal.Event) {
+	ev.SourceGone = true
+	if ev.Op == contract.OpCreateCollection && ev.CollectionName == "" {
+		var req msgpb.CreateCollectionRequest
+		var schema schemapb.CollectionSchema
+		if proto.Unmarshal(ev.Payload, &req) == nil && proto.Unmarshal(req.GetSchema(), &schema) == nil {
+			ev.CollectionName = schema.GetName()
+		}
+	}
+	if ev.DbName == "" {
+		ev.DbName = contract.DefaultDatabase
+	}
+	if r.catalog.FirstWarning(ev.CollectionID) {
+		r.log.Infof("Collection %d (%q) is unknown to the source Milvus (dropped); its database is assumed to be %q", ev.CollectionID, ev.CollectionName, ev.DbName)
+	}
+}

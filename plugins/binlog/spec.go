@@ -1,0 +1,184 @@
+// Package binlog is the milvus_binlog input: it reads a source Milvus's
+// write-ahead log through a log reader (package logreader), decodes it (wal),
+// names and filters it (sourcemeta), repairs what the WAL got wrong
+// (repair), merges every channel into timestamp order (order), and
+// checkpoints only what the output acknowledged (checkpoint).
+package binlog
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// Field names of the milvus_binlog input.
+const (
+	mbiFieldPulsarURL        = "pulsar_url"
+	mbiFieldPulsarToken      = "pulsar_token"
+	mbiFieldPulsarTLS        = "pulsar_tls"
+	mbiFieldTenant           = "tenant"
+	mbiFieldNamespace        = "namespace"
+	mbiFieldClusterPrefix    = "cluster_prefix"
+	mbiFieldDMLChannels      = "dml_channels"
+	mbiFieldReplicateChannel = "replicate_channel"
+	mbiFieldSource           = "source"
+	mbiFieldCollections      = "collections"
+	mbiFieldStartFrom        = "start_from"
+	mbiFieldFormat           = "format"
+	mbiFieldCheckpointCache  = "checkpoint_cache"
+	mbiFieldCheckpointKey    = "checkpoint_key"
+	mbiFieldCheckpointLimit  = "checkpoint_limit"
+	mbiFieldAutoReplayNacks  = "auto_replay_nacks"
+	mbiFieldBatching         = "batching"
+	mbiFieldIdleChannel      = "idle_channel_timeout"
+	mbiFieldQueueSize        = "channel_queue_size"
+	mbiFieldQueueBytes       = "channel_queue_bytes"
+)
+
+func milvusBinlogInputSpec() *service.ConfigSpec {
+	return service.NewConfigSpec().
+		Beta().
+		Categories("Services").
+		Version("0.1.0").
+		Summary("Streams the changes of a Milvus 2.3 database (inserts, deletes, upserts, collection, partition, index and database operations) by reading its write-ahead log from Apache Pulsar.").
+		Description(`
+Milvus writes every change to a write-ahead log before applying it: one Pulsar topic per physical DML channel
+(`+"`{cluster_prefix}-rootcoord-dml_0`"+` ... `+"`_{dml_channels-1}`"+`) plus a replicate channel that
+carries flush, index, load/release and database operations. This input opens one Pulsar reader per channel,
+decodes each message with the Milvus protobuf types, and merges all channels in source commit order: a message
+with timestamp t is released only when every channel that still produces has shown a time tick >= t (this costs
+about one tick interval, 200 ms, of latency). Time ticks themselves are not emitted. Messages that were written
+by replication (`+"`Base.ReplicateInfo.IsReplicate`"+`) are skipped, so active-active setups do not loop.
+
+Each message's body is the original protobuf payload (`+"`format: protobuf`"+`) or JSON (`+"`format: json`"+`:
+one object per inserted row, per deleted key and per DDL operation).
+`+metadataDocs()+`
+### Checkpoints
+
+Positions are written to `+"`checkpoint_cache`"+` under `+"`checkpoint_key`"+` only after the output acknowledged a
+message and every message before it, per channel. A stored checkpoint always wins over `+"`start_from`"+`, which
+only says where to begin when there is none. When a stored position no longer exists in Pulsar (retention removed
+it) the input fails with an error instead of skipping data.`).
+		Fields(
+			service.NewStringField(mbiFieldPulsarURL).
+				Description("Pulsar service URL of the source Milvus's message queue.").
+				Example("pulsar://127.0.0.1:6650").Example("pulsar+ssl://pulsar.example.com:6651").
+				Default("pulsar://127.0.0.1:6650"),
+			service.NewStringField(mbiFieldPulsarToken).
+				Description("Pulsar JWT authentication token; empty when authentication is off.").
+				Default("").Secret(),
+			service.NewTLSToggledField(mbiFieldPulsarTLS),
+			service.NewStringField(mbiFieldTenant).Description("Pulsar tenant of the Milvus topics.").Default("public").Advanced(),
+			service.NewStringField(mbiFieldNamespace).Description("Pulsar namespace of the Milvus topics.").Default("default").Advanced(),
+			service.NewStringField(mbiFieldClusterPrefix).
+				Description("Milvus `msgChannel.chanNamePrefix.cluster`: the prefix of every topic name.").
+				Default("by-dev"),
+			service.NewIntField(mbiFieldDMLChannels).
+				Description("Milvus `rootCoord.dmlChannelNum`: how many physical DML channels the source has.").
+				Default(16),
+			service.NewStringField(mbiFieldReplicateChannel).
+				Description("Milvus `msgChannel.chanNamePrefix.replicateMsg`: suffix of the replicate channel topic. Empty disables it (then flush, index, load/release and database operations are not seen).").
+				Default("replicate-msg"),
+			service.NewObjectField(mbiFieldSource, milvusconn.Fields("127.0.0.1:19530")...).
+				Description("The source Milvus itself, asked for database and collection names (its WAL carries only IDs)."),
+			service.NewStringListField(mbiFieldCollections).
+				Description("Collections to stream, as `db.collection` glob patterns. A pattern without a dot matches that collection in every database.").
+				Example([]string{"*.*"}).Example([]string{"default.products", "analytics.*"}).
+				Default([]string{"*.*"}),
+			service.NewStringEnumField(mbiFieldStartFrom, startEarliest, startLatest, startCheckpoint).
+				Description("Where to start when no checkpoint is stored: `earliest` (everything Pulsar still retains), `latest` (only new changes), or `checkpoint` (refuse to start without a stored checkpoint).").
+				Default(startEarliest),
+			service.NewStringEnumField(mbiFieldFormat, formatProtobuf, formatJSON).
+				Description("Body of each message: `protobuf` (the original WAL payload, what `milvus_apply` consumes) or `json` (one object per row / key / operation, for any other output).").
+				Default(formatProtobuf),
+			service.NewStringField(mbiFieldCheckpointCache).
+				Description("A cache resource to store the read positions in (e.g. a `redis` cache in production). Empty: no checkpoints, every start uses `start_from`.").
+				Default("").Example("milvus_checkpoints"),
+			service.NewStringField(mbiFieldCheckpointKey).
+				Description("The key under which positions are stored in `checkpoint_cache`; one per pipeline.").
+				Default("milvus_binlog_position"),
+			service.NewIntField(mbiFieldCheckpointLimit).
+				Description("The maximum number of messages that can be in flight (not yet acknowledged) at once. Checkpoints only advance over acknowledged messages.").
+				Default(1024),
+			service.NewAutoRetryNacksToggleField(),
+			service.NewBatchPolicyField(mbiFieldBatching),
+			service.NewDurationField(mbiFieldIdleChannel).
+				Description("A DML channel that shows nothing (not even a time tick) for this long no longer holds the merge back: no collection uses it.").
+				Default("2s").Advanced(),
+			service.NewIntField(mbiFieldQueueSize).
+				Description("Decoded messages buffered per channel while the merge waits for other channels.").
+				Default(1024).Advanced(),
+			service.NewIntField(mbiFieldQueueBytes).
+				Description("Payload bytes buffered per channel while the merge waits for other channels; bounds memory when one channel runs ahead (insert messages reach 5 MiB).").
+				Default(8<<20).Advanced(),
+		).
+		Fields(failure.Fields()...).
+		LintRule(inputLint.Text()).
+		Example("Replicate to another Milvus", "Read every change and apply it to a second Milvus, checkpointing in Redis.", `
+input:
+  milvus_binlog:
+    pulsar_url: pulsar://127.0.0.1:6650
+    source:
+      address: 127.0.0.1:19530
+    checkpoint_cache: positions
+output:
+  milvus_apply:
+    address: 127.0.0.1:19540
+cache_resources:
+  - label: positions
+    redis:
+      url: redis://127.0.0.1:6379
+`).
+		Example("Changes as JSON lines", "Write one JSON object per changed row to a file.", `
+input:
+  milvus_binlog:
+    format: json
+    collections: [ "default.*" ]
+output:
+  file:
+    path: ./changes.jsonl
+    codec: lines
+`)
+}
+
+// inputLint is every check of the config that needs no resources: `lint`
+// reports it and the constructor refuses it.
+var inputLint = confcheck.MustParse(`root = [
+  if this.dml_channels.or(16) <= 0 { "dml_channels must be positive" },
+  if this.checkpoint_limit.or(1024) <= 0 { "checkpoint_limit must be positive" },
+  if this.channel_queue_size.or(1024) <= 0 { "channel_queue_size must be positive" },
+  if this.channel_queue_bytes.or(1) <= 0 { "channel_queue_bytes must be positive" },
+  if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" { "start_from: checkpoint needs a checkpoint_cache" },
+  if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
+  if this.pulsar_tls.enabled.or(false) && !this.pulsar_url.or("pulsar://").has_prefix("pulsar+ssl://") { "pulsar_tls is enabled but pulsar_url does not start with pulsar+ssl:// (Pulsar's TLS port)" },
+  if this.collections.type() == "array" && this.collections.any(p -> !p.string().re_match("^[^.]+(\\.[^.]+)?$")) { "every collections pattern must be 'collection' or 'db.collection'" },
+].filter(e -> e != null)`)
+
+// metadataDocs lists the metadata keys of every message (contract.Meta).
+func metadataDocs() string {
+	var b strings.Builder
+	b.WriteString("\n### Metadata\n\n")
+	for _, kv := range contract.MetaDocs {
+		fmt.Fprintf(&b, "- `%s`: %s\n", kv[0], kv[1])
+	}
+	return b.String()
+}
+
+func init() {
+	err := service.RegisterBatchInput("milvus_binlog", milvusBinlogInputSpec(),
+		func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchInput, error) {
+			in, err := milvusBinlogInputFromParsed(conf, mgr)
+			if err != nil {
+				return nil, err
+			}
+			return service.AutoRetryNacksBatchedToggled(conf, in)
+		})
+	if err != nil {
+		panic(err)
+	}
+}

@@ -1,0 +1,34 @@
+package contract
+
+// The Redis key layout shared by the control plane and the task streams. The
+// control plane prefixes every key with its store prefix; a stream's `redis`
+// cache resource carries the same prefix, so a stream names the keys below
+// without it.
+//
+//	tasks                 set of task ids                        (control plane)
+//	task:<id>             the task as JSON, without secrets      (control plane)
+//	secret:<id>           the target's credentials               (control plane → stream)
+//	source_credentials    the source's credentials               (control plane → streams)
+//	ckpt:<id>             the stream's checkpoint (Checkpoint)   (stream → control plane)
+//	failed:<id>           why the stream stopped for good        (stream → control plane)
+const (
+	KeyTasks             = "tasks"
+	KeySourceCredentials = "source_credentials"
+)
+
+// TaskKey is the key of a task's JSON.
+func TaskKey(id string) string { return "task:" + id }
+
+// SecretKey is the key of a task's target credentials.
+func SecretKey(id string) string { return "secret:" + id }
+
+// CheckpointKey is the key of a task stream's checkpoint.
+func CheckpointKey(id string) string { return "ckpt:" + id }
+
+// FailureKey is the key under which a task stream reports a permanent failure.
+func FailureKey(id string) string { return "failed:" + id }
+
+// TaskKeys are every key a task owns besides the task set's entry.
+func TaskKeys(id string) []string {
+	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id)}
+}

@@ -1,0 +1,41 @@
+package contract
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+)
+
+// StatusErr folds a gRPC error and a Milvus status into one error; nil on
+// success.
+func StatusErr(st *commonpb.Status, err error) error {
+	if err != nil {
+		return err
+	}
+	if !StatusOK(st) {
+		return fmt.Errorf("milvus error %s (code %d): %s", st.GetErrorCode(), st.GetCode(), st.GetReason())
+	}
+	return nil
+}
+
+// StatusOK reports whether a status (nil included) says success.
+func StatusOK(st *commonpb.Status) bool {
+	return st == nil || (st.GetErrorCode() == commonpb.ErrorCode_Success && st.GetCode() == 0)
+}
+
+// NotFound reports whether a status says the named thing does not exist.
+func NotFound(st *commonpb.Status) bool {
+	if st.GetErrorCode() == commonpb.ErrorCode_CollectionNotExists {
+		return true
+	}
+	r := strings.ToLower(st.GetReason())
+	return strings.Contains(r, "not found") || strings.Contains(r, "not exist") || strings.Contains(r, "can't find") ||
+		strings.Contains(r, "doesn't exist") || strings.Contains(r, "does not exist")
+}
+
+// AlreadyExists reports whether a status says the thing exists already.
+func AlreadyExists(st *commonpb.Status) bool {
+	r := strings.ToLower(st.GetReason())
+	return strings.Contains(r, "already exist") || strings.Contains(r, "duplicate")
+}

@@ -1,0 +1,31 @@
+package contract
+
+// Op names, as they appear in the `milvus_op` metadata key and in JSON output.
+const (
+	OpInsert            = "insert"
+	OpDelete            = "delete"
+	OpCreateCollection  = "create_collection"
+	OpDropCollection    = "drop_collection"
+	OpCreatePartition   = "create_partition"
+	OpDropPartition     = "drop_partition"
+	OpCreateIndex       = "create_index"
+	OpDropIndex         = "drop_index"
+	OpLoadCollection    = "load_collection"
+	OpReleaseCollection = "release_collection"
+	OpFlush             = "flush"
+	OpCreateDatabase    = "create_database"
+	OpDropDatabase      = "drop_database"
+	OpTimeTick          = "time_tick"
+)
+
+// IsRowOp reports whether op changes rows (insert or delete).
+func IsRowOp(op string) bool { return op == OpInsert || op == OpDelete }
+
+// CollectionRef names one collection: database and collection name.
+type CollectionRef struct {
+	DB   string `json:"db"`
+	Name string `json:"name"`
+}
+
+// DefaultDatabase is the database Milvus puts everything in that names none.
+const DefaultDatabase = "default"

@@ -1,0 +1,188 @@
+// Package milvusconn is the Milvus connection of the plugins (the source of
+// milvus_binlog, the target of milvus_apply): its config fields, credentials
+// (inline or from a cache) and dialing.
+package milvusconn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// Field names of a Milvus connection (the source of the input, the target of
+// the output).
+const (
+	mcFieldAddress        = "address"
+	mcFieldURI            = "uri"
+	mcFieldToken          = "token"
+	mcFieldUsername       = "username"
+	mcFieldPassword       = "password"
+	mcFieldTLS            = "tls"
+	mcFieldConnectTimeout = "connect_timeout"
+	mcFieldCredsCache     = "credentials_cache"
+	mcFieldCredsKey       = "credentials_key"
+)
+
+// Fields are the connection fields shared by source and target.
+func Fields(defaultAddress string) []*service.ConfigField {
+	return []*service.ConfigField{
+		service.NewStringField(mcFieldAddress).
+			Description("gRPC address of the Milvus proxy, `host:port`. A scheme (`http://`, `https://`) is accepted; `https` turns TLS on.").
+			Example("127.0.0.1:19530").Example("https://milvus.example.com:443").
+			Default(defaultAddress),
+		service.NewStringField(mcFieldURI).
+			Description("Alias of `" + mcFieldAddress + "` in the form Milvus clients use (`http://host:port`); wins when both are set.").
+			Optional().Example("http://localhost:19530"),
+		service.NewStringField(mcFieldToken).
+			Description("Authentication token: `user:password`, or an API key. Leave empty when authentication is off.").
+			Default("").Secret().Example("root:Milvus"),
+		service.NewStringField(mcFieldUsername).
+			Description("User name, as an alternative to `" + mcFieldToken + "`; needs `" + mcFieldPassword + "`.").
+			Default(""),
+		service.NewStringField(mcFieldPassword).
+			Description("Password for `" + mcFieldUsername + "`.").
+			Default("").Secret(),
+		service.NewTLSToggledField(mcFieldTLS),
+		service.NewDurationField(mcFieldConnectTimeout).
+			Description("How long one connection attempt may take before it is retried with backoff.").
+			Default("10s").Advanced(),
+		service.NewStringField(mcFieldCredsCache).
+			Description("A cache resource holding the credentials under `" + mcFieldCredsKey + "`, read at every connect: a token string, or JSON `{\"token\": ...}` / `{\"username\": ..., \"password\": ...}`. Keeps secrets out of the config (the control plane uses it so a worker's stream config never shows them).").
+			Default("").Advanced(),
+		service.NewStringField(mcFieldCredsKey).
+			Description("The key of the credentials in `" + mcFieldCredsCache + "`.").
+			Default("").Advanced(),
+	}
+}
+
+// Conn is a parsed connection config.
+type Conn struct {
+	address        string
+	username       string
+	password       string
+	apiKey         string
+	tlsConf        *tls.Config
+	tlsEnabled     bool
+	connectTimeout time.Duration
+	res            *service.Resources
+	credsCache     string
+	credsKey       string
+}
+
+func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, error) {
+	c := &Conn{res: res}
+	var err error
+	if c.address, err = conf.FieldString(mcFieldAddress); err != nil {
+		return nil, err
+	}
+	if conf.Contains(mcFieldURI) {
+		if c.address, err = conf.FieldString(mcFieldURI); err != nil {
+			return nil, err
+		}
+	}
+	if strings.TrimSpace(c.address) == "" {
+		return nil, errors.New("milvus address is empty")
+	}
+	token, err := conf.FieldString(mcFieldToken)
+	if err != nil {
+		return nil, err
+	}
+	if c.username, err = conf.FieldString(mcFieldUsername); err != nil {
+		return nil, err
+	}
+	if c.password, err = conf.FieldString(mcFieldPassword); err != nil {
+		return nil, err
+	}
+	if (c.username == "") != (c.password == "") {
+		return nil, errors.New("username and password must be given together")
+	}
+	if token != "" {
+		if c.username != "" {
+			return nil, errors.New("give either token or username/password, not both")
+		}
+		cr := contract.ParseToken(token)
+		c.username, c.password, c.apiKey = cr.Username, cr.Password, cr.APIKey
+	}
+	if c.tlsConf, c.tlsEnabled, err = conf.FieldTLSToggled(mcFieldTLS); err != nil {
+		return nil, err
+	}
+	if c.connectTimeout, err = conf.FieldDuration(mcFieldConnectTimeout); err != nil {
+		return nil, err
+	}
+	if c.credsCache, err = conf.FieldString(mcFieldCredsCache); err != nil {
+		return nil, err
+	}
+	if c.credsKey, err = conf.FieldString(mcFieldCredsKey); err != nil {
+		return nil, err
+	}
+	if c.credsCache != "" && (c.credsKey == "" || token != "" || c.username != "") {
+		return nil, errors.New("credentials_cache needs credentials_key, and no token or username/password beside it")
+	}
+	if c.credsCache != "" && res != nil && !res.HasCache(c.credsCache) {
+		return nil, fmt.Errorf("credentials_cache %q is not a cache resource", c.credsCache)
+	}
+	return c, nil
+}
+
+// credentials returns the credentials, read from the credentials cache
+// when one is configured.
+func (c *Conn) credentials(ctx context.Context) (contract.Credentials, error) {
+	if c.credsCache == "" {
+		return contract.Credentials{Username: c.username, Password: c.password, APIKey: c.apiKey}, nil
+	}
+	var raw []byte
+	var getErr error
+	if err := c.res.AccessCache(ctx, c.credsCache, func(cache service.Cache) { raw, getErr = cache.Get(ctx, c.credsKey) }); err != nil {
+		return contract.Credentials{}, fmt.Errorf("credentials cache %q: %w", c.credsCache, err)
+	}
+	if errors.Is(getErr, service.ErrKeyNotFound) {
+		return contract.Credentials{}, nil // no credentials stored: authentication is off
+	}
+	if getErr != nil {
+		return contract.Credentials{}, fmt.Errorf("read credentials %q from cache %q: %w", c.credsKey, c.credsCache, getErr)
+	}
+	return contract.ParseCredentials(raw)
+}
+
+// Address is the address dialed, for log lines.
+func (c *Conn) Address() string { return c.address }
+
+// Dial connects once, within connect_timeout.
+func (c *Conn) Dial(ctx context.Context) (*client.GrpcClient, error) {
+	cr, err := c.credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := client.Config{
+		Address:  c.address,
+		Username: cr.Username,
+		Password: cr.Password,
+		APIKey:   cr.APIKey,
+	}
+	if c.tlsEnabled {
+		cfg.EnableTLSAuth = true
+		cfg.DialOptions = append(append([]grpc.DialOption{}, client.DefaultGrpcOpts...),
+			grpc.WithTransportCredentials(credentials.NewTLS(c.tlsConf)))
+	}
+	dctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
+	defer cancel()
+	cl, err := client.NewClient(dctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to milvus at %s: %w", c.address, err)
+	}
+	gc, ok := cl.(*client.GrpcClient)
+	if !ok {
+		_ = cl.Close()
+		return nil, fmt.Errorf("connect to milvus at %s: unexpected client type %T", c.address, cl)
+	}
+	return gc, nil
+}
