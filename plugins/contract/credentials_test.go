@@ -19,3 +19,16 @@ func TestParseCredentials(t *testing.T) {
 		t.Error("broken JSON accepted")
 	}
 }
+
+func TestParseToken(t *testing.T) {
+	for in, want := range map[string]Credentials{
+		"root:Milvus":     {Username: "root", Password: "Milvus"},
+		"u:p:with:colons": {Username: "u", Password: "p:with:colons"},
+		"sk-123":          {APIKey: "sk-123"},
+		"":                {},
+	} {
+		if got := ParseToken(in); got != want {
+			t.Errorf("%q: %+v, want %+v", in, got, want)
+		}
+	}
+}

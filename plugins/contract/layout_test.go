@@ -1,0 +1,23 @@
+package contract
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestLayoutIsStable: stored keys and topic names are read by deployed
+// streams, control planes and Milvus itself; they must not change.
+func TestLayoutIsStable(t *testing.T) {
+	if got := TaskKeys("t1"); !reflect.DeepEqual(got, []string{"task:t1", "secret:t1", "ckpt:t1", "failed:t1"}) {
+		t.Errorf("task keys: %v", got)
+	}
+	tp := DefaultTopics()
+	if tp.DML(3) != "by-dev-rootcoord-dml_3" || len(tp.DMLNames()) != 16 || tp.ReplicateName() != "by-dev-replicate-msg" ||
+		tp.Topic(tp.DML(0)) != "persistent://public/default/by-dev-rootcoord-dml_0" {
+		t.Errorf("topics: %s %d %s %s", tp.DML(3), len(tp.DMLNames()), tp.ReplicateName(), tp.Topic(tp.DML(0)))
+	}
+	tp.Replicate = ""
+	if tp.ReplicateName() != "" {
+		t.Error("a disabled replicate channel has a name")
+	}
+}
