@@ -10,6 +10,18 @@ import (
 // RowsFromFields turns column-based FieldsData into one map per row. The
 // dynamic field (`$meta`) is expanded into the row's keys.
 func RowsFromFields(fields []*schemapb.FieldData, n int) ([]map[string]any, error) {
+	// The row count comes from the message: check it against the columns
+	// before allocating for it (a corrupt count must not exhaust memory).
+	if n < 0 || (n > 0 && len(fields) == 0) {
+		return nil, fmt.Errorf("%d rows in %d columns", n, len(fields))
+	}
+	for _, f := range fields {
+		if n > 0 {
+			if _, err := fieldValue(f, n-1); err != nil {
+				return nil, fmt.Errorf("field %s holds fewer than %d rows: %w", f.GetFieldName(), n, err)
+			}
+		}
+	}
 	rows := make([]map[string]any, n)
 	for i := range rows {
 		rows[i] = map[string]any{}
@@ -56,14 +68,14 @@ func fieldValue(f *schemapb.FieldData, i int) (any, error) {
 		}
 		if fv := v.GetFloatVector(); fv != nil {
 			d := fv.GetData()
-			if (i+1)*dim > len(d) {
+			if i >= len(d)/dim { // division: a huge dimension must not overflow
 				return nil, fmt.Errorf("float vector data too short")
 			}
 			return d[i*dim : (i+1)*dim], nil
 		}
 		if bv := v.GetBinaryVector(); bv != nil {
 			w := dim / 8
-			if (i+1)*w > len(bv) {
+			if w == 0 || i >= len(bv)/w {
 				return nil, fmt.Errorf("binary vector data too short")
 			}
 			// As an array of bytes (not []byte, which JSON would render as base64).

@@ -32,3 +32,31 @@ func TestRowsFromFields(t *testing.T) {
 		t.Fatal("short column accepted")
 	}
 }
+
+// TestRowsFromFieldsRefusesCorruptCounts: a row count that the columns do
+// not hold is an error before anything is allocated for it (a corrupt
+// NumRows must neither panic nor exhaust memory), as is a vector dimension
+// that would overflow.
+func TestRowsFromFieldsRefusesCorruptCounts(t *testing.T) {
+	ids := &schemapb.FieldData{FieldName: "id", Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{
+		Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: []int64{1, 2}}}}}}
+	vec := &schemapb.FieldData{FieldName: "v", Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{
+		Dim: 1 << 62, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: []float32{1, 2}}}}}}
+	for name, tc := range map[string]struct {
+		fields []*schemapb.FieldData
+		n      int
+	}{
+		"huge count":       {[]*schemapb.FieldData{ids}, 1 << 40},
+		"negative count":   {[]*schemapb.FieldData{ids}, -5},
+		"rows, no columns": {nil, 3},
+		"overflowing dim":  {[]*schemapb.FieldData{vec}, 1},
+		"column too short": {[]*schemapb.FieldData{ids}, 3},
+	} {
+		if rows, err := RowsFromFields(tc.fields, tc.n); err == nil {
+			t.Errorf("%s: %d rows, no error", name, len(rows))
+		}
+	}
+	if rows, err := RowsFromFields([]*schemapb.FieldData{ids}, 2); err != nil || len(rows) != 2 {
+		t.Fatalf("valid columns: %v %v", rows, err)
+	}
+}
