@@ -6,9 +6,10 @@ import (
 	"strings"
 
 	"github.com/golang/protobuf/proto"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // The replicate channel carries the client's own requests (flush, index,

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/golang/protobuf/proto"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 func insertReq(ids []int64, vals []string, vec []float32) *msgpb.InsertRequest {
@@ -198,5 +199,15 @@ func TestPlanBatchReadsMeta(t *testing.T) {
 	}
 	if s := steps[1].String(); s != "flush on default.a,b" {
 		t.Errorf("flush step %q", s)
+	}
+}
+
+// TestMergeInsertsRefusesCorruptCount: a row count beyond the key column is
+// a permanent error, found before anything is allocated for it.
+func TestMergeInsertsRefusesCorruptCount(t *testing.T) {
+	r := insertReq([]int64{1, 2}, []string{"a", "b"}, []float32{1, 2})
+	r.NumRows = 1 << 62
+	if _, _, err := mergeInserts([]*msgpb.InsertRequest{r}, "id"); err == nil || !isPermanent(err) {
+		t.Fatalf("error %v, want a permanent one", err)
 	}
 }

@@ -3,9 +3,10 @@ package apply
 import (
 	"fmt"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
 
 // rowRef is one row of one insert request.
@@ -24,6 +25,11 @@ func mergeInserts(reqs []*msgpb.InsertRequest, pkName string) ([]*schemapb.Field
 		ints, strs, ok := wal.PKValues(r.GetFieldsData(), pkName)
 		if !ok {
 			return nil, 0, permanentf("insert into %s carries no primary key column %q", r.GetCollectionName(), pkName)
+		}
+		// NumRows comes from the message: check it against the key column
+		// before allocating for it.
+		if n := max(len(ints), len(strs)); r.GetNumRows() > uint64(n) {
+			return nil, 0, permanentf("insert into %s of %d rows carries %d primary keys", r.GetCollectionName(), r.GetNumRows(), n)
 		}
 		keys[i] = func(row int) (any, error) {
 			switch { // a key column is int64 or VarChar

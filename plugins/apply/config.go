@@ -5,10 +5,11 @@ import (
 	"strings"
 
 	cbackoff "github.com/cenkalti/backoff/v4"
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
-	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // applyConfig is the parsed output configuration.

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // permanentError is an apply failure that retrying cannot fix (a schema

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
-	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 )
 
 // rowTarget returns the target collection for a row operation; skip is true

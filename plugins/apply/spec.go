@@ -2,10 +2,11 @@
 package apply
 
 import (
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
-	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // Field names of the milvus_apply output.

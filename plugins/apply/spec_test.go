@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
 
 // TestMaxInFlightEnforced: max_in_flight other than 1 is reported by lint

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"google.golang.org/grpc"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // notReadyMilvus accepts connections and answers every DescribeCollection

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/internal/testcert"
-	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // TestPulsarTLSHandshake: with pulsar_tls and the broker's CA the client

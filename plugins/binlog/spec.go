@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
-	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // Field names of the milvus_binlog input.

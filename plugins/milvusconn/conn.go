@@ -11,11 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // Field names of a Milvus connection (the source of the input, the target of

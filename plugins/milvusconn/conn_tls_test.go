@@ -8,12 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/internal/testcert"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/internal/testcert"
 )
 
 // tlsMilvus answers Connect only, over TLS.

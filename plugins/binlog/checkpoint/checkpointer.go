@@ -11,9 +11,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
-	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // Checkpointer writes, after each acknowledgement, the resume positions and

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 

@@ -6,11 +6,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
 
 // RowSource reads current rows from the source Milvus.

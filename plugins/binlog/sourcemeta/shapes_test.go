@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
-	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 )
 
 // countingRows is a source whose collection 7 has the given partitions; it
