@@ -52,12 +52,17 @@ func (b *binlogInput) Connect(ctx context.Context) error {
 	defer b.mu.Unlock()
 	if err != nil {
 		if logreader.IsFatal(err) {
-			b.stop(err)
+			b.fatalErr = err
+			go b.report(err) // writes to a cache: not under b.mu
 		}
 		return err
 	}
 	if b.closed || b.run != nil {
+		closed := b.closed
 		go r.close() // closed meanwhile, or another Connect won
+		if closed {
+			return service.ErrEndOfInput
+		}
 		return nil
 	}
 	b.run = r
@@ -75,11 +80,12 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	if err != nil {
 		if logreader.IsFatal(err) {
 			b.mu.Lock()
-			b.stop(err)
+			b.fatalErr = err
 			if b.run == r {
 				b.run = nil
 			}
 			b.mu.Unlock()
+			b.report(err)
 			r.close()
 			return nil, nil, service.ErrNotConnected
 		}
@@ -94,10 +100,9 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	}, nil
 }
 
-// stop records a fatal error (Connect returns it from now on), logs it and
-// reports it to the failure cache. The caller holds b.mu.
-func (b *binlogInput) stop(err error) {
-	b.fatalErr = err
+// report logs a fatal error (Connect returns it from now on, see fatalErr)
+// and reports it to the failure cache.
+func (b *binlogInput) report(err error) {
 	b.log.Errorf("milvus_binlog stopped: %v", err)
 	b.conf.failures.Report("milvus_binlog stopped: "+err.Error(), b.log)
 }
@@ -128,14 +133,15 @@ func (b *binlogInput) Close(ctx context.Context) error {
 // binlogRun holds everything one connection opened, so Close and a
 // reconnect tear it down as a unit.
 type binlogRun struct {
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	log     logreader.Log
-	source  interface{ Close() error }
-	merge   *order.Merger
-	ckpt    *checkpoint.Checkpointer
-	batcher *service.Batcher
-	errs    chan error // fatal errors of channel readers
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	log       logreader.Log
+	source    interface{ Close() error }
+	merge     *order.Merger
+	ckpt      *checkpoint.Checkpointer
+	batcher   *service.Batcher
+	errs      chan error // fatal errors of channel readers
+	closeOnce sync.Once
 
 	// What the batch policy holds between ReadBatch calls.
 	batchPos     map[string][]byte
@@ -143,7 +149,11 @@ type binlogRun struct {
 	batchPending bool
 }
 
-func (r *binlogRun) close() {
+// close tears the run down, once (a fatal read and Close may race).
+func (r *binlogRun) close() { r.closeOnce.Do(r.teardown) }
+
+func (r *binlogRun) teardown() {
+	r.log.Closing() // readers torn down from here on may complain: no news
 	r.cancel()
 	r.merge.Close()
 	r.wg.Wait()

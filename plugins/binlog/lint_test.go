@@ -14,6 +14,7 @@ func TestInputLintRejectsWrongConfig(t *testing.T) {
 		"dml_channels: 0":                  "dml_channels must be positive",
 		"checkpoint_limit: 0":              "checkpoint_limit must be positive",
 		"channel_queue_size: -3":           "channel_queue_size must be positive",
+		"idle_channel_timeout: 0s":         "idle_channel_timeout must be",
 		"start_from: checkpoint":           "needs a checkpoint_cache",
 		"pulsar_url: localhost:6650":       "pulsar_url must start with",
 		"pulsar_tls: { enabled: true }":    "does not start with pulsar+ssl://",

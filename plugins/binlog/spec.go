@@ -154,6 +154,7 @@ var inputLint = confcheck.MustParse(`root = [
   if this.checkpoint_limit.or(1024) <= 0 { "checkpoint_limit must be positive" },
   if this.channel_queue_size.or(1024) <= 0 { "channel_queue_size must be positive" },
   if this.channel_queue_bytes.or(1) <= 0 { "channel_queue_bytes must be positive" },
+  if this.idle_channel_timeout.or("2s").parse_duration().catch(0) < 1000000 { "idle_channel_timeout must be a duration of at least 1ms" },
   if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" { "start_from: checkpoint needs a checkpoint_cache" },
   if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
   if this.pulsar_tls.enabled.or(false) && !this.pulsar_url.or("pulsar://").has_prefix("pulsar+ssl://") { "pulsar_tls is enabled but pulsar_url does not start with pulsar+ssl:// (Pulsar's TLS port)" },

@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/redpanda-data/benthos/v4/public/bloblang"
+	// The Bloblang methods rules use beyond the core ones (parse_duration):
+	// the binary has them anyway.
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 

@@ -14,6 +14,9 @@ import (
 // Log opens the channels of one source WAL.
 type Log interface {
 	Open(ctx context.Context, o OpenOptions) (Channel, error)
+	// Closing says a teardown has begun: errors of channels closed from now
+	// on are expected and need not alarm an operator.
+	Closing()
 	// Close closes the log and every channel still open.
 	Close()
 }

@@ -61,6 +61,9 @@ func ClientOptions(conf PulsarConfig, log *service.Logger, closing *atomic.Bool)
 	return opts
 }
 
+// Closing turns the client's warnings and errors down to debug.
+func (p *Pulsar) Closing() { p.closing.Store(true) }
+
 // Close closes the client and with it every reader.
 func (p *Pulsar) Close() {
 	p.closing.Store(true)
