@@ -42,7 +42,7 @@ docs:
 # and writes it to bin/fault-report.md. FAULT_ONLY=worker,pulsar picks scenarios.
 fault: build
 	set -o pipefail; eval "$$(bash $(STACK) env)"; MILVUS_CDC_STACK=1 FAULT_REPORT=$(CURDIR)/$(BIN)/fault-report.md \
-	  $(GO) test -count=1 -timeout 30m -v -run '^TestFaults$$' ./tests/fault/ | grep -v '^\s*\[stack\]'
+	  $(GO) test -count=1 -timeout 30m -v -run '^(TestFaults|TestStartGap)$$' ./tests/fault/ | grep -v '^\s*\[stack\]'
 
 # Both benchmarks on the running stack, one after the other.
 bench: bench-input bench-apply bench-resume

@@ -81,12 +81,19 @@ func (r *renderer) render(t Task) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// collectionPatterns turns a task's collection_infos (database "default")
-// or db_collections into milvus_binlog `db.collection` patterns.
+// collectionPatterns turns a task's collection_infos and db_collections
+// into milvus_binlog `db.collection` patterns. In collection_infos, "*" is
+// the whole cluster (every collection of every database, present and future,
+// as the Milvus CDC documentation defines it); a name is that collection of
+// database "default". db_collections names collections per database.
 func collectionPatterns(t Task) []string {
 	var out []string
 	for _, c := range t.CollectionInfos {
-		out = append(out, "default."+c.Name)
+		if c.Name == "*" {
+			out = append(out, "*.*")
+			continue
+		}
+		out = append(out, contract.DefaultDatabase+"."+c.Name)
 	}
 	for db, cs := range t.DBCollections {
 		for _, c := range cs {

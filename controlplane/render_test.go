@@ -73,10 +73,25 @@ func mustBuild(t *testing.T, y []byte) {
 	}
 }
 
+// TestCollectionPatterns: "*" in collection_infos is the whole cluster, a
+// name is that collection of "default", db_collections names per database.
 func TestCollectionPatterns(t *testing.T) {
-	got := collectionPatterns(Task{CollectionInfos: []CollectionInfo{{Name: "*"}, {Name: "b"}}})
-	if strings.Join(got, ",") != "default.*,default.b" {
-		t.Fatalf("%v", got)
+	for _, tc := range []struct {
+		task Task
+		want string
+	}{
+		{Task{CollectionInfos: []CollectionInfo{{Name: "*"}}}, "*.*"},
+		{Task{CollectionInfos: []CollectionInfo{{Name: "c1"}, {Name: "c2"}}}, "default.c1,default.c2"},
+		{Task{DBCollections: map[string][]CollectionInfo{"db1": {{Name: "*"}}, "default": {{Name: "a"}}}}, "db1.*,default.a"},
+	} {
+		if got := strings.Join(collectionPatterns(tc.task), ","); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.task, got, tc.want)
+		}
+	}
+	// "*" overlaps every task on the same target, a second database too.
+	star := collectionPatterns(Task{CollectionInfos: []CollectionInfo{{Name: "*"}}})
+	if !overlaps(star, []string{"db2.c"}) || overlaps([]string{"default.a"}, []string{"db2.a"}) {
+		t.Error("overlap of the whole cluster with db2.c not seen, or default.a taken to overlap db2.a")
 	}
 }
 

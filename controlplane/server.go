@@ -33,6 +33,8 @@ type ServerConfig struct {
 	} `yaml:"redis"`
 	Workers           []string      `yaml:"workers"`
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	// MaxTasks caps the tasks of this control plane (default DefaultMaxTasks).
+	MaxTasks int `yaml:"max_tasks"`
 }
 
 func defaultServerConfig() ServerConfig {
@@ -42,6 +44,7 @@ func defaultServerConfig() ServerConfig {
 	c.Redis.URL, c.Redis.Prefix = "redis://127.0.0.1:6379", "milvus-cdc:"
 	c.Workers = []string{"http://127.0.0.1:4195"}
 	c.ReconcileInterval = 2 * time.Second
+	c.MaxTasks = DefaultMaxTasks
 	return c
 }
 
@@ -116,7 +119,7 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	mgr := NewManager(store, rec)
+	mgr := NewManager(store, rec, c.Source, c.MaxTasks)
 	srv := &http.Server{Addr: c.Listen, Handler: NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

@@ -21,13 +21,30 @@ import (
 type Manager struct {
 	store *Store
 	rec   *Reconciler
-	// dial checks that a target answers; replaceable in tests.
-	dial func(ctx context.Context, p ConnectParam) error
-	mu   sync.Mutex // serializes changes of task state
+	// dial checks that a target answers; pin returns a new task's first
+	// checkpoint (pinStart). Both replaceable in tests.
+	dial     func(ctx context.Context, p ConnectParam) error
+	pin      func(ctx context.Context) ([]byte, error)
+	maxTasks int
+	mu       sync.Mutex // serializes changes of task state; never held across a dial
 }
 
-func NewManager(store *Store, rec *Reconciler) *Manager {
-	return &Manager{store: store, rec: rec, dial: dialTarget}
+// DefaultMaxTasks is how many tasks a control plane runs unless max_tasks
+// says otherwise (as the established CDC server does).
+const DefaultMaxTasks = 100
+
+// maxDial bounds the dial of create's target check, whatever connect_timeout
+// the request asks for.
+const maxDial = 60 * time.Second
+
+// NewManager manages the tasks in store, run by rec, reading src; maxTasks
+// <= 0 means DefaultMaxTasks.
+func NewManager(store *Store, rec *Reconciler, src SourceConfig, maxTasks int) *Manager {
+	if maxTasks <= 0 {
+		maxTasks = DefaultMaxTasks
+	}
+	return &Manager{store: store, rec: rec, dial: dialTarget, maxTasks: maxTasks,
+		pin: func(ctx context.Context) ([]byte, error) { return pinStart(ctx, src, rec.log) }}
 }
 
 // dialTarget connects to a target Milvus within its connect_timeout.
@@ -36,6 +53,7 @@ func dialTarget(ctx context.Context, p ConnectParam) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	timeout = min(timeout, maxDial)
 	addr, tls := p.Address()
 	cfg := client.Config{Address: addr, EnableTLSAuth: tls, Username: p.Username, Password: p.Password}
 	if p.Token != "" {
@@ -60,35 +78,40 @@ func newTaskID() string {
 	return hex.EncodeToString(b)
 }
 
+// Create checks the request, dials the target and pins the task's start
+// positions, all without the manager's lock (a create aimed at an
+// unreachable target holds up no other request), then stores the task with
+// its first checkpoint before it answers.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	id := req.TaskID
 	if id == "" {
 		id = newTaskID()
-	} else if old, err := m.store.Get(ctx, id); err == nil {
-		if sameSpec(old, req) {
-			return id, nil // an idempotent repeat of the same create
-		}
-		return "", Errorf(http.StatusConflict, "task %s already exists with another configuration", id)
-	} else if !errors.Is(err, errNoTask) {
-		return "", err
 	}
-	tasks, err := m.store.List(ctx)
-	if err != nil {
-		return "", err
+	if repeat, err := m.checkCreate(ctx, id, req); err != nil || repeat {
+		return id, err
 	}
 	addr, _ := req.Target.Address()
-	candidate := Task{CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections}
-	for _, t := range tasks {
-		if a, _ := t.Target.Address(); a == addr && overlaps(collectionPatterns(t), collectionPatterns(candidate)) {
-			return "", Errorf(http.StatusConflict, "task %s already copies some of these collections to %s", t.ID, addr)
-		}
-	}
 	if err := m.dial(ctx, req.Target); err != nil {
-		return "", Errorf(http.StatusBadRequest, "the target Milvus at %s does not answer within %ds: %v", addr, req.Target.ConnectTimeout, err)
+		return "", Errorf(http.StatusBadRequest, "the target Milvus at %s does not answer within %s: %v", addr,
+			min(time.Duration(max(req.Target.ConnectTimeout, 0))*time.Second, maxDial), err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ckpt, err := m.pin(pctx)
+	cancel()
+	if err != nil {
+		return "", Errorf(http.StatusServiceUnavailable, "cannot pin where task %s starts (the source's WAL in Pulsar): %v; nothing was created", id, err)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Again under the lock: another create may have come in meanwhile.
+	if repeat, err := m.checkCreate(ctx, id, req); err != nil || repeat {
+		return id, err
 	}
 	if err := m.store.PutSecret(ctx, contract.SecretKey(id), req.Target.Token, req.Target.Username, req.Target.Password); err != nil {
+		return "", err
+	}
+	if err := m.store.PutCheckpoint(ctx, id, ckpt); err != nil {
 		return "", err
 	}
 	t := Task{
@@ -103,6 +126,34 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	}
 	m.rec.Kick()
 	return id, nil
+}
+
+// checkCreate refuses a create that conflicts with the stored tasks; repeat
+// is true when task id exists with the same spec (an idempotent repeat).
+func (m *Manager) checkCreate(ctx context.Context, id string, req CreateRequest) (repeat bool, err error) {
+	if old, err := m.store.Get(ctx, id); err == nil {
+		if sameSpec(old, req) {
+			return true, nil
+		}
+		return false, Errorf(http.StatusConflict, "task %s already exists with another configuration", id)
+	} else if !errors.Is(err, errNoTask) {
+		return false, err
+	}
+	tasks, err := m.store.List(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(tasks) >= m.maxTasks {
+		return false, Errorf(http.StatusBadRequest, "this control plane runs at most %d tasks (max_tasks) and has %d: delete one first", m.maxTasks, len(tasks))
+	}
+	addr, _ := req.Target.Address()
+	candidate := Task{CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections}
+	for _, t := range tasks {
+		if a, _ := t.Target.Address(); a == addr && overlaps(collectionPatterns(t), collectionPatterns(candidate)) {
+			return false, Errorf(http.StatusConflict, "task %s already copies some of these collections to %s", t.ID, addr)
+		}
+	}
+	return false, nil
 }
 
 func sameSpec(t Task, req CreateRequest) bool {

@@ -184,6 +184,14 @@ func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, e
 	return ck.Channels, nil
 }
 
+// PutCheckpoint stores a task's first checkpoint (contract.Checkpoint JSON).
+func (s *Store) PutCheckpoint(ctx context.Context, id string, ckpt []byte) error {
+	if err := s.rdb.Set(ctx, s.key(contract.CheckpointKey(id)), ckpt, 0).Err(); err != nil {
+		return fmt.Errorf("store the start checkpoint of %s: %w", id, err)
+	}
+	return nil
+}
+
 // Failure returns the reason a task's stream reported for a permanent
 // failure; empty when there is none.
 func (s *Store) Failure(ctx context.Context, id string) (string, error) {

@@ -37,6 +37,6 @@ echo "== go test"
 # it runs alone, after every other package.
 go test -count=1 -timeout 40m $(go list ./... | grep -v '/tests/fault$')
 echo "== fault suite (tests/fault)"
-FAULT_REPORT="${FAULT_REPORT:-$PWD/bin/fault-report.md}" go test -count=1 -timeout 30m -v -run '^TestFaults$' ./tests/fault/ |
+FAULT_REPORT="${FAULT_REPORT:-$PWD/bin/fault-report.md}" go test -count=1 -timeout 30m -v -run '^(TestFaults|TestStartGap)$' ./tests/fault/ |
   grep -v '^\s*\[stack\]'
 echo "fault table: ${FAULT_REPORT:-bin/fault-report.md}"

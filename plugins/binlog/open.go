@@ -30,7 +30,13 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		return nil, err
 	}
 	if stored == nil && b.conf.startFrom == startCheckpoint {
-		return nil, fmt.Errorf("start_from is checkpoint but no checkpoint is stored under key %q in cache %q", b.conf.cacheKey, b.conf.cacheName)
+		// Starting anywhere else could skip or repeat changes: stop for good
+		// and say why (a control-plane task turns Failed with this reason).
+		return nil, &logreader.FatalError{Err: fmt.Errorf(
+			"no checkpoint is stored under key %q in cache %q, and start_from is checkpoint: nothing was read and nothing skipped. "+
+				"The checkpoint was lost (the cache restored from an old snapshot, evicted or flushed) or never written. "+
+				"To go on, delete the task and create it again (it copies the changes made from then on), or restore the checkpoint",
+			b.conf.cacheKey, b.conf.cacheName)}
 	}
 	if stored == nil {
 		stored = &contract.CheckpointState{}

@@ -92,7 +92,7 @@ it) the input fails with an error instead of skipping data.`).
 				Example([]string{"*.*"}).Example([]string{"default.products", "analytics.*"}).
 				Default([]string{"*.*"}),
 			service.NewStringEnumField(mbiFieldStartFrom, startEarliest, startLatest, startCheckpoint).
-				Description("Where to start when no checkpoint is stored: `earliest` (everything Pulsar still retains), `latest` (only new changes), or `checkpoint` (refuse to start without a stored checkpoint).").
+				Description("Where to start when no checkpoint is stored: `earliest` (everything Pulsar still retains), `latest` (only new changes), or `checkpoint` (without a stored checkpoint the input stops for good and reports why: a lost checkpoint never silently restarts elsewhere).").
 				Default(startEarliest),
 			service.NewStringEnumField(mbiFieldFormat, formatProtobuf, formatJSON).
 				Description("Body of each message: `protobuf` (the original WAL payload, what `milvus_apply` consumes) or `json` (one object per row / key / operation, for any other output).").

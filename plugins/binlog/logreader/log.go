@@ -69,8 +69,9 @@ type Message struct {
 	AtEnd bool
 }
 
-// FatalError is a log failure that reconnecting cannot fix (a stored
-// position the log no longer has): the input stops for good.
+// FatalError is a failure that reconnecting cannot fix (a stored position
+// the log no longer has, a checkpoint that is gone): the input stops for
+// good and reports why.
 type FatalError struct{ Err error }
 
 func (f *FatalError) Error() string { return f.Err.Error() }

@@ -137,3 +137,17 @@ func (p *Pulsar) lastMessage(topic string) (pulsar.MessageID, error) {
 	}
 	return last, nil
 }
+
+// Newest returns the position of a channel's newest message, as a
+// checkpoint stores it (contract.EarliestPosition for an empty channel):
+// reading from there misses nothing published after this call.
+func (p *Pulsar) Newest(name string) ([]byte, error) {
+	last, err := p.lastMessage(p.conf.Topics.Topic(name))
+	if err != nil {
+		return nil, err
+	}
+	if last == nil {
+		return []byte(contract.EarliestPosition), nil
+	}
+	return last.Serialize(), nil
+}

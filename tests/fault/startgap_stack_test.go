@@ -1,0 +1,125 @@
+package fault
+
+import (
+	"context"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/verify"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
+)
+
+// TestStartGap drives a task as the documentation's curl creates it
+// (`collection_infos: [{"name": "*"}]`) while no worker runs: at once a new
+// database, a collection in it, its index and load, and rows are written on
+// the source; the worker starts seconds later. The task starts where create
+// pinned it, and `*` is the whole cluster: the target gets the new database
+// with every row (verify finds no difference). It runs alone (with the fault
+// suite): a whole-cluster task copies whatever else the source is doing.
+func TestStartGap(t *testing.T) {
+	env := harness.RequireStack(t)
+	cp := harness.StartControlPlane(t, env, 1)
+	cp.Workers[0].Kill9() // no worker runs when the task is created
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+
+	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus", "connect_timeout": 10},
+		"collection_infos":     []map[string]any{{"name": "*"}},
+	})
+	if code != 200 {
+		t.Fatalf("create: %d %v", code, resp)
+	}
+	id, _ := resp["data"].(map[string]any)["task_id"].(string)
+	t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
+
+	db, coll := harness.UniqueName("gapdb"), harness.UniqueName("gap")
+	admin := harness.Connect(t, env.SourceAddr)
+	t.Cleanup(func() { dropDatabase(env.SourceAddr, db, coll); dropDatabase(env.TargetAddr, db, coll) })
+	if err := admin.CreateDatabase(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	src, err := client.NewClient(ctx, client.Config{Address: env.SourceAddr, DBName: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, dim), 2); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(14))
+	started := make(chan struct{})
+	go func() {
+		time.Sleep(3 * time.Second) // the writes below are under way
+		cp.RestartWorker(t, 0)
+		close(started)
+	}()
+	const rows = 3000
+	for first := int64(0); first < rows; first += 300 {
+		if err := workload.InsertRows(ctx, src, coll, first, 300, 300, dim, rng); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err := src.Delete(ctx, coll, "", "id in [1,2,3]"); err != nil {
+		t.Fatal(err)
+	}
+	if err := workload.IndexAndLoad(ctx, src, coll); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+
+	var rep *verify.Report
+	harness.WaitFor(t, 3*time.Minute, "the new database copied exactly", func() bool {
+		rep, err = verify.Run(ctx, verify.Options{SourceAddr: env.SourceAddr, TargetAddr: env.TargetAddr, Databases: []string{db}})
+		return err == nil && rep.OK() && rep.RowsCompared == rows-3
+	})
+	if state, reason := cp.TaskState(t, id); state != "Running" {
+		t.Fatalf("task %s: %s (%s)", id, state, reason)
+	}
+	t.Logf("task created with no worker running, worker started 3 s into the writes: %d rows of a database created after the task compared, no difference", rep.RowsCompared)
+
+	// The checkpoint lost (Redis restored from an old snapshot, say): the
+	// task must not restart at "latest" but turn Failed and say why.
+	if code, _ := harness.CDC(t, cp.Base, "pause", map[string]any{"task_id": id}); code != 200 {
+		t.Fatal("pause failed")
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
+	defer rdb.Close()
+	if n, err := rdb.Del(ctx, cp.Prefix+contract.CheckpointKey(id)).Result(); err != nil || n != 1 {
+		t.Fatalf("delete the checkpoint: %d %v", n, err)
+	}
+	if code, _ := harness.CDC(t, cp.Base, "resume", map[string]any{"task_id": id}); code != 200 {
+		t.Fatal("resume failed")
+	}
+	var state, reason string
+	harness.WaitFor(t, time.Minute, "the task without checkpoint to turn Failed", func() bool {
+		state, reason = cp.TaskState(t, id)
+		return state == "Failed"
+	})
+	for _, want := range []string{"no checkpoint is stored", "nothing skipped", "create it again"} {
+		if !strings.Contains(reason, want) {
+			t.Errorf("reason %q lacks %q", reason, want)
+		}
+	}
+}
+
+// dropDatabase drops coll and database db at addr (best effort).
+func dropDatabase(addr, db, coll string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.NewClient(ctx, client.Config{Address: addr, DBName: db})
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_ = c.DropCollection(ctx, coll)
+	_ = c.DropDatabase(ctx, db)
+}
