@@ -191,15 +191,18 @@ func (r *Reconciler) remove(ctx context.Context, worker, id string) {
 	r.log.Info("task stream removed", "task_id", id, "worker", worker)
 }
 
-// RemoveEverywhere deletes a task's stream from every reachable worker.
-func (r *Reconciler) RemoveEverywhere(ctx context.Context, id string) error {
+// RemoveEverywhere deletes a task's stream from every reachable worker and
+// returns how many workers could not be reached (a stream there may still
+// run: the caller fences it with the task's lease).
+func (r *Reconciler) RemoveEverywhere(ctx context.Context, id string) (unreachable int, err error) {
 	for base, c := range r.workers {
 		if err := c.Delete(ctx, id); err != nil {
 			if _, lerr := c.List(ctx); lerr != nil {
-				continue // a dead worker runs nothing; the pass cleans it up when it is back
+				unreachable++ // the pass removes its stream when it is back
+				continue
 			}
-			return fmt.Errorf("worker %s: %w", base, err)
+			return unreachable, fmt.Errorf("worker %s: %w", base, err)
 		}
 	}
-	return nil
+	return unreachable, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"text/template"
+	"time"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/pipelines"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
@@ -23,6 +24,10 @@ type SourceConfig struct {
 	PulsarTLS TLSFiles `yaml:"pulsar_tls"`
 }
 
+// leaseTTL is how long a task's writer lease lives without renewal: a
+// crashed worker's task is applied again at most this long after the crash.
+const leaseTTL = 10 * time.Second
+
 // streamParams fill pipelines/task-stream.yaml.tmpl.
 type streamParams struct {
 	TaskID, PulsarURL, ClusterPrefix, SourceAddress string
@@ -32,6 +37,7 @@ type streamParams struct {
 	SourceTLS, PulsarTLS, TargetTLS                 string // rendered tls blocks
 	// Keys of the task store (package contract) the stream reads and writes.
 	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
+	LeaseKey, LeaseTTL                                         string
 }
 
 // renderer renders task streams.
@@ -73,6 +79,7 @@ func (r *renderer) render(t Task) ([]byte, error) {
 		SourceTLS: r.src.TLS.yaml(), PulsarTLS: r.src.PulsarTLS.yaml(), TargetTLS: targetTLS.yaml(),
 		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
+		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(),
 	}
 	var buf bytes.Buffer
 	if err := r.tmpl.Execute(&buf, p); err != nil {

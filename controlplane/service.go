@@ -229,10 +229,47 @@ func (m *Manager) Pause(ctx context.Context, id string) error {
 	if err := m.setState(ctx, id, StateRunning, StatePaused, "paused by request"); err != nil {
 		return err
 	}
-	if err := m.rec.RemoveEverywhere(ctx, id); err != nil {
-		m.rec.log.Warn("paused task's stream not stopped yet; the reconciler retries", "task_id", id, "error", err)
+	return m.stopWriters(ctx, id)
+}
+
+// stopWriters removes a task's streams and returns once none of them can
+// write any more: every stream stopped and released the task's lease, or,
+// where a worker cannot be reached, the lease was revoked and has run out
+// (a stream there stops applying before it could have expired).
+func (m *Manager) stopWriters(ctx context.Context, id string) error {
+	unreachable, err := m.rec.RemoveEverywhere(ctx, id)
+	if err != nil {
+		return Errorf(http.StatusServiceUnavailable, "cannot stop the stream of task %s: %v", id, err)
 	}
-	return nil
+	if unreachable == 0 {
+		deadline := time.Now().Add(leaseTTL)
+		for time.Now().Before(deadline) {
+			held, err := m.store.LeaseHeld(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !held {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	// A stream may still run (on an unreachable worker, or it did not let
+	// go): revoke its lease and wait out the time it may still apply.
+	if err := m.store.RevokeLease(ctx, id, leaseTTL); err != nil {
+		return err
+	}
+	m.rec.log.Warn("a stream of the task may still run; its lease is revoked, waiting until it cannot apply any more", "task_id", id, "wait", leaseTTL)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(leaseTTL):
+		return nil
+	}
 }
 
 func (m *Manager) Resume(ctx context.Context, id string) error {
@@ -242,14 +279,23 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	return m.setState(ctx, id, StatePaused, StateRunning, "")
 }
 
+// Delete stops the task (Paused first, so no reconcile pass restarts it),
+// waits until none of its streams can write any more, then forgets it.
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, err := m.Get(ctx, id); err != nil {
+	err := m.store.Update(ctx, id, func(t *Task) error {
+		t.State, t.Reason = StatePaused, "being deleted"
+		return nil
+	})
+	m.mu.Unlock()
+	if errors.Is(err, errNoTask) {
+		return Errorf(http.StatusNotFound, "task %s not found", id)
+	}
+	if err != nil {
 		return err
 	}
-	if err := m.rec.RemoveEverywhere(ctx, id); err != nil {
-		return Errorf(http.StatusServiceUnavailable, "cannot stop the stream of task %s: %v", id, err)
+	if err := m.stopWriters(ctx, id); err != nil {
+		return err
 	}
 	return m.store.Delete(ctx, id)
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
 // Store keeps tasks in Redis in the key layout of package contract
@@ -190,6 +192,20 @@ func (s *Store) PutCheckpoint(ctx context.Context, id string, ckpt []byte) error
 		return fmt.Errorf("store the start checkpoint of %s: %w", id, err)
 	}
 	return nil
+}
+
+// LeaseHeld reports whether a writer holds the task's lease.
+func (s *Store) LeaseHeld(ctx context.Context, id string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.key(contract.LeaseKey(id))).Result()
+	if err != nil {
+		return false, fmt.Errorf("read the lease of %s: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// RevokeLease takes the task's lease from any writer (see lease.Revoke).
+func (s *Store) RevokeLease(ctx context.Context, id string, ttl time.Duration) error {
+	return lease.Revoke(ctx, s.rdb, s.key(contract.LeaseKey(id)), ttl)
 }
 
 // Failure returns the reason a task's stream reported for a permanent

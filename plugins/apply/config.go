@@ -9,6 +9,7 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
 
@@ -19,6 +20,7 @@ type applyConfig struct {
 	collectionMap map[string]contract.CollectionRef
 	retry         *backoffFactory
 	failures      *failure.Reporter
+	lease         *lease.Config // nil: no lease (a pipeline on its own)
 }
 
 // applyConfigFromParsed reads every field but the batch policy and
@@ -38,6 +40,9 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 	}
 	c.retry = &backoffFactory{proto: bo}
 	if c.failures, err = failure.ReporterFromParsed(conf, res); err != nil {
+		return nil, err
+	}
+	if c.lease, err = lease.ConfigFromParsed(conf); err != nil {
 		return nil, err
 	}
 	cm, err := conf.FieldStringMap(maoFieldCollectionMap)

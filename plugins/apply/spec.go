@@ -6,6 +6,7 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
 
@@ -70,6 +71,7 @@ restarted).`).
 			service.NewBackOffField(maoFieldRetryBackoff, false, nil).
 				Description("Backoff between attempts while the target is unreachable; it retries until it succeeds or the stream stops."),
 		).
+		Fields(lease.Field()).
 		Fields(failure.Fields()...).
 		LintRule(outputLint.Text()).
 		Example("Replicate the local stack", "", `

@@ -12,6 +12,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
 // errClosed is returned by Connect after Close.
@@ -29,6 +30,7 @@ type applyWriter struct {
 
 	mu     ctxMutex // held by WriteBatch while it applies: batches go in order
 	target *client.GrpcClient
+	lease  *lease.Lease // held while target is set (nil: no lease configured)
 	apply  *applier
 	failed error // a permanent error: nothing after it is applied or acknowledged
 }
@@ -86,23 +88,37 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
-	if err := w.mu.LockCtx(ctx); err != nil {
+	var l *lease.Lease
+	if w.conf.lease != nil {
+		// One writer per task: apply nothing before holding the lease.
+		if l, err = w.conf.lease.Acquire(dctx, w.log); err != nil {
+			_ = t.Close()
+			return err
+		}
+	}
+	drop := func() {
 		_ = t.Close()
+		if l != nil {
+			_ = l.Release(context.Background())
+		}
+	}
+	if err := w.mu.LockCtx(ctx); err != nil {
+		drop()
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer w.mu.Unlock()
 	switch {
 	case w.closing.Err() != nil:
-		_ = t.Close()
+		drop()
 		return errClosed
 	case w.failed != nil:
-		_ = t.Close()
+		drop()
 		return w.failed
 	case w.target != nil:
-		_ = t.Close() // another Connect won
+		drop() // another Connect won
 		return nil
 	}
-	w.target = t
+	w.target, w.lease = t, l
 	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}}
 	return nil
 }
@@ -133,7 +149,36 @@ func (w *applyWriter) WriteBatch(ctx context.Context, batch service.MessageBatch
 			return err
 		}
 	}
-	return nil
+	// The lease must have held through the last call too (a writer frozen
+	// in it wakes up without it): else nothing of this batch is
+	// acknowledged, and the task's writer applies it again.
+	return w.awaitLease(ctx)
+}
+
+// awaitLease returns nil once the lease is valid, service.ErrNotConnected
+// when it was taken over (Connect then waits for it like a new writer), or
+// ctx's error. While it cannot be renewed (Redis unreachable) it waits.
+func (w *applyWriter) awaitLease(ctx context.Context) error {
+	bo := w.conf.retry.NewBackOff()
+	for {
+		err := w.leaseValid()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, lease.ErrLost):
+			w.log.Warnf("%v", err)
+			return service.ErrNotConnected
+		}
+		wait := bo.NextBackOff()
+		w.log.Warnf("Not applying to target %s, retrying in %s: %v", w.conf.target.Address(), wait, err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // applyWithRetry applies one step, retrying transient failures until it
@@ -141,6 +186,9 @@ func (w *applyWriter) WriteBatch(ctx context.Context, batch service.MessageBatch
 func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 	bo := w.conf.retry.NewBackOff()
 	for attempt := 1; ; attempt++ {
+		if err := w.awaitLease(ctx); err != nil {
+			return err
+		}
 		err := w.apply.step(ctx, st)
 		if err == nil {
 			if attempt > 1 {
@@ -249,7 +297,28 @@ func (w *applyWriter) closeTarget() error {
 		return nil
 	}
 	err := w.target.Close()
-	w.target, w.apply = nil, nil
+	if w.lease != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if lerr := w.lease.Release(ctx); lerr != nil {
+			w.log.Warnf("%v (the task's next writer waits until it expires)", lerr)
+		}
+		cancel()
+	}
+	w.target, w.lease, w.apply = nil, nil, nil
+	return err
+}
+
+// leaseValid is nil while this writer may apply. A lease taken over is
+// final for this connection: the client and lease are dropped, and the next
+// Connect waits for the lease like any new writer.
+func (w *applyWriter) leaseValid() error {
+	if w.lease == nil {
+		return nil
+	}
+	err := w.lease.Valid()
+	if errors.Is(err, lease.ErrLost) {
+		_ = w.closeTarget()
+	}
 	return err
 }
 

@@ -11,6 +11,7 @@ package contract
 //	source_credentials    the source's credentials               (control plane → streams)
 //	ckpt:<id>             the stream's checkpoint (Checkpoint)   (stream → control plane)
 //	failed:<id>           why the stream stopped for good        (stream → control plane)
+//	lease:<id>            the task's writer lease, and lease:<id>:epoch its epoch counter (package lease)
 const (
 	KeyTasks             = "tasks"
 	KeySourceCredentials = "source_credentials"
@@ -28,7 +29,10 @@ func CheckpointKey(id string) string { return "ckpt:" + id }
 // FailureKey is the key under which a task stream reports a permanent failure.
 func FailureKey(id string) string { return "failed:" + id }
 
+// LeaseKey is the key of a task's writer lease (one writer per task).
+func LeaseKey(id string) string { return "lease:" + id }
+
 // TaskKeys are every key a task owns besides the task set's entry.
 func TaskKeys(id string) []string {
-	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id)}
+	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id), LeaseKey(id), LeaseKey(id) + ":epoch"}
 }

@@ -20,6 +20,7 @@ type scenario struct {
 func scenarios() []scenario {
 	return []scenario{
 		{"kill -9 worker", "worker", killWorker},
+		{"worker frozen (SIGSTOP) while its task moves, woken as the new owner catches up", "freeze", freezeWorker},
 		{"kill -9 control plane (back after 5 s)", "server", killServer},
 		{"Redis restarted (down 5 s)", "redis", restartRedis},
 		{"Pulsar stopped 20 s", "pulsar", stopPart("pulsar", 20*time.Second)},

@@ -2,6 +2,7 @@ package fault
 
 import (
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
@@ -22,6 +23,30 @@ func killWorker(f *fixture) time.Time {
 	})
 	f.t.Logf("task moved off the killed worker in %s", time.Since(killed).Round(time.Millisecond))
 	return killed
+}
+
+// freezeWorker freezes (SIGSTOP) the worker running the task, as a long GC
+// pause or a network partition would: alive, but unreachable. The control
+// plane moves the task; its new stream applies only once the frozen stream's
+// lease has run out. The frozen worker is woken (SIGCONT) as soon as the new
+// stream runs, while it catches up: the woken stream has lost its lease and
+// must apply nothing (a stale row would show as a verify difference).
+func freezeWorker(f *fixture) time.Time {
+	i := f.cp.RunningOn(f.id)
+	if i < 0 {
+		f.t.Fatalf("no worker runs the task before the fault: %s", f.describe())
+	}
+	other := f.cp.URLs[1-i]
+	f.cp.Workers[i].Signal(syscall.SIGSTOP)
+	f.t.Cleanup(func() { f.cp.Workers[i].Signal(syscall.SIGCONT) })
+	frozen := time.Now()
+	harness.WaitFor(f.t, 2*time.Minute, "the task started on the other worker", func() bool { return harness.HasStream(other, f.id) })
+	f.t.Logf("task started on the other worker %s after the freeze; waking the frozen one", time.Since(frozen).Round(time.Millisecond))
+	f.cp.Workers[i].Signal(syscall.SIGCONT)
+	woken := time.Now()
+	harness.WaitFor(f.t, time.Minute, "the woken worker's stale stream removed", func() bool { return !harness.HasStream(f.cp.URLs[i], f.id) })
+	f.t.Logf("stale stream removed from the woken worker %s after the wake-up", time.Since(woken).Round(time.Millisecond))
+	return woken
 }
 
 // killServer kills the control plane; replication must go on without it

@@ -75,7 +75,8 @@ func (cp *ControlPlane) RestartServer(t testing.TB) {
 
 // HasStream reports whether the worker at url runs a stream named id.
 func HasStream(url, id string) bool {
-	r, err := http.Get(url + "/streams")
+	// A frozen worker accepts the connection but never answers.
+	r, err := (&http.Client{Timeout: 3 * time.Second}).Get(url + "/streams")
 	if err != nil {
 		return false
 	}

@@ -114,6 +114,14 @@ func (p *Proc) Kill9() {
 	_ = p.cmd.Wait()
 }
 
+// Signal sends sig to the process (SIGSTOP freezes it as a long GC pause or
+// a partition would; SIGCONT wakes it).
+func (p *Proc) Signal(sig syscall.Signal) {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
 // FreePort is a TCP port on 127.0.0.1 nobody listens on right now.
 func FreePort(t testing.TB) int {
 	t.Helper()

@@ -1,0 +1,75 @@
+package lease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// Field names of the lease block.
+const (
+	fieldLease = "lease"
+	fieldURL   = "url"
+	fieldKey   = "key"
+	fieldTTL   = "ttl"
+)
+
+// Field is the `lease` block of a writer's config.
+func Field() *service.ConfigField {
+	return service.NewObjectField(fieldLease,
+		service.NewStringField(fieldURL).
+			Description("Redis URL holding the lease (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). Empty: no lease (a pipeline run on its own).").
+			Default("").Example("redis://127.0.0.1:6379"),
+		service.NewStringField(fieldKey).
+			Description("The lease's key (the control plane uses `<prefix>lease:<task id>`).").
+			Default(""),
+		service.NewDurationField(fieldTTL).
+			Description("How long a lease lives without renewal. The writer renews it every third of this and stops applying once it could not for 90% of it; a task's next writer waits at most this long after a crash.").
+			Default("10s"),
+	).Description("One writer per task: the output applies only while it holds this lease in Redis. A writer that loses it (frozen, partitioned, replaced) applies nothing more.").Advanced()
+}
+
+// Config is a parsed lease block; nil when no lease is configured.
+type Config struct {
+	opts *goredis.Options
+	key  string
+	ttl  time.Duration
+}
+
+// ConfigFromParsed reads the lease block of conf.
+func ConfigFromParsed(conf *service.ParsedConfig) (*Config, error) {
+	ns := conf.Namespace(fieldLease)
+	url, err := ns.FieldString(fieldURL)
+	if err != nil || url == "" {
+		return nil, err
+	}
+	c := &Config{}
+	if c.key, err = ns.FieldString(fieldKey); err != nil {
+		return nil, err
+	}
+	if c.ttl, err = ns.FieldDuration(fieldTTL); err != nil {
+		return nil, err
+	}
+	if c.key == "" || c.ttl < 100*time.Millisecond {
+		return nil, errors.New("lease: a url needs a key and a ttl of at least 100ms")
+	}
+	if c.opts, err = goredis.ParseURL(url); err != nil {
+		return nil, fmt.Errorf("lease url: %w", err)
+	}
+	return c, nil
+}
+
+// Acquire waits for and takes the lease (see the package Acquire).
+func (c *Config) Acquire(ctx context.Context, log *service.Logger) (*Lease, error) {
+	rdb := goredis.NewClient(c.opts)
+	l, err := Acquire(ctx, rdb, c.key, c.ttl, log)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	return l, nil
+}
