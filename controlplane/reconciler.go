@@ -2,11 +2,15 @@ package controlplane
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // Reconciler makes the workers run exactly the streams of the Running tasks:
@@ -21,10 +25,16 @@ type Reconciler struct {
 	interval time.Duration
 	log      *slog.Logger
 	kick     chan struct{}
+	storeID  string          // the store's identity: streams labelled with it are ours
+	self     string          // this control plane, for the leader key
+	leading  bool            // whether the last pass ran as leader
+	warned   map[string]bool // foreign streams already reported (worker + id)
 }
 
-func NewReconciler(store *Store, src SourceConfig, targetTLS TLSFiles, workers []string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
-	r, err := newRenderer(src, targetTLS)
+// NewReconciler runs the tasks of store (whose identity is storeID) on
+// workers.
+func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLSFiles, workers []string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
+	r, err := newRenderer(src, targetTLS, storeID)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +45,10 @@ func NewReconciler(store *Store, src SourceConfig, targetTLS TLSFiles, workers [
 	for _, w := range workers {
 		ws[w] = NewStreamsClient(w)
 	}
-	return &Reconciler{store: store, render: r, workers: ws, interval: interval, log: log, kick: make(chan struct{}, 1)}, nil
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return &Reconciler{store: store, render: r, workers: ws, interval: interval, log: log, kick: make(chan struct{}, 1),
+		storeID: storeID, self: hex.EncodeToString(b), warned: map[string]bool{}}, nil
 }
 
 // errStateChanged: a task's state changed under a reconcile pass.
@@ -49,13 +62,24 @@ func (r *Reconciler) Kick() {
 	}
 }
 
-// Run reconciles until ctx ends.
+// Run reconciles until ctx ends. Of several control planes on one store,
+// one reconciles at a time (the leader key); the others answer /cdc only.
 func (r *Reconciler) Run(ctx context.Context) {
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	for {
-		if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("reconcile pass failed", "error", err)
+		lead, err := r.store.Lead(ctx, r.self, 3*r.interval)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.log.Warn("cannot tell which control plane reconciles", "error", err)
+		case lead != r.leading:
+			r.log.Info("reconciling", "leader", lead)
+			r.leading = lead
+		}
+		if lead {
+			if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("reconcile pass failed", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -68,6 +92,15 @@ func (r *Reconciler) Run(ctx context.Context) {
 
 // Pass runs one reconcile pass.
 func (r *Reconciler) Pass(ctx context.Context) error {
+	// A store that lost its identity lost its data (flushed, restored from
+	// elsewhere): its task list says nothing about the running streams.
+	if id, err := r.store.StoreID(ctx); err != nil {
+		return err
+	} else if id != r.storeID {
+		r.log.Error("the task store lost its data (its identity is gone or changed): no stream is started or removed; restore the store, or restart the control plane to adopt an empty one (the running streams are then left to the operator)",
+			"want", r.storeID, "found", id)
+		return nil
+	}
 	tasks, err := r.store.List(ctx)
 	if err != nil {
 		return err
@@ -183,7 +216,23 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 	return nil
 }
 
+// remove deletes a stream the pass does not want, if it is provably ours
+// (labelled with this store's identity); a foreign stream is reported once
+// and left running.
 func (r *Reconciler) remove(ctx context.Context, worker, id string) {
+	label, err := r.workers[worker].Label(ctx, id)
+	if err != nil {
+		r.log.Warn("cannot read stream", "task_id", id, "worker", worker, "error", err)
+		return
+	}
+	if label != contract.StreamLabel(r.storeID) {
+		if k := worker + " " + id; !r.warned[k] {
+			r.warned[k] = true
+			r.log.Warn("a stream this control plane's store did not start runs on a worker: left running (delete it through the worker's streams API, or point this control plane at the store that started it)",
+				"stream", id, "worker", worker, "label", label)
+		}
+		return
+	}
 	if err := r.workers[worker].Delete(ctx, id); err != nil {
 		r.log.Warn("cannot remove stream", "task_id", id, "worker", worker, "error", err)
 		return

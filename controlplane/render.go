@@ -38,6 +38,7 @@ type streamParams struct {
 	// Keys of the task store (package contract) the stream reads and writes.
 	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
 	LeaseKey, LeaseTTL                                         string
+	StoreLabel                                                 string
 }
 
 // renderer renders task streams.
@@ -46,9 +47,10 @@ type renderer struct {
 	src  SourceConfig
 	// targetTLS: how to trust targets whose task turns TLS on.
 	targetTLS TLSFiles
+	storeID   string // the task store's identity, in every stream's label
 }
 
-func newRenderer(src SourceConfig, targetTLS TLSFiles) (*renderer, error) {
+func newRenderer(src SourceConfig, targetTLS TLSFiles, storeID string) (*renderer, error) {
 	t, err := template.New("task-stream").Funcs(template.FuncMap{
 		// q quotes a value as a YAML (JSON) string, so no value can break
 		// out of its field.
@@ -57,7 +59,7 @@ func newRenderer(src SourceConfig, targetTLS TLSFiles) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream template: %w", err)
 	}
-	return &renderer{tmpl: t, src: src, targetTLS: targetTLS}, nil
+	return &renderer{tmpl: t, src: src, targetTLS: targetTLS, storeID: storeID}, nil
 }
 
 // render returns the stream config of a task.
@@ -79,7 +81,7 @@ func (r *renderer) render(t Task) ([]byte, error) {
 		SourceTLS: r.src.TLS.yaml(), PulsarTLS: r.src.PulsarTLS.yaml(), TargetTLS: targetTLS.yaml(),
 		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
-		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(),
+		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), StoreLabel: contract.StreamLabel(r.storeID),
 	}
 	var buf bytes.Buffer
 	if err := r.tmpl.Execute(&buf, p); err != nil {

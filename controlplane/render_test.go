@@ -29,7 +29,7 @@ import (
 // and checkpoint, and holds no secret.
 func TestRenderedStreamBuilds(t *testing.T) {
 	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", Token: "root:SourceSecret", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
-		TLSFiles{})
+		TLSFiles{}, "abc123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestRenderedStreamTLS(t *testing.T) {
 	}
 	src := SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar+ssl://127.0.0.1:6651", ClusterPrefix: "by-dev", DMLChannels: 16,
 		TLS: TLSFiles{Enabled: true, RootCAsFile: ca}, PulsarTLS: TLSFiles{Enabled: true, RootCAsFile: ca}}
-	r, err := newRenderer(src, TLSFiles{RootCAsFile: ca})
+	r, err := newRenderer(src, TLSFiles{RootCAsFile: ca}, "abc123")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,11 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	if err := store.PutSecret(ctx, contract.KeySourceCredentials, c.Source.Token, "", ""); err != nil {
 		return err
 	}
-	rec, err := NewReconciler(store, c.Source, c.TargetTLS, c.Workers, c.ReconcileInterval, log)
+	storeID, err := store.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	rec, err := NewReconciler(store, storeID, c.Source, c.TargetTLS, c.Workers, c.ReconcileInterval, log)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,6 +194,47 @@ func (s *Store) PutCheckpoint(ctx context.Context, id string, ckpt []byte) error
 		return fmt.Errorf("store the start checkpoint of %s: %w", id, err)
 	}
 	return nil
+}
+
+// leaderScript renews the leader key if ARGV[1] holds it, or takes it if
+// nobody does.
+var leaderScript = redis.NewScript(`
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`)
+
+// Lead reports whether control plane self reconciles now (taking or
+// renewing the leader key for ttl).
+func (s *Store) Lead(ctx context.Context, self string, ttl time.Duration) (bool, error) {
+	n, err := leaderScript.Run(ctx, s.rdb, []string{s.key(contract.KeyLeader)}, self, ttl.Milliseconds()).Int64()
+	if err != nil {
+		return false, fmt.Errorf("leader key: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Identity returns the store's identity, creating it if the store has none
+// (create=true: at server start only; a store that loses it later lost its
+// data, which StoreID tells).
+func (s *Store) Identity(ctx context.Context) (string, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	if err := s.rdb.SetNX(ctx, s.key(contract.KeyStoreID), hex.EncodeToString(b), 0).Err(); err != nil {
+		return "", fmt.Errorf("store identity: %w", err)
+	}
+	return s.StoreID(ctx)
+}
+
+// StoreID returns the store's identity; "" when it has none.
+func (s *Store) StoreID(ctx context.Context) (string, error) {
+	id, err := s.rdb.Get(ctx, s.key(contract.KeyStoreID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store identity: %w", err)
+	}
+	return id, nil
 }
 
 // LeaseHeld reports whether a writer holds the task's lease.

@@ -39,6 +39,21 @@ func (c *StreamsClient) List(ctx context.Context) (map[string]StreamStatus, erro
 	return out, nil
 }
 
+// Label returns the input label of stream id (whose store started it).
+func (c *StreamsClient) Label(ctx context.Context, id string) (string, error) {
+	var out struct {
+		Config struct {
+			Input struct {
+				Label string `json:"label"`
+			} `json:"input"`
+		} `json:"config"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/streams/"+url.PathEscape(id), nil, &out); err != nil {
+		return "", err
+	}
+	return out.Config.Input.Label, nil
+}
+
 // Create starts a stream from a YAML config.
 func (c *StreamsClient) Create(ctx context.Context, id string, config []byte) error {
 	return c.do(ctx, http.MethodPost, "/streams/"+url.PathEscape(id), config, nil)

@@ -11,11 +11,22 @@ package contract
 //	source_credentials    the source's credentials               (control plane → streams)
 //	ckpt:<id>             the stream's checkpoint (Checkpoint)   (stream → control plane)
 //	failed:<id>           why the stream stopped for good        (stream → control plane)
+//	store_id              the store's identity (in every stream's input label)
+//	leader                which control plane reconciles now
 //	lease:<id>            the task's writer lease, and lease:<id>:epoch its epoch counter (package lease)
 const (
 	KeyTasks             = "tasks"
 	KeySourceCredentials = "source_credentials"
+	// KeyStoreID holds the store's identity, written once by the first
+	// control plane; every stream it starts carries it (StreamLabel).
+	KeyStoreID = "store_id"
+	// KeyLeader names the control plane that reconciles (a short lease).
+	KeyLeader = "leader"
 )
+
+// StreamLabel is the input label of the streams started for the store with
+// identity storeID: a control plane removes only streams that carry its own.
+func StreamLabel(storeID string) string { return "milvus_cdc_store_" + storeID }
 
 // TaskKey is the key of a task's JSON.
 func TaskKey(id string) string { return "task:" + id }

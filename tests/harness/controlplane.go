@@ -137,6 +137,9 @@ func (cp *ControlPlane) TaskState(t testing.TB, id string) (state, reason string
 }
 
 // dropPrefix deletes the task store a test left in Redis (best effort).
+// DropPrefix deletes every key under prefix (a store that lost its data).
+func DropPrefix(addr, prefix string) { dropPrefix(addr, prefix) }
+
 func dropPrefix(addr, prefix string) {
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()

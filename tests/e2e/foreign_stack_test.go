@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
+)
+
+// TestStackNoForeignRemoval: a control plane removes only streams its own
+// store started. A second control plane with another store pointed at the
+// same worker, and the first control plane's store losing its data, both
+// leave the running stream alone (it keeps running: its uptime grows) and
+// say why in their logs.
+func TestStackNoForeignRemoval(t *testing.T) {
+	env := harness.RequireStack(t)
+	cp := harness.StartControlPlane(t, env, 1)
+	coll := harness.UniqueName("foreign")
+	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus"},
+		"collection_infos":     []map[string]any{{"name": coll}},
+	})
+	if code != 200 {
+		t.Fatalf("create: %d %v", code, resp)
+	}
+	id := resp["data"].(map[string]any)["task_id"].(string)
+	t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
+	harness.WaitFor(t, 30*time.Second, "the task's stream", func() bool { return harness.HasStream(cp.URLs[0], id) })
+
+	// A second control plane, another store, the same worker.
+	port := harness.FreePort(t)
+	other := "test-other-" + harness.RandSuffix() + ":"
+	t.Cleanup(func() { harness.DropPrefix(env.RedisAddr, other) })
+	second := harness.StartProc(t, []string{"CDC_REDIS_PREFIX=" + other, "REDIS_URL=redis://" + env.RedisAddr,
+		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL},
+		"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", cp.URLs[0])
+	harness.WaitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	before := uptime(t, cp.URLs[0], id)
+	time.Sleep(6 * time.Second) // three reconcile passes of each control plane
+	if after := uptime(t, cp.URLs[0], id); after < before+5 {
+		t.Fatalf("the stream restarted or vanished under a second control plane (uptime %.1f s, then %.1f s)", before, after)
+	}
+	if !strings.Contains(second.Logs.String(), "did not start") {
+		t.Errorf("the second control plane does not report the foreign stream:\n%s", second.Logs.String())
+	}
+
+	// The first control plane's store loses its data.
+	harness.DropPrefix(env.RedisAddr, cp.Prefix)
+	before = uptime(t, cp.URLs[0], id)
+	time.Sleep(6 * time.Second)
+	if after := uptime(t, cp.URLs[0], id); after < before+5 {
+		t.Fatalf("the stream restarted or vanished after its store lost its data (uptime %.1f s, then %.1f s)", before, after)
+	}
+	if !strings.Contains(cp.Server.Logs.String(), "lost its data") {
+		t.Errorf("the control plane does not report its store's loss:\n%s", cp.Server.Logs.String())
+	}
+	// Clean up the way an operator would: through the worker.
+	req, _ := http.NewRequest(http.MethodDelete, cp.URLs[0]+"/streams/"+id, nil)
+	if r, err := http.DefaultClient.Do(req); err == nil {
+		r.Body.Close()
+	}
+}
+
+// uptime is the uptime in seconds of stream id on the worker at url.
+func uptime(t *testing.T, url, id string) float64 {
+	t.Helper()
+	r, err := http.Get(url + "/streams")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var m map[string]struct {
+		Uptime float64 `json:"uptime"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	s, ok := m[id]
+	if !ok {
+		t.Fatalf("stream %s is gone from %s", id, url)
+	}
+	return s.Uptime
+}
