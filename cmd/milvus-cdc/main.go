@@ -48,11 +48,15 @@ func main() {
 		stop()
 		os.Exit(code)
 	}
-	service.RunCLI(context.Background(),
+	opts := []service.CLIOptFunc{
 		service.CLIOptSetBinaryName("milvus-cdc"),
 		service.CLIOptSetProductName("milvus-cdc"),
 		service.CLIOptSetVersion(version, dateBuilt),
 		service.CLIOptSetShowRunCommand(true),
 		service.CLIOptSetArgs(hoistConfigFlag(os.Args)...),
-	)
+	}
+	if isWorker(os.Args) {
+		opts = append(opts, service.CLIOptSetEnvironment(workerEnvironment()))
+	}
+	service.RunCLI(context.Background(), opts...)
 }
