@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -22,6 +23,9 @@ type ServerConfig struct {
 	Listen string `yaml:"listen"`
 	Auth   struct {
 		BearerToken string `yaml:"bearer_token"`
+		// BehindProxy: an authenticating proxy guards the API, so it may
+		// listen beyond loopback without a bearer token.
+		BehindProxy bool `yaml:"behind_proxy"`
 	} `yaml:"auth"`
 	Source SourceConfig `yaml:"source"`
 	// TargetTLS: how workers trust a target whose task turns TLS on
@@ -39,7 +43,7 @@ type ServerConfig struct {
 
 func defaultServerConfig() ServerConfig {
 	var c ServerConfig
-	c.Listen = "0.0.0.0:8444"
+	c.Listen = "127.0.0.1:8444"
 	c.Source = SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16}
 	c.Redis.URL, c.Redis.Prefix = "redis://127.0.0.1:6379", "milvus-cdc:"
 	c.Workers = []string{"http://127.0.0.1:4195"}
@@ -92,6 +96,12 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 	if w != "" {
 		c.Workers = strings.Split(w, ",")
 	}
+	if v := os.Getenv("MILVUS_CDC_BEHIND_PROXY"); v == "true" || v == "1" {
+		c.Auth.BehindProxy = true
+	}
+	if err := c.checkExposure(); err != nil {
+		return c, fmt.Errorf("server config: %w", err)
+	}
 	if err := c.checkTLS(); err != nil {
 		return c, fmt.Errorf("server config: %w", err)
 	}
@@ -138,4 +148,21 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// checkExposure refuses an API reachable beyond loopback that anyone could
+// use: whoever reaches /cdc can copy the whole source anywhere.
+func (c ServerConfig) checkExposure() error {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	if c.Auth.BearerToken == "" && !c.Auth.BehindProxy {
+		return fmt.Errorf("listen %s is reachable beyond this host, but no bearer token is set: set auth.bearer_token (MILVUS_CDC_BEARER_TOKEN, --bearer-token), "+
+			"or, when an authenticating proxy guards the API, auth.behind_proxy (MILVUS_CDC_BEHIND_PROXY=true)", c.Listen)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
@@ -20,8 +21,15 @@ func TestDockerComposeValid(t *testing.T) {
 		t.Fatal("docker-compose is not installed (tests/stack/stack.sh install installs it)")
 	}
 	cmd := exec.Command(bin, "-f", "../../docker-compose.yml", "config", "-q")
+	cmd.Env = append(os.Environ(), "REDIS_PASSWORD=test-redis-password", "MILVUS_CDC_BEARER_TOKEN=test-token")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
+	}
+	// Without a Redis password or a bearer token it refuses to start.
+	cmd = exec.Command(bin, "-f", "../../docker-compose.yml", "config", "-q")
+	cmd.Env = append(os.Environ(), "MILVUS_CDC_BEARER_TOKEN=test-token")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "REDIS_PASSWORD") {
+		t.Fatalf("docker-compose accepted the file without REDIS_PASSWORD: %v\n%s", err, out)
 	}
 	// A broken file must fail the same check (the check can fail).
 	path := filepath.Join(t.TempDir(), "docker-compose.yml")
