@@ -113,7 +113,14 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 
 // RunServer serves /cdc and reconciles until ctx ends.
 func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
-	store, err := NewStore(c.Redis.URL, c.Redis.Prefix)
+	keyring, err := contract.ParseKeyring(os.Getenv(contract.SecretKeysEnv))
+	if err != nil {
+		return err
+	}
+	if keyring.Empty() {
+		log.Warn("task credentials are stored in Redis in plain text: set " + contract.SecretKeysEnv + " (here and on every worker) to seal them")
+	}
+	store, err := NewStore(c.Redis.URL, c.Redis.Prefix, keyring)
 	if err != nil {
 		return err
 	}
@@ -124,6 +131,11 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	// The workers' streams read the source credentials from the store.
 	if err := store.PutSecret(ctx, contract.KeySourceCredentials, c.Source.Token, "", ""); err != nil {
 		return err
+	}
+	if n, err := store.ResealSecrets(ctx); err != nil {
+		log.Error("some task credentials cannot be opened with the configured keys", "error", err)
+	} else if n > 0 {
+		log.Info("task credentials sealed with the first configured key", "tasks", n)
 	}
 	storeID, err := store.Identity(ctx)
 	if err != nil {

@@ -18,17 +18,19 @@ import (
 // Store keeps tasks in Redis in the key layout of package contract
 // (contract.KeyTasks, contract.TaskKey, ...), every key prefixed with prefix.
 type Store struct {
-	rdb    *redis.Client
-	prefix string
+	rdb     *redis.Client
+	prefix  string
+	keyring contract.Keyring // seals the credentials it stores
 }
 
 // NewStore opens the task store at a redis:// URL.
-func NewStore(url, prefix string) (*Store, error) {
+// Credentials are sealed with keyring (empty: stored plain).
+func NewStore(url, prefix string, keyring contract.Keyring) (*Store, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %w", err)
 	}
-	return &Store{rdb: redis.NewClient(opts), prefix: prefix}, nil
+	return &Store{rdb: redis.NewClient(opts), prefix: prefix, keyring: keyring}, nil
 }
 
 func (s *Store) Close() error { return s.rdb.Close() }
@@ -166,10 +168,51 @@ func (s *Store) PutSecret(ctx context.Context, key string, token, user, pass str
 	if err != nil {
 		return err
 	}
+	if b, err = s.keyring.Seal(b); err != nil {
+		return fmt.Errorf("seal credentials: %w", err)
+	}
 	if err := s.rdb.Set(ctx, s.key(key), b, 0).Err(); err != nil {
 		return fmt.Errorf("store credentials: %w", err)
 	}
 	return nil
+}
+
+// ResealSecrets seals every task's stored credentials with the keyring's
+// first key (plain ones too): after a key rotation, or once keys are set.
+// Credentials no key opens are left as they are and reported.
+func (s *Store) ResealSecrets(ctx context.Context) (resealed int, err error) {
+	if s.keyring.Empty() {
+		return 0, nil
+	}
+	ids, err := s.rdb.SMembers(ctx, s.key(contract.KeyTasks)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("list tasks: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		key := s.key(contract.SecretKey(id))
+		raw, err := s.rdb.Get(ctx, key).Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return resealed, fmt.Errorf("read credentials of %s: %w", id, err)
+		}
+		plain, err := s.keyring.Open(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("task %s: %w", id, err))
+			continue
+		}
+		b, err := s.keyring.Seal(plain)
+		if err != nil {
+			return resealed, err
+		}
+		if err := s.rdb.Set(ctx, key, b, 0).Err(); err != nil {
+			return resealed, fmt.Errorf("store credentials of %s: %w", id, err)
+		}
+		resealed++
+	}
+	return resealed, errors.Join(errs...)
 }
 
 // Checkpoint returns the stream's stored read positions (nil when none).

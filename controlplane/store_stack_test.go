@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // stackStore opens a store on the stack's Redis under a prefix of its own
@@ -21,7 +23,7 @@ func stackStore(t *testing.T) *Store {
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
-	s, err := NewStore("redis://"+addr, "storetest-"+time.Now().Format("150405.000000")+":")
+	s, err := NewStore("redis://"+addr, "storetest-"+time.Now().Format("150405.000000")+":", contract.Keyring{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +97,41 @@ func TestStoreUpdateMissingTask(t *testing.T) {
 	}
 	if got, _ := s.Get(ctx, "t2"); got.State != StatePaused || strings.Contains(got.Reason, "x") {
 		t.Fatalf("task changed by a refused update: %+v", got)
+	}
+}
+
+// TestSecretsSealedAndResealed: credentials are stored sealed, never in
+// plain text; after a key rotation ResealSecrets seals them with the new key
+// (the old one can then go).
+func TestSecretsSealedAndResealed(t *testing.T) {
+	const oldKey = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="
+	const newKey = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY="
+	plain := stackStore(t)
+	ctx := context.Background()
+	oldRing, _ := contract.ParseKeyring(oldKey)
+	s := &Store{rdb: plain.rdb, prefix: plain.prefix, keyring: oldRing}
+	if err := s.Put(ctx, Task{ID: "t1", State: StatePaused}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSecret(ctx, contract.SecretKey("t1"), "root:Milvus", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.rdb.Get(ctx, s.key(contract.SecretKey("t1"))).Bytes()
+	if err != nil || !contract.IsSealed(raw) || strings.Contains(string(raw), "Milvus") {
+		t.Fatalf("stored: %q %v", raw, err)
+	}
+	rotated, _ := contract.ParseKeyring(newKey + "," + oldKey)
+	s.keyring = rotated
+	if n, err := s.ResealSecrets(ctx); err != nil || n != 1 {
+		t.Fatalf("reseal: %d %v", n, err)
+	}
+	raw, _ = s.rdb.Get(ctx, s.key(contract.SecretKey("t1"))).Bytes()
+	onlyNew, _ := contract.ParseKeyring(newKey)
+	got, err := onlyNew.Open(raw)
+	if err != nil {
+		t.Fatalf("after reseal the new key alone does not open it: %v", err)
+	}
+	if cr, _ := contract.ParseCredentials(got); cr.Username != "root" || cr.Password != "Milvus" {
+		t.Fatalf("resealed credentials: %+v", cr)
 	}
 }

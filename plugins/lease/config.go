@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -12,10 +13,11 @@ import (
 
 // Field names of the lease block.
 const (
-	fieldLease = "lease"
-	fieldURL   = "url"
-	fieldKey   = "key"
-	fieldTTL   = "ttl"
+	fieldLease  = "lease"
+	fieldURL    = "url"
+	fieldURLEnv = "url_env"
+	fieldKey    = "key"
+	fieldTTL    = "ttl"
 )
 
 // Field is the `lease` block of a writer's config.
@@ -24,6 +26,9 @@ func Field() *service.ConfigField {
 		service.NewStringField(fieldURL).
 			Description("Redis URL holding the lease (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). Empty: no lease (a pipeline run on its own).").
 			Default("").Example("redis://127.0.0.1:6379"),
+		service.NewStringField(fieldURLEnv).
+			Description("An environment variable holding the Redis URL, used instead of `"+fieldURL+"` when set: a password in it then never shows in the stream's config.").
+			Default("").Example("REDIS_URL"),
 		service.NewStringField(fieldKey).
 			Description("The lease's key (the control plane uses `<prefix>lease:<task id>`).").
 			Default(""),
@@ -44,8 +49,18 @@ type Config struct {
 func ConfigFromParsed(conf *service.ParsedConfig) (*Config, error) {
 	ns := conf.Namespace(fieldLease)
 	url, err := ns.FieldString(fieldURL)
-	if err != nil || url == "" {
+	if err != nil {
 		return nil, err
+	}
+	urlEnv, err := ns.FieldString(fieldURLEnv)
+	if err != nil {
+		return nil, err
+	}
+	if v := os.Getenv(urlEnv); urlEnv != "" && v != "" {
+		url = v
+	}
+	if url == "" {
+		return nil, nil
 	}
 	c := &Config{}
 	if c.key, err = ns.FieldString(fieldKey); err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ const (
 	mcFieldConnectTimeout = "connect_timeout"
 	mcFieldCredsCache     = "credentials_cache"
 	mcFieldCredsKey       = "credentials_key"
+	mcFieldCredsKeysEnv   = "credentials_keys_env"
 )
 
 // Fields are the connection fields shared by source and target.
@@ -62,6 +64,9 @@ func Fields(defaultAddress string) []*service.ConfigField {
 		service.NewStringField(mcFieldCredsKey).
 			Description("The key of the credentials in `" + mcFieldCredsCache + "`.").
 			Default("").Advanced(),
+		service.NewStringField(mcFieldCredsKeysEnv).
+			Description("The environment variable holding the keys that open credentials sealed at rest in `" + mcFieldCredsCache + "` (comma-separated base64 32-byte keys; the control plane seals with the same variable). Named, not given, so no key shows in a stream's config.").
+			Default(contract.SecretKeysEnv).Advanced(),
 	}
 }
 
@@ -77,6 +82,7 @@ type Conn struct {
 	res            *service.Resources
 	credsCache     string
 	credsKey       string
+	keyring        contract.Keyring // opens sealed credentials
 }
 
 func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, error) {
@@ -125,6 +131,15 @@ func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, erro
 	if c.credsKey, err = conf.FieldString(mcFieldCredsKey); err != nil {
 		return nil, err
 	}
+	keysEnv, err := conf.FieldString(mcFieldCredsKeysEnv)
+	if err != nil {
+		return nil, err
+	}
+	if keysEnv != "" {
+		if c.keyring, err = contract.ParseKeyring(os.Getenv(keysEnv)); err != nil {
+			return nil, err
+		}
+	}
 	if c.credsCache != "" && (c.credsKey == "" || token != "" || c.username != "") {
 		return nil, errors.New("credentials_cache needs credentials_key, and no token or username/password beside it")
 	}
@@ -150,6 +165,10 @@ func (c *Conn) credentials(ctx context.Context) (contract.Credentials, error) {
 	}
 	if getErr != nil {
 		return contract.Credentials{}, fmt.Errorf("read credentials %q from cache %q: %w", c.credsKey, c.credsCache, getErr)
+	}
+	raw, err := c.keyring.Open(raw)
+	if err != nil {
+		return contract.Credentials{}, fmt.Errorf("credentials %q in cache %q: %w", c.credsKey, c.credsCache, err)
 	}
 	return contract.ParseCredentials(raw)
 }

@@ -50,6 +50,13 @@ func TestStackControlPlane(t *testing.T) {
 			_ = c.Close()
 		}
 	})
+	// The target's credentials lie in Redis sealed, not in plain text.
+	rdbSecret := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
+	stored, err := rdbSecret.Get(context.Background(), cp.Prefix+contract.SecretKey(id)).Bytes()
+	rdbSecret.Close()
+	if err != nil || !contract.IsSealed(stored) || strings.Contains(string(stored), "Milvus") {
+		t.Fatalf("stored credentials not sealed: %q %v", stored, err)
+	}
 	for _, rt := range []string{"list", "get"} {
 		code, resp := harness.CDC(t, cp.Base, rt, map[string]any{"task_id": id})
 		b := fmt.Sprint(resp)

@@ -12,7 +12,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
+
+// TestSecretKey seals the task credentials of the control planes tests start.
+const TestSecretKey = "dGVzdC1rZXktMDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI="
 
 // ControlPlane is a `milvus-cdc server` and its workers started by a test,
 // with a task store prefix of its own.
@@ -30,8 +35,9 @@ type ControlPlane struct {
 func StartControlPlane(t testing.TB, env Env, n int) *ControlPlane {
 	t.Helper()
 	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":"}
+	// Credentials are sealed at rest with this key (server and workers).
 	cp.env = []string{"CDC_REDIS_PREFIX=" + cp.Prefix, "REDIS_URL=redis://" + env.RedisAddr,
-		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL}
+		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL, contract.SecretKeysEnv + "=" + TestSecretKey}
 	t.Cleanup(func() { dropPrefix(env.RedisAddr, cp.Prefix) })
 	t.Cleanup(func() {
 		if t.Failed() {
