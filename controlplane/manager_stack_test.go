@@ -17,7 +17,7 @@ import (
 func stackManager(t *testing.T, maxTasks int) *Manager {
 	t.Helper()
 	s := stackStore(t)
-	rec, err := NewReconciler(s, "test", SourceConfig{ClusterPrefix: "by-dev", DMLChannels: 1}, TLSFiles{}, []string{"http://127.0.0.1:1"}, time.Hour,
+	rec, err := NewReconciler(s, "test", SourceConfig{ClusterPrefix: "by-dev", DMLChannels: 1}, TLSFiles{}, []string{"http://127.0.0.1:1"}, "", time.Hour,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

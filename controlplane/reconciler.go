@@ -32,8 +32,8 @@ type Reconciler struct {
 }
 
 // NewReconciler runs the tasks of store (whose identity is storeID) on
-// workers.
-func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLSFiles, workers []string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
+// workers (their streams APIs take workerPassword when it is set).
+func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLSFiles, workers []string, workerPassword string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
 	r, err := newRenderer(src, targetTLS, storeID)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLS
 	}
 	ws := map[string]*StreamsClient{}
 	for _, w := range workers {
-		ws[w] = NewStreamsClient(w)
+		ws[w] = NewStreamsClient(w, workerPassword)
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)

@@ -39,6 +39,9 @@ type ServerConfig struct {
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	// MaxTasks caps the tasks of this control plane (default DefaultMaxTasks).
 	MaxTasks int `yaml:"max_tasks"`
+	// WorkerPassword is the basic-auth password of the workers' streams APIs
+	// (their WORKER_PASSWORD); needed when they listen beyond loopback.
+	WorkerPassword string `yaml:"worker_password"`
 }
 
 func defaultServerConfig() ServerConfig {
@@ -91,6 +94,7 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 	set(&c.Source.Address, "MILVUS_SOURCE_ADDR", "")
 	set(&c.Source.Token, "MILVUS_SOURCE_TOKEN", "")
 	set(&c.Source.PulsarURL, "PULSAR_URL", "")
+	set(&c.WorkerPassword, "MILVUS_CDC_WORKER_PASSWORD", "")
 	w := ""
 	set(&w, "MILVUS_CDC_WORKERS", *workers)
 	if w != "" {
@@ -141,7 +145,7 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	rec, err := NewReconciler(store, storeID, c.Source, c.TargetTLS, c.Workers, c.ReconcileInterval, log)
+	rec, err := NewReconciler(store, storeID, c.Source, c.TargetTLS, c.Workers, c.WorkerPassword, c.ReconcileInterval, log)
 	if err != nil {
 		return err
 	}

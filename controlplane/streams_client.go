@@ -16,12 +16,17 @@ import (
 // StreamsClient talks to the streams REST API of one worker
 // (`milvus-cdc streams`).
 type StreamsClient struct {
-	base string
-	http *http.Client
+	base     string
+	http     *http.Client
+	password string // basic auth (user milvus-cdc) of a worker beyond loopback; "" = none
 }
 
-func NewStreamsClient(base string) *StreamsClient {
-	return &StreamsClient{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 15 * time.Second}}
+// WorkerUser is the basic-auth user of a worker's streams API.
+const WorkerUser = "milvus-cdc"
+
+// NewStreamsClient talks to the worker at base, with password when not "".
+func NewStreamsClient(base, password string) *StreamsClient {
+	return &StreamsClient{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 15 * time.Second}, password: password}
 }
 
 // StreamStatus is what GET /streams says of one stream.
@@ -87,6 +92,9 @@ func (c *StreamsClient) do(ctx context.Context, method, path string, body []byte
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/yaml")
+	}
+	if c.password != "" {
+		req.SetBasicAuth(WorkerUser, c.password)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -56,6 +56,7 @@ func main() {
 		service.CLIOptSetArgs(hoistConfigFlag(os.Args)...),
 	}
 	if isWorker(os.Args) {
+		mustPrepareWorkerAuth()
 		opts = append(opts, service.CLIOptSetEnvironment(workerEnvironment()))
 	}
 	service.RunCLI(context.Background(), opts...)
