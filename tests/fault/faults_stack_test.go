@@ -22,6 +22,7 @@ func scenarios() []scenario {
 		{"kill -9 worker", "worker", killWorker},
 		{"worker frozen (SIGSTOP) while its task moves, woken as the new owner catches up", "freeze", freezeWorker},
 		{"kill -9 control plane (back after 5 s)", "server", killServer},
+		{"two control planes, the reconciling one killed -9, then the task's worker", "leader", killLeader},
 		{"Redis restarted (down 5 s)", "redis", restartRedis},
 		{"Pulsar stopped 20 s", "pulsar", stopPart("pulsar", 20*time.Second)},
 		{"target Milvus stopped 60 s", "target", stopPart("target", 60*time.Second)},

@@ -49,6 +49,23 @@ func freezeWorker(f *fixture) time.Time {
 	return woken
 }
 
+// killLeader runs a second control plane on the same store, kills the
+// first (the one reconciling) and then the worker running the task: the
+// second takes over reconciling (once the leader key expires) and moves the
+// task by itself.
+func killLeader(f *fixture) time.Time {
+	first := f.cp.AddServer(f.t)
+	time.Sleep(3 * time.Second) // both answer /cdc; the first reconciles
+	first.Kill9()
+	killed := time.Now()
+	if state, reason := f.cp.TaskState(f.t, f.id); state != "Running" {
+		f.t.Fatalf("the second control plane shows the task %s (%s)", state, reason)
+	}
+	healed := killWorker(f)
+	f.t.Logf("the second control plane moved the task %s after the first was killed", time.Since(killed).Round(time.Millisecond))
+	return healed
+}
+
 // killServer kills the control plane; replication must go on without it
 // (the streams live on the workers), and a restarted server (as a
 // supervisor would restart it) takes over the tasks without restarting

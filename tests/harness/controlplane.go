@@ -72,6 +72,19 @@ func (cp *ControlPlane) RestartWorker(t testing.TB, i int) {
 	WaitHTTP(t, cp.URLs[i]+"/ready")
 }
 
+// AddServer starts a second server on the same store and workers, on a
+// port of its own, and makes it the one Base and Server name (the first
+// keeps running until the caller stops it, returned here).
+func (cp *ControlPlane) AddServer(t testing.TB) (first *Proc) {
+	t.Helper()
+	port := FreePort(t)
+	first, cp.Base = cp.Server, fmt.Sprintf("http://127.0.0.1:%d", port)
+	cp.args = []string{"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+		"--workers", strings.Join(cp.URLs, ",")}
+	cp.RestartServer(t)
+	return first
+}
+
 // RestartServer starts the server (again) and waits until it answers.
 func (cp *ControlPlane) RestartServer(t testing.TB) {
 	t.Helper()
