@@ -164,8 +164,18 @@ func (h *apiHandler) dispatch(ctx context.Context, req cdcRequest, info *request
 		}
 		v := publicTask(t)
 		// The documentation shows "Task", the widely used implementation
-		// answers "task": clients of both exist, so both keys are sent.
-		return map[string]taskView{"Task": v, "task": v}, nil
+		// answers "task", and that server's own API tests read the task's
+		// fields at the top: clients of all three exist, so all are sent.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]any{}
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, err
+		}
+		out["Task"], out["task"] = v, v
+		return out, nil
 	case requestPause:
 		return struct{}{}, h.svc.Pause(ctx, req.TaskID)
 	case requestResume:

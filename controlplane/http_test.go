@@ -177,8 +177,8 @@ func TestCDCSuccessShapes(t *testing.T) {
 
 	_, out = cdcCall(t, h, `{"request_type":"get","request_data":{"task_id":"task01"}}`)
 	data = out["data"].(map[string]any)
-	if sortedKeys(data) != "Task,task" {
-		t.Fatalf("get data keys: %v", data)
+	if sortedKeys(data) != "Task,collection_infos,milvus_connect_param,state,task,task_id" || data["state"] != "Running" || data["task_id"] != "task01" {
+		t.Fatalf("get data: %v (want the task's fields, and the task again under Task and task)", data)
 	}
 	upper, _ := json.Marshal(data["Task"])
 	lower, _ := json.Marshal(data["task"])
