@@ -217,6 +217,38 @@ func (a *applier) dropTargetCollection(ctx context.Context, ref contract.Collect
 	return statusError(fmt.Sprintf("drop collection %s.%s", ref.DB, ref.Name), resp, err)
 }
 
+// createPartition makes a partition the source has before any row of it
+// arrived (Milvus 2.3 logs no CreatePartition: the input learns it from the
+// source's catalog). The target must hold this task's copy of the
+// collection; rows of a collection it does not copy fail on their own.
+func (a *applier) createPartition(ctx context.Context, st *applyStep) error {
+	tc, err := a.meta.collection(ctx, st.target)
+	if err != nil {
+		return err
+	}
+	if !tc.exists || !tc.copies(st.collID) || st.partition == "_default" || tc.partitionKey {
+		return nil
+	}
+	return a.ensurePartition(ctx, st, tc, st.partition)
+}
+
+// ensurePartition creates partition part of the target collection unless it
+// is known to exist.
+func (a *applier) ensurePartition(ctx context.Context, st *applyStep, tc *targetColl, part string) error {
+	if part == "" || tc.partitions[part] {
+		return nil
+	}
+	resp, err := a.api.CreatePartition(ctx, &milvuspb.CreatePartitionRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionName: part})
+	if err == nil && contract.AlreadyExists(resp) {
+		resp = nil
+	}
+	if err := statusError(fmt.Sprintf("create partition %s of %s.%s", part, st.target.DB, st.target.Name), resp, err); err != nil {
+		return err
+	}
+	tc.partitions[part] = true
+	return nil
+}
+
 func (a *applier) dropPartition(ctx context.Context, st *applyStep) error {
 	tc, err := a.meta.collection(ctx, st.target)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
 
@@ -46,15 +45,8 @@ func (a *applier) upsert(ctx context.Context, st *applyStep) error {
 	if tc.partitionKey || part == "_default" {
 		part = "" // Milvus routes rows itself
 	}
-	if part != "" && !tc.partitions[part] {
-		resp, err := a.api.CreatePartition(ctx, &milvuspb.CreatePartitionRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionName: part})
-		if err == nil && contract.AlreadyExists(resp) {
-			resp = nil
-		}
-		if err := statusError(fmt.Sprintf("create partition %s of %s.%s", part, st.target.DB, st.target.Name), resp, err); err != nil {
-			return err
-		}
-		tc.partitions[part] = true
+	if err := a.ensurePartition(ctx, st, tc, part); err != nil {
+		return err
 	}
 	fields, n, err := mergeInserts(st.inserts, tc.pk.GetName())
 	if err != nil {

@@ -43,7 +43,7 @@ is one WAL message from `+"`milvus_binlog`"+` (`+"`format: protobuf`"+`) and is 
 | delete | `+"`pk in [...]`"+` (≤ 4,096 keys per call), in the source's partition or all |
 | create_collection | the source schema without the system fields, `+"`AutoID`"+` off, same shards, consistency level and properties, partition-key partitions; tagged `+"`milvus_cdc.source_collection_id=<id>`"+`; once, though Milvus logs it per channel |
 | drop_collection | only if the target collection is the copy of *that* source collection (the tag; an untagged one counts as a copy): Milvus writes drops late, sometimes after the name was reused |
-| partitions | created before their first rows (2.3 does not log CreatePartition); drop_partition drops (releasing the partition first if needed) |
+| partitions | create_partition: 2.3 logs no CreatePartition, so the input asks the source for the partitions of each collection it follows (every 3 s) and sends one create_partition per new partition, empty ones included; a partition named by rows is also created before them. drop_partition drops (releasing the partition first if needed) |
 | create/drop index, load/release, flush | the client's request, re-sent with mapped names (skipped when the target has no such collection); "already exists" / "not found" are success |
 | create/drop database | create if missing; a drop first drops the collections this pipeline created there (a database still holding others is kept, with a warning) |
 

@@ -246,7 +246,7 @@ func (a *applier) step(ctx context.Context, st *applyStep) error {
 	case contract.OpDropCollection:
 		return a.dropCollection(ctx, st)
 	case contract.OpCreatePartition:
-		return nil // Milvus 2.3 does not log it; partitions are created with their first rows
+		return a.createPartition(ctx, st)
 	case contract.OpDropPartition:
 		return a.dropPartition(ctx, st)
 	case contract.OpCreateIndex:

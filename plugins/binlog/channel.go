@@ -26,6 +26,7 @@ type channelReader struct {
 	filter   *collectionFilter
 	names    *checkpoint.Names // names to keep in the checkpoint
 	repair   *repair.Channel
+	parts    *sourcemeta.PartitionWatch
 	merge    *order.Merger
 	log      *service.Logger
 }
@@ -85,6 +86,13 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 		for _, u := range broken {
 			c.merge.PairBroken(c.idx, u.Ts, u.CollectionID)
 		}
+		if c.parts.Due() {
+			found, err := c.parts.Check(ctx, c.name, ev.Ts, msg.Position)
+			if err != nil && ctx.Err() == nil {
+				c.log.Warnf("Listing the source's partitions for channel %s (tried again in %s): %v", c.name, sourcemeta.PartitionCheckEvery, err)
+			}
+			evs = append(evs, found...)
+		}
 		for _, e := range evs {
 			if !c.merge.PushEvent(c.idx, e) {
 				return nil, context.Canceled
@@ -114,8 +122,13 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 		}
 	}
 	if ev.IsRow() {
-		return c.repair.Write(ctx, ev), nil
+		evs := c.repair.Write(ctx, ev)
+		for _, e := range evs {
+			c.parts.Observe(e)
+		}
+		return evs, nil
 	}
+	c.parts.Observe(ev)
 	return []*wal.Event{ev}, nil
 }
 

@@ -101,6 +101,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, filter: b.conf.filter, names: names,
 			skip:   logreader.SetOf(stored.Acked[name]),
 			repair: repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
+			parts:  sourcemeta.NewPartitionWatch(lister, sourcemeta.PartitionCheckEvery),
 			log:    b.log,
 		})
 	}

@@ -29,7 +29,17 @@ func NotFound(st *commonpb.Status) bool {
 	if st.GetErrorCode() == commonpb.ErrorCode_CollectionNotExists {
 		return true
 	}
-	r := strings.ToLower(st.GetReason())
+	return notFoundText(st.GetReason())
+}
+
+// NotFoundErr reports whether an error (e.g. from StatusErr) says the named
+// thing does not exist.
+func NotFoundErr(err error) bool {
+	return err != nil && notFoundText(err.Error())
+}
+
+func notFoundText(reason string) bool {
+	r := strings.ToLower(reason)
 	return strings.Contains(r, "not found") || strings.Contains(r, "not exist") || strings.Contains(r, "can't find") ||
 		strings.Contains(r, "doesn't exist") || strings.Contains(r, "does not exist")
 }

@@ -21,7 +21,9 @@ import (
 // database, a collection in it, its index and load, and rows are written on
 // the source; the worker starts seconds later. The task starts where create
 // pinned it, and `*` is the whole cluster: the target gets the new database
-// with every row (verify finds no difference). It runs alone (with the fault
+// and a new collection of `default` with every row (verify finds no
+// difference), and partitions made on the source without a row in them
+// (Milvus 2.3 logs no CreatePartition), before and after the worker starts. It runs alone (with the fault
 // suite): a whole-cluster task copies whatever else the source is doing.
 func TestStartGap(t *testing.T) {
 	env := harness.RequireStack(t)
@@ -40,9 +42,14 @@ func TestStartGap(t *testing.T) {
 	id, _ := resp["data"].(map[string]any)["task_id"].(string)
 	t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
 
-	db, coll := harness.UniqueName("gapdb"), harness.UniqueName("gap")
+	db, coll, defColl := harness.UniqueName("gapdb"), harness.UniqueName("gap"), harness.UniqueName("gapdef")
 	admin := harness.Connect(t, env.SourceAddr)
-	t.Cleanup(func() { dropDatabase(env.SourceAddr, db, coll); dropDatabase(env.TargetAddr, db, coll) })
+	t.Cleanup(func() {
+		dropDatabase(env.SourceAddr, db, coll)
+		dropDatabase(env.TargetAddr, db, coll)
+		dropDatabase(env.SourceAddr, "default", defColl)
+		dropDatabase(env.TargetAddr, "default", defColl)
+	})
 	if err := admin.CreateDatabase(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +59,12 @@ func TestStartGap(t *testing.T) {
 	}
 	defer src.Close()
 	if err := src.CreateCollection(ctx, workload.VectorSchema(coll, dim), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.CreateCollection(ctx, workload.VectorSchema(defColl, dim), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.CreatePartition(ctx, coll, "empty_before"); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewSource(14))
@@ -66,6 +79,9 @@ func TestStartGap(t *testing.T) {
 		if err := workload.InsertRows(ctx, src, coll, first, 300, 300, dim, rng); err != nil {
 			t.Fatal(err)
 		}
+		if err := workload.InsertRows(ctx, admin, defColl, first, 100, 100, dim, rng); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	if err := src.Delete(ctx, coll, "", "id in [1,2,3]"); err != nil {
@@ -74,17 +90,43 @@ func TestStartGap(t *testing.T) {
 	if err := workload.IndexAndLoad(ctx, src, coll); err != nil {
 		t.Fatal(err)
 	}
+	if err := workload.IndexAndLoad(ctx, admin, defColl); err != nil {
+		t.Fatal(err)
+	}
 	<-started
+	if err := src.CreatePartition(ctx, coll, "empty_after"); err != nil {
+		t.Fatal(err)
+	}
 
 	var rep *verify.Report
-	harness.WaitFor(t, 3*time.Minute, "the new database copied exactly", func() bool {
-		rep, err = verify.Run(ctx, verify.Options{SourceAddr: env.SourceAddr, TargetAddr: env.TargetAddr, Databases: []string{db}})
-		return err == nil && rep.OK() && rep.RowsCompared == rows-3
+	want := int64(rows - 3 + rows/3)
+	copied := func() bool {
+		rep, err = verify.Run(ctx, verify.Options{SourceAddr: env.SourceAddr, TargetAddr: env.TargetAddr,
+			Collections: []string{db + ".*", "default." + defColl}})
+		return err == nil && rep.OK() && rep.RowsCompared == want
+	}
+	for deadline := time.Now().Add(3 * time.Minute); !copied(); time.Sleep(time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new database and collection not copied exactly in 3 min: %v; report %+v", err, rep)
+		}
+	}
+	tgt, err := client.NewClient(ctx, client.Config{Address: env.TargetAddr, DBName: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	harness.WaitFor(t, time.Minute, "the empty partitions on the target", func() bool {
+		parts, err := tgt.ShowPartitions(ctx, coll)
+		got := map[string]bool{}
+		for _, p := range parts {
+			got[p.Name] = true
+		}
+		return err == nil && got["empty_before"] && got["empty_after"]
 	})
 	if state, reason := cp.TaskState(t, id); state != "Running" {
 		t.Fatalf("task %s: %s (%s)", id, state, reason)
 	}
-	t.Logf("task created with no worker running, worker started 3 s into the writes: %d rows of a database created after the task compared, no difference", rep.RowsCompared)
+	t.Logf("task created with no worker running, worker started 3 s into the writes: %d rows of a database and a collection created after the task compared, no difference; empty partitions copied", rep.RowsCompared)
 
 	// The checkpoint lost (Redis restored from an old snapshot, say): the
 	// task must not restart at "latest" but turn Failed and say why.
