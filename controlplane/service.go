@@ -72,6 +72,24 @@ func dialTarget(ctx context.Context, p ConnectParam) error {
 	return c.Close()
 }
 
+// intact refuses every request while the task store has lost its data (its
+// identity is gone or changed: flushed, restored from elsewhere): what it
+// would answer says nothing about the streams still running on the workers,
+// and a create or delete there could start a second writer or orphan one.
+func (m *Manager) intact(ctx context.Context) error {
+	id, err := m.store.StoreID(ctx)
+	if err != nil {
+		return err
+	}
+	if id != m.rec.storeID {
+		return Errorf(http.StatusServiceUnavailable, "the task store lost its data (its identity %q is gone or changed: Redis flushed, "+
+			"restored from another store or evicted): no task is started, moved or removed, and the streams already running on the "+
+			"workers go on. Restore the store from a backup, or restart the control plane to adopt the empty store (the running "+
+			"streams are then left to the operator: remove them through the workers' streams API)", m.rec.storeID)
+	}
+	return nil
+}
+
 func newTaskID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -83,6 +101,9 @@ func newTaskID() string {
 // unreachable target holds up no other request), then stores the task with
 // its first checkpoint before it answers.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error) {
+	if err := m.intact(ctx); err != nil {
+		return "", err
+	}
 	id := req.TaskID
 	if id == "" {
 		id = newTaskID()
@@ -189,9 +210,17 @@ func globsMeet(a, b string) bool {
 	return ma || mb
 }
 
-func (m *Manager) List(ctx context.Context) ([]Task, error) { return m.store.List(ctx) }
+func (m *Manager) List(ctx context.Context) ([]Task, error) {
+	if err := m.intact(ctx); err != nil {
+		return nil, err
+	}
+	return m.store.List(ctx)
+}
 
 func (m *Manager) Get(ctx context.Context, id string) (Task, error) {
+	if err := m.intact(ctx); err != nil {
+		return Task{}, err
+	}
 	t, err := m.store.Get(ctx, id)
 	if errors.Is(err, errNoTask) {
 		return Task{}, Errorf(http.StatusNotFound, "task %s not found", id)
@@ -200,6 +229,9 @@ func (m *Manager) Get(ctx context.Context, id string) (Task, error) {
 }
 
 func (m *Manager) setState(ctx context.Context, id, from, to, reason string) error {
+	if err := m.intact(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	err := m.store.Update(ctx, id, func(t *Task) error {
@@ -273,6 +305,9 @@ func (m *Manager) stopWriters(ctx context.Context, id string) error {
 }
 
 func (m *Manager) Resume(ctx context.Context, id string) error {
+	if err := m.intact(ctx); err != nil {
+		return err
+	}
 	if err := m.store.ClearFailure(ctx, id); err != nil {
 		return err
 	}
@@ -282,6 +317,9 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 // Delete stops the task (Paused first, so no reconcile pass restarts it),
 // waits until none of its streams can write any more, then forgets it.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	if err := m.intact(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	err := m.store.Update(ctx, id, func(t *Task) error {
 		t.State, t.Reason = StatePaused, "being deleted"

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -32,13 +31,7 @@ func TestStackNoForeignRemoval(t *testing.T) {
 	harness.WaitFor(t, 30*time.Second, "the task's stream", func() bool { return harness.HasStream(cp.URLs[0], id) })
 
 	// A second control plane, another store, the same worker.
-	port := harness.FreePort(t)
-	other := "test-other-" + harness.RandSuffix() + ":"
-	t.Cleanup(func() { harness.DropPrefix(env.RedisAddr, other) })
-	second := harness.StartProc(t, []string{"CDC_REDIS_PREFIX=" + other, "REDIS_URL=redis://" + env.RedisAddr,
-		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL},
-		"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", cp.URLs[0])
-	harness.WaitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	second := cp.StartForeign(t)
 	before := uptime(t, cp.URLs[0], id)
 	time.Sleep(6 * time.Second) // three reconcile passes of each control plane
 	if after := uptime(t, cp.URLs[0], id); after < before+5 {
@@ -58,6 +51,17 @@ func TestStackNoForeignRemoval(t *testing.T) {
 	if !strings.Contains(cp.Server.Logs.String(), "lost its data") {
 		t.Errorf("the control plane does not report its store's loss:\n%s", cp.Server.Logs.String())
 	}
+	// ... and answers every request with that, not with an empty task list.
+	create := map[string]any{
+		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus"},
+		"collection_infos":     []map[string]any{{"name": coll + "_2"}},
+	}
+	for rt, data := range map[string]any{"list": nil, "get": map[string]any{"task_id": id}, "create": create} {
+		code, resp := harness.CDC(t, cp.Base, rt, data)
+		if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(resp["message"]), "lost its data") {
+			t.Errorf("%s after the store lost its data: %d %v, want 503 saying so", rt, code, resp)
+		}
+	}
 	// Clean up the way an operator would: through the worker.
 	req, _ := http.NewRequest(http.MethodDelete, cp.URLs[0]+"/streams/"+id, nil)
 	if r, err := http.DefaultClient.Do(req); err == nil {
@@ -68,20 +72,9 @@ func TestStackNoForeignRemoval(t *testing.T) {
 // uptime is the uptime in seconds of stream id on the worker at url.
 func uptime(t *testing.T, url, id string) float64 {
 	t.Helper()
-	r, err := http.Get(url + "/streams")
+	u, err := harness.StreamUptime(url, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Body.Close()
-	var m map[string]struct {
-		Uptime float64 `json:"uptime"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		t.Fatal(err)
-	}
-	s, ok := m[id]
-	if !ok {
-		t.Fatalf("stream %s is gone from %s", id, url)
-	}
-	return s.Uptime
+	return u
 }

@@ -1,7 +1,9 @@
 package fault
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 
@@ -123,4 +125,65 @@ func pauseResume(f *fixture) time.Time {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return last
+}
+
+// foreignServer starts, mid-load, a second control plane with a store of
+// its own on the same workers (a second deployment pointed at them by
+// mistake): it must leave the task's stream alone (no restart, no removal)
+// and say why in its log.
+func foreignServer(f *fixture) time.Time {
+	i := f.cp.RunningOn(f.id)
+	if i < 0 {
+		f.t.Fatalf("no worker runs the task before the fault: %s", f.describe())
+	}
+	before, err := harness.StreamUptime(f.cp.URLs[i], f.id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	other := f.cp.StartForeign(f.t)
+	time.Sleep(8 * time.Second) // four reconcile passes of each control plane
+	after, err := harness.StreamUptime(f.cp.URLs[i], f.id)
+	if err != nil || after < before+7 {
+		f.t.Fatalf("the task's stream was removed or restarted under a foreign control plane (uptime %.1f s, then %.1f s; %v)", before, after, err)
+	}
+	if !strings.Contains(other.Logs.String(), "did not start") {
+		f.t.Errorf("the foreign control plane does not report the stream it leaves alone:\n%s", other.Logs.String())
+	}
+	other.Stop()
+	return time.Now()
+}
+
+// flushRedis empties Redis (FLUSHALL) mid-load, as a flush by mistake or a
+// cache restored empty would: tasks, checkpoints and leases are gone. No
+// stream is removed and replication goes on; the control plane answers
+// every request with 503 saying the store lost its data. The operator then
+// restores the backup taken before (keys and TTLs, as an RDB snapshot holds
+// them): the task is Running again, on the stream that never stopped.
+func flushRedis(f *fixture) time.Time {
+	i := f.cp.RunningOn(f.id)
+	if i < 0 {
+		f.t.Fatalf("no worker runs the task before the fault: %s", f.describe())
+	}
+	backup := harness.BackupPrefix(f.t, f.env.RedisAddr, f.cp.Prefix)
+	harness.FlushAll(f.t, f.env.RedisAddr)
+	flushed := time.Now()
+	time.Sleep(2 * time.Second)
+	mark := f.load.Stats().LastInsertedKey
+	harness.WaitFor(f.t, time.Minute, "replication going on after the flush", func() bool { return f.caughtUp(f.t.Context(), mark) })
+	f.t.Logf("a key written 2 s after the flush reached the target %s after the flush", time.Since(flushed).Round(time.Millisecond))
+	for _, rt := range []string{"list", "get"} {
+		code, resp := harness.CDC(f.t, f.cp.Base, rt, map[string]any{"task_id": f.id})
+		if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(resp["message"]), "lost its data") {
+			f.t.Fatalf("%s after the flush: %d %v, want 503 saying the store lost its data", rt, code, resp)
+		}
+	}
+	if j := f.cp.RunningOn(f.id); j != i {
+		f.t.Fatalf("the task's stream moved or vanished after the flush (worker %d, was %d)", j, i)
+	}
+	backup.Restore(f.t)
+	harness.WaitFor(f.t, 30*time.Second, "the task Running after the restore", func() bool {
+		state, _ := f.cp.TaskState(f.t, f.id)
+		return state == "Running"
+	})
+	return time.Now()
 }

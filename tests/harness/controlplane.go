@@ -27,6 +27,7 @@ type ControlPlane struct {
 	Workers []*Proc
 	URLs    []string // the workers' streams API, in Workers order
 	Server  *Proc
+	redis   string // the store's Redis address
 	env     []string
 	args    []string
 }
@@ -34,7 +35,7 @@ type ControlPlane struct {
 // StartControlPlane starts n workers and a server that places tasks on them.
 func StartControlPlane(t testing.TB, env Env, n int) *ControlPlane {
 	t.Helper()
-	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":"}
+	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":", redis: env.RedisAddr}
 	// Credentials are sealed at rest with this key (server and workers).
 	cp.env = []string{"CDC_REDIS_PREFIX=" + cp.Prefix, "REDIS_URL=redis://" + env.RedisAddr,
 		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL, contract.SecretKeysEnv + "=" + TestSecretKey}
@@ -83,6 +84,21 @@ func (cp *ControlPlane) AddServer(t testing.TB) (first *Proc) {
 		"--workers", strings.Join(cp.URLs, ",")}
 	cp.RestartServer(t)
 	return first
+}
+
+// StartForeign starts a control plane with a store of its own (another
+// prefix of the same Redis) on the same workers, as a second deployment
+// pointed at them by mistake would be; its store is dropped at cleanup.
+func (cp *ControlPlane) StartForeign(t testing.TB) *Proc {
+	t.Helper()
+	prefix := "test-other-" + RandSuffix() + ":"
+	t.Cleanup(func() { dropPrefix(cp.redis, prefix) })
+	port := FreePort(t)
+	// The last of duplicate variables wins (os/exec).
+	p := StartProc(t, append(append([]string{}, cp.env...), "CDC_REDIS_PREFIX="+prefix),
+		"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", strings.Join(cp.URLs, ","))
+	WaitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	return p
 }
 
 // RestartServer starts the server (again) and waits until it answers.
