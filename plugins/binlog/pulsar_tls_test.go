@@ -13,7 +13,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/internal/testcert"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/testcert"
 )
 
 // TestPulsarTLSHandshake: with pulsar_tls and the broker's CA the client

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/internal/testcert"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/testcert"
 )
 
 // tlsMilvus answers Connect only, over TLS.

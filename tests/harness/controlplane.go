@@ -35,11 +35,22 @@ type ControlPlane struct {
 // StartControlPlane starts n workers and a server that places tasks on them.
 func StartControlPlane(t testing.TB, env Env, n int) *ControlPlane {
 	t.Helper()
-	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":", redis: env.RedisAddr}
+	return StartControlPlaneOn(t, env, n, "redis://"+env.RedisAddr)
+}
+
+// StartControlPlaneOn is StartControlPlane with the task store in the Redis
+// at redisURL (extraEnv goes to the server and the workers). A store other
+// than the stack's is not cleaned up: the test owns that Redis.
+func StartControlPlaneOn(t testing.TB, env Env, n int, redisURL string, extraEnv ...string) *ControlPlane {
+	t.Helper()
+	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":"}
+	if redisURL == "redis://"+env.RedisAddr {
+		cp.redis = env.RedisAddr
+		t.Cleanup(func() { dropPrefix(env.RedisAddr, cp.Prefix) })
+	}
 	// Credentials are sealed at rest with this key (server and workers).
-	cp.env = []string{"CDC_REDIS_PREFIX=" + cp.Prefix, "REDIS_URL=redis://" + env.RedisAddr,
-		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL, contract.SecretKeysEnv + "=" + TestSecretKey}
-	t.Cleanup(func() { dropPrefix(env.RedisAddr, cp.Prefix) })
+	cp.env = append([]string{"CDC_REDIS_PREFIX=" + cp.Prefix, "REDIS_URL=" + redisURL,
+		"MILVUS_SOURCE_ADDR=" + env.SourceAddr, "PULSAR_URL=" + env.PulsarURL, contract.SecretKeysEnv + "=" + TestSecretKey}, extraEnv...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			cp.dumpLogs(t)
@@ -92,7 +103,9 @@ func (cp *ControlPlane) AddServer(t testing.TB) (first *Proc) {
 func (cp *ControlPlane) StartForeign(t testing.TB) *Proc {
 	t.Helper()
 	prefix := "test-other-" + RandSuffix() + ":"
-	t.Cleanup(func() { dropPrefix(cp.redis, prefix) })
+	if cp.redis != "" {
+		t.Cleanup(func() { dropPrefix(cp.redis, prefix) })
+	}
 	port := FreePort(t)
 	// The last of duplicate variables wins (os/exec).
 	p := StartProc(t, append(append([]string{}, cp.env...), "CDC_REDIS_PREFIX="+prefix),

@@ -1,4 +1,5 @@
-// Package testcert makes self-signed certificates for TLS tests.
+// Package testcert makes self-signed certificates for TLS tests (plugin unit
+// tests and the stack tests alike); no production code imports it.
 package testcert
 
 import (
@@ -11,6 +12,8 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -31,4 +34,24 @@ func SelfSigned(t testing.TB) (tls.Certificate, string) {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// SelfSignedFiles writes a certificate for 127.0.0.1 (its own CA) and its
+// key as PEM files in dir, for servers started as processes; the
+// certificate file is also the CA file.
+func SelfSignedFiles(t testing.TB, dir string) (certFile, keyFile string) {
+	t.Helper()
+	cert, caPEM := SelfSigned(t)
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, []byte(caPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }
