@@ -30,7 +30,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 				var batch service.MessageBatch
 				ids := map[string][][]byte{}
 				for _, ev := range evs {
-					msgs, err := eventMessages(ev, b.conf.format)
+					msgs, err := b.render(ev)
 					if err != nil {
 						return nil, nil, nil, err
 					}
@@ -49,7 +49,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 				}
 				full := false
 				for _, ev := range evs {
-					msgs, err := eventMessages(ev, b.conf.format)
+					msgs, err := b.render(ev)
 					if err != nil {
 						return nil, nil, nil, err
 					}

@@ -2,6 +2,7 @@ package binlog
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -62,6 +63,9 @@ func (c *channelReader) run(ctx context.Context) error {
 		}
 		evs, err := c.handle(ctx, msg)
 		if err != nil {
+			if logreader.IsFatal(err) {
+				return err
+			}
 			return nil // ctx ended
 		}
 		for _, e := range evs {
@@ -73,13 +77,16 @@ func (c *channelReader) run(ctx context.Context) error {
 }
 
 // handle decodes one message and returns the events to queue; a message
-// that yields none has been consumed here. The only error is ctx's.
+// that yields none has been consumed here. The error is ctx's, or a
+// *logreader.FatalError for a message this reader cannot decode: it is never
+// skipped, so the checkpoint never passes it.
 func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*wal.Event, error) {
 	ev, err := wal.Decode(msg.Payload)
 	if err != nil {
-		c.log.Errorf("Skipping undecodable message %x on channel %s: %v", msg.Position, c.name, err)
-		c.merge.PushSkipped(c.idx, msg.Position)
-		return nil, nil
+		return nil, &logreader.FatalError{Err: fmt.Errorf(
+			"channel %s, message %x: %w. It is not replicated and not skipped: the input stops before it (nothing from it on is acknowledged). "+
+				"Upgrade milvus-cdc to a version that reads it, then resume; or delete the task and create it again to give up on what follows",
+			c.name, msg.Position, err)}
 	}
 	if ev.Op == contract.OpTimeTick {
 		broken, evs := c.repair.Tick(ctx, ev.Ts, msg.Position)

@@ -37,8 +37,8 @@ var envelopeByMsgType = map[commonpb.MsgType]envelopeFields{
 	commonpb.MsgType_TimeTick:          {},
 }
 
-// ErrUnsupportedMsgType is returned for message types that the 2.3 WAL does not
-// carry on the channels we read; callers skip such messages with a log line.
+// ErrUnsupportedMsgType is returned for message types this decoder does not
+// know. The input never skips such a message: it stops before it and says so.
 var ErrUnsupportedMsgType = errors.New("unsupported message type")
 
 // Decode decodes the header and envelope values of one WAL message
