@@ -11,6 +11,8 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"github.com/redpanda-data/benthos/v4/public/service"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
@@ -164,6 +166,31 @@ func TestStatusErrorClassification(t *testing.T) {
 	}
 	if err := statusError("x", &commonpb.Status{ErrorCode: commonpb.ErrorCode_IllegalArgument, Reason: "dim mismatch"}, nil); !isPermanent(err) {
 		t.Error("an invalid argument must be permanent")
+	}
+	// Milvus 2.3+ codes decide, not the text: a "node" in an invalid
+	// parameter's reason does not make it transient.
+	for _, c := range []struct {
+		st        *commonpb.Status
+		transient bool
+	}{
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_IllegalArgument, Code: 1100, Reason: "replica number 5 > query node count 1"}, false},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 903, Reason: "node lack"}, true},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 503, Reason: "channel not available"}, true},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 101, Reason: "collection not loaded"}, true},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 702, Reason: "at most one distinct index is allowed per field"}, false},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 800, Reason: "database not found"}, false},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 65535, Reason: "unexpected"}, true},
+		{&commonpb.Status{ErrorCode: commonpb.ErrorCode_IllegalArgument, Code: 1100, Retriable: true}, true},
+	} {
+		if err := statusError("x", c.st, nil); err == nil || isPermanent(err) == c.transient {
+			t.Errorf("%v: transient %v, want %v", c.st, !isPermanent(err), c.transient)
+		}
+	}
+	if err := statusError("x", nil, status.Error(codes.Unavailable, "connection refused")); err == nil || isPermanent(err) {
+		t.Error("gRPC Unavailable must be transient")
+	}
+	if err := statusError("x", nil, status.Error(codes.InvalidArgument, "bad request")); !isPermanent(err) {
+		t.Error("gRPC InvalidArgument must be permanent")
 	}
 }
 

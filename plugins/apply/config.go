@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	cbackoff "github.com/cenkalti/backoff/v4"
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -19,6 +20,7 @@ type applyConfig struct {
 	dbMap         map[string]string
 	collectionMap map[string]contract.CollectionRef
 	retry         *backoffFactory
+	maxRetry      time.Duration // 0: retry transient failures without limit
 	failures      *failure.Reporter
 	lease         *lease.Config // nil: no lease (a pipeline on its own)
 }
@@ -39,6 +41,9 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 		return nil, err
 	}
 	c.retry = &backoffFactory{proto: bo}
+	if c.maxRetry, err = conf.FieldDuration(maoFieldMaxRetry); err != nil {
+		return nil, err
+	}
 	if c.failures, err = failure.ReporterFromParsed(conf, res); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ const (
 	maoFieldMaxInFlight   = "max_in_flight"
 	maoFieldBatching      = "batching"
 	maoFieldRetryBackoff  = "retry_backoff"
+	maoFieldMaxRetry      = "max_retry_duration"
 )
 
 // outputLint is both the lint rule of the spec and a check of the
@@ -51,11 +52,16 @@ Idempotent by construction: replaying any suffix leaves the target unchanged. Ro
 DDL is create-if-missing / drop-if-present, and the ownership tag makes a replayed or late message of an older
 incarnation of a name a no-op (collection IDs only grow).
 
-Errors: transport failures and "not now" answers (rate limit, not ready, quota) are transient: they are retried
-in place with `+"`"+maoFieldRetryBackoff+"`"+`, so a later batch can never overtake, and each retry logs the target
-address. Anything else is permanent: the output stops, logs `+"`milvus_apply stopped: <op> on <db>.<collection>: ...`"+`,
-and acknowledges nothing after it (Connect keeps failing with that error until the pipeline is fixed and
-restarted).`).
+Errors are classed by the gRPC status of a transport failure and by the Milvus status (its retriable flag and
+error code; the legacy error code from servers that send none), never by their text. Transport failures and
+"not now" answers (not ready, rate limit, quota, data still loading, a replica, channel, segment or node
+missing, an error Milvus did not classify) are transient: they are retried in place with
+`+"`"+maoFieldRetryBackoff+"`"+`, so a later batch can never overtake, and each retry logs the target address. A
+change still failing after `+"`"+maoFieldMaxRetry+"`"+` becomes permanent with its last error. Anything else
+(invalid parameters, unknown database, index conflict, permission denied) is permanent at once: the output
+stops, logs `+"`milvus_apply stopped: <op> on <db>.<collection>: ...`"+`, and acknowledges nothing after it
+(Connect keeps failing with that error until the pipeline is fixed and restarted; a control-plane task turns
+Failed with it, and resume retries).`).
 		Fields(milvusconn.Fields("127.0.0.1:19530")...).
 		Fields(
 			service.NewStringMapField(maoFieldDBMap).
@@ -69,7 +75,10 @@ restarted).`).
 				Default(1).Advanced(),
 			service.NewBatchPolicyField(maoFieldBatching),
 			service.NewBackOffField(maoFieldRetryBackoff, false, nil).
-				Description("Backoff between attempts while the target is unreachable; it retries until it succeeds or the stream stops."),
+				Description("Backoff between attempts while a change fails transiently (its max_elapsed_time is not used: see `"+maoFieldMaxRetry+"`)."),
+			service.NewDurationField(maoFieldMaxRetry).
+				Description("How long one change may keep failing transiently before the output stops for good with its last error (0: retry until it succeeds or the stream stops). Waiting for the task's lease does not count.").
+				Default("10m").Advanced(),
 		).
 		Fields(lease.Field()).
 		Fields(failure.Fields()...).

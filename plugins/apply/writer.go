@@ -185,10 +185,12 @@ func (w *applyWriter) awaitLease(ctx context.Context) error {
 // works or ctx ends.
 func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 	bo := w.conf.retry.NewBackOff()
+	var failing time.Duration // time spent failing, lease waits excluded
 	for attempt := 1; ; attempt++ {
 		if err := w.awaitLease(ctx); err != nil {
 			return err
 		}
+		began := time.Now()
 		err := w.apply.step(ctx, st)
 		if err == nil {
 			if attempt > 1 {
@@ -207,6 +209,11 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 			}
 			return w.fail(err)
 		}
+		failing += time.Since(began)
+		if w.conf.maxRetry > 0 && failing >= w.conf.maxRetry {
+			return w.fail(fmt.Errorf("%s: still failing after %s of retries (%s, attempt %d): %w",
+				st, failing.Round(time.Second), maoFieldMaxRetry, attempt, err))
+		}
 		wait := bo.NextBackOff()
 		w.log.Warnf("Applying %s to target %s failed (attempt %d), retrying in %s: %v", st, w.conf.target.Address(), attempt, wait, err)
 		t := time.NewTimer(wait)
@@ -216,6 +223,7 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 			return ctx.Err()
 		case <-t.C:
 		}
+		failing += wait
 	}
 }
 

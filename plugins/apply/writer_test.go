@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func (m *notReadyMilvus) DescribeCollection(context.Context, *milvuspb.DescribeC
 
 // connectedWriter returns an output connected to an in-process target that
 // is never ready; its retry backoff is an hour.
-func connectedWriter(t *testing.T) (*applyWriter, *notReadyMilvus) {
+func connectedWriter(t *testing.T, extraYAML ...string) (*applyWriter, *notReadyMilvus) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -50,6 +51,9 @@ func connectedWriter(t *testing.T) (*applyWriter, *notReadyMilvus) {
 	t.Cleanup(srv.Stop)
 
 	yaml := fmt.Sprintf("address: %s\nconnect_timeout: 5s\nretry_backoff: { initial_interval: 1h, max_interval: 1h }\n", lis.Addr())
+	if len(extraYAML) > 0 {
+		yaml = fmt.Sprintf("address: %s\nconnect_timeout: 5s\n%s\n", lis.Addr(), strings.Join(extraYAML, "\n"))
+	}
 	conf, err := milvusApplyOutputSpec().ParseYAML(yaml, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -128,4 +132,27 @@ func TestCloseGivesUpAtDeadline(t *testing.T) {
 	if w.target != nil {
 		t.Error("the write did not close the client after Close gave up")
 	}
+}
+
+// TestRetryLimitTurnsPermanent: a change that keeps failing transiently is
+// retried for max_retry_duration, then the output stops for good with the
+// last error (a task turns Failed with it instead of showing Running).
+func TestRetryLimitTurnsPermanent(t *testing.T) {
+	w, _ := connectedWriter(t, "retry_backoff: { initial_interval: 20ms, max_interval: 50ms }", "max_retry_duration: 300ms")
+	msg := walMsg(t, contract.OpInsert, insertReq([]int64{1}, []string{"x"}, []float32{1}),
+		map[string]string{contract.MetaDB: "default", contract.MetaCollection: "c", contract.MetaCollectionID: "7"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := w.WriteBatch(ctx, service.MessageBatch{msg})
+	if err == nil || !strings.Contains(err.Error(), "still failing after") || !strings.Contains(err.Error(), "not ready") {
+		t.Fatalf("WriteBatch: %v, want the permanent retry-limit error with the last error", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("gave up after %s, before max_retry_duration", d)
+	}
+	if w.failed == nil {
+		t.Error("no permanent failure recorded")
+	}
+	_ = w.Close(ctx)
 }
