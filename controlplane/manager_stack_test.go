@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,11 @@ import (
 func stackManager(t *testing.T, maxTasks int) *Manager {
 	t.Helper()
 	s := stackStore(t)
-	rec, err := NewReconciler(s, "test", SourceConfig{ClusterPrefix: "by-dev", DMLChannels: 1}, TLSFiles{}, []string{"http://127.0.0.1:1"}, "", time.Hour,
+	id, err := s.Identity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := NewReconciler(s, id, SourceConfig{ClusterPrefix: "by-dev", DMLChannels: 1}, TLSFiles{}, []string{"http://127.0.0.1:1"}, "", time.Hour,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -93,5 +98,26 @@ func TestMaxTasks(t *testing.T) {
 	_, err := m.Create(ctx, createReq("http://t:1", "c"))
 	if ae, ok := err.(*APIError); !ok || ae.Code != http.StatusBadRequest || !strings.Contains(ae.Message, "max_tasks") {
 		t.Fatalf("third create: %v, want a 400 naming max_tasks", err)
+	}
+}
+
+// TestStoreLossRefusesRequests: once the store has lost its data (its
+// identity is gone), every request is a 503 saying so, never an empty list.
+func TestStoreLossRefusesRequests(t *testing.T) {
+	m := stackManager(t, 0)
+	ctx := context.Background()
+	if _, err := m.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.store.rdb.Del(ctx, m.store.key(contract.KeyStoreID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.List(ctx)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != http.StatusServiceUnavailable || !strings.Contains(ae.Message, "lost its data") {
+		t.Fatalf("list after the store lost its identity: %v, want a 503 saying so", err)
+	}
+	if err := m.Pause(ctx, "any"); !errors.As(err, &ae) || ae.Code != http.StatusServiceUnavailable {
+		t.Fatalf("pause after the store lost its identity: %v, want a 503", err)
 	}
 }
