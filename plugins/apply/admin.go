@@ -20,7 +20,7 @@ func (a *applier) createIndex(ctx context.Context, st *applyStep) error {
 	if err := proto.Unmarshal(st.payload, &req); err != nil {
 		return permanentf("%s: decode: %v", st, err)
 	}
-	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+	if ok, err := a.ownTarget(ctx, st); err != nil || !ok {
 		return err
 	}
 	resp, err := a.api.CreateIndex(ctx, &milvuspb.CreateIndexRequest{
@@ -38,7 +38,7 @@ func (a *applier) dropIndex(ctx context.Context, st *applyStep) error {
 	if err := proto.Unmarshal(st.payload, &req); err != nil {
 		return permanentf("%s: decode: %v", st, err)
 	}
-	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+	if ok, err := a.ownTarget(ctx, st); err != nil || !ok {
 		return err
 	}
 	resp, err := a.api.DropIndex(ctx, &milvuspb.DropIndexRequest{
@@ -55,7 +55,7 @@ func (a *applier) loadCollection(ctx context.Context, st *applyStep) error {
 	if err := proto.Unmarshal(st.payload, &req); err != nil {
 		return permanentf("%s: decode: %v", st, err)
 	}
-	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+	if ok, err := a.ownTarget(ctx, st); err != nil || !ok {
 		return err
 	}
 	resp, err := a.api.LoadCollection(ctx, &milvuspb.LoadCollectionRequest{
@@ -65,7 +65,7 @@ func (a *applier) loadCollection(ctx context.Context, st *applyStep) error {
 }
 
 func (a *applier) releaseCollection(ctx context.Context, st *applyStep) error {
-	if ok, err := a.collectionExists(ctx, st.target); err != nil || !ok {
+	if ok, err := a.ownTarget(ctx, st); err != nil || !ok {
 		return err
 	}
 	resp, err := a.api.ReleaseCollection(ctx, &milvuspb.ReleaseCollectionRequest{DbName: st.target.DB, CollectionName: st.target.Name})
@@ -76,9 +76,11 @@ func (a *applier) flush(ctx context.Context, st *applyStep) error {
 	byDB := map[string][]string{}
 	for _, name := range st.meta.Collections {
 		ref := a.conf.mapName(st.src.DB, name)
-		if ok, err := a.collectionExists(ctx, ref); err != nil {
+		tc, err := a.meta.collection(ctx, ref)
+		if err != nil {
 			return err
-		} else if ok {
+		}
+		if tc.ours(a.conf.replicationID) { // a flush of what replication did not create is not ours to make
 			byDB[ref.DB] = append(byDB[ref.DB], ref.Name)
 		}
 	}
@@ -91,10 +93,16 @@ func (a *applier) flush(ctx context.Context, st *applyStep) error {
 	return nil
 }
 
-func (a *applier) collectionExists(ctx context.Context, ref contract.CollectionRef) (bool, error) {
-	tc, err := a.meta.collection(ctx, ref)
+// ownTarget reports whether the step's target collection exists and is this
+// replication's (false: it does not exist); one it did not create is a
+// permanent error: nothing is done to it.
+func (a *applier) ownTarget(ctx context.Context, st *applyStep) (bool, error) {
+	tc, err := a.meta.collection(ctx, st.target)
 	if err != nil {
 		return false, err
+	}
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		return false, notOurs(st, tc)
 	}
 	return tc.exists, nil
 }
@@ -130,7 +138,8 @@ func (a *applier) createDatabase(ctx context.Context, st *applyStep) error {
 
 // dropDatabase drops a target database. Milvus refuses to drop one that has
 // collections; the source's own drops of them may still be on their way
-// (written late), so collections this pipeline created there go first.
+// (written late), so this replication's copies there go first. A database
+// that still holds collections it did not create is left as it is.
 func (a *applier) dropDatabase(ctx context.Context, st *applyStep) error {
 	db := a.conf.mapDB(st.src.DB)
 	if db == "default" {
@@ -144,17 +153,25 @@ func (a *applier) dropDatabase(ctx context.Context, st *applyStep) error {
 	if err := statusError("list collections of "+db, cols.GetStatus(), err); err != nil {
 		return err
 	}
+	var others []string
 	for _, name := range cols.GetCollectionNames() {
 		ref := contract.CollectionRef{DB: db, Name: name}
 		tc, err := a.meta.collection(ctx, ref)
 		if err != nil {
 			return err
 		}
-		if tc.exists && tc.owner != 0 {
-			if err := a.dropTargetCollection(ctx, ref); err != nil {
-				return err
-			}
+		if !tc.ours(a.conf.replicationID) {
+			others = append(others, name)
+			continue
 		}
+		if err := a.dropTargetCollection(ctx, ref); err != nil {
+			return err
+		}
+	}
+	if len(others) > 0 {
+		a.log.Warnf("%s: not dropping target database %s: it holds collections replication did not create (%s); its copies there are dropped",
+			st, db, strings.Join(others, ", "))
+		return nil
 	}
 	resp, err := a.api.DropDatabase(ctx, &milvuspb.DropDatabaseRequest{DbName: db})
 	if err == nil && contract.NotFound(resp) {

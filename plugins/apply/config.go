@@ -21,6 +21,7 @@ type applyConfig struct {
 	collectionMap map[string]contract.CollectionRef
 	retry         *backoffFactory
 	maxRetry      time.Duration // 0: retry transient failures without limit
+	replicationID string        // tags the collections this replication creates
 	failures      *failure.Reporter
 	lease         *lease.Config // nil: no lease (a pipeline on its own)
 }
@@ -42,6 +43,9 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 	}
 	c.retry = &backoffFactory{proto: bo}
 	if c.maxRetry, err = conf.FieldDuration(maoFieldMaxRetry); err != nil {
+		return nil, err
+	}
+	if c.replicationID, err = conf.FieldString(maoFieldReplicationID); err != nil {
 		return nil, err
 	}
 	if c.failures, err = failure.ReporterFromParsed(conf, res); err != nil {

@@ -45,26 +45,27 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 		return err
 	}
 	if tc.exists {
+		if !tc.ours(a.conf.replicationID) {
+			return notOurs(st, tc)
+		}
 		switch {
 		case tc.owner == st.collID:
 			return nil // created already (another channel's copy, or a replay)
 		case tc.owner > st.collID:
 			return nil // a replay: the target copies a newer incarnation
-		case tc.owner != 0:
+		default:
 			a.log.Infof("Target collection %s.%s copies source collection %d, which was dropped and recreated as %d: replacing it", st.target.DB, st.target.Name, tc.owner, st.collID)
 			if err := a.dropTargetCollection(ctx, st.target); err != nil {
 				return err
 			}
-		default:
-			if diff := schemaDiff(tc.schema, want); diff != "" {
-				return permanentf("%s: the target already has a collection %s.%s with another schema (%s)", st, st.target.DB, st.target.Name, diff)
-			}
-			return a.adopt(ctx, st)
 		}
 	}
 	props := []*commonpb.KeyValuePair{{Key: ownerProperty, Value: strconv.FormatInt(st.collID, 10)}}
+	if a.conf.replicationID != "" {
+		props = append(props, &commonpb.KeyValuePair{Key: replicationProperty, Value: a.conf.replicationID})
+	}
 	for k, v := range st.meta.Properties {
-		if k != ownerProperty {
+		if k != ownerProperty && k != replicationProperty {
 			props = append(props, &commonpb.KeyValuePair{Key: k, Value: v})
 		}
 	}
@@ -92,16 +93,6 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 	})
 	a.meta.forget(st.target)
 	return statusError(fmt.Sprintf("create collection %s.%s", st.target.DB, st.target.Name), resp, err)
-}
-
-// adopt tags a collection someone else created with the source ID.
-func (a *applier) adopt(ctx context.Context, st *applyStep) error {
-	resp, err := a.api.AlterCollection(ctx, &milvuspb.AlterCollectionRequest{
-		DbName: st.target.DB, CollectionName: st.target.Name,
-		Properties: []*commonpb.KeyValuePair{{Key: ownerProperty, Value: strconv.FormatInt(st.collID, 10)}},
-	})
-	a.meta.forget(st.target)
-	return statusError(fmt.Sprintf("tag collection %s.%s", st.target.DB, st.target.Name), resp, err)
 }
 
 // targetSchema is the source schema as the target gets it: without the
@@ -164,16 +155,21 @@ func sameParams(a, b []*commonpb.KeyValuePair) bool {
 	return true
 }
 
-// dropCollection drops the target collection if it copies this source
-// collection (or is untagged); Milvus writes one drop per channel and
-// sometimes late, after the name was reused.
+// dropCollection drops the target collection if it is this replication's
+// copy of this source collection; Milvus writes one drop per channel and
+// sometimes late, after the name was reused. A collection replication did
+// not create is never dropped.
 func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
 	tc, err := a.meta.collection(ctx, st.target)
 	if err != nil {
 		return err
 	}
-	if tc.exists && tc.copies(st.collID) {
+	if tc.copies(a.conf.replicationID, st.collID) {
 		return a.dropTargetCollection(ctx, st.target)
+	}
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		a.log.Warnf("%s: not dropping target collection %s.%s: replication did not create it", st, st.target.DB, st.target.Name)
+		return nil
 	}
 	if st.sourceGone && st.collID != 0 {
 		// The input could not learn the database of a collection the source
@@ -201,7 +197,7 @@ func (a *applier) findOwned(ctx context.Context, name string, id int64) (contrac
 		if err != nil {
 			return contract.CollectionRef{}, false, err
 		}
-		if tc.exists && tc.owner == id {
+		if tc.copies(a.conf.replicationID, id) {
 			return ref, true, nil
 		}
 	}
@@ -226,7 +222,10 @@ func (a *applier) createPartition(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
-	if !tc.exists || !tc.copies(st.collID) || st.partition == "_default" || tc.partitionKey {
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		return notOurs(st, tc)
+	}
+	if !tc.copies(a.conf.replicationID, st.collID) || st.partition == "_default" || tc.partitionKey {
 		return nil
 	}
 	return a.ensurePartition(ctx, st, tc, st.partition)
@@ -254,7 +253,10 @@ func (a *applier) dropPartition(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
-	if !tc.exists || st.partition == "" || st.partition == "_default" || tc.partitionKey || !tc.copies(st.collID) {
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		return notOurs(st, tc)
+	}
+	if st.partition == "" || st.partition == "_default" || tc.partitionKey || !tc.copies(a.conf.replicationID, st.collID) {
 		return nil
 	}
 	req := &milvuspb.DropPartitionRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionName: st.partition}

@@ -26,7 +26,10 @@ func (a *applier) rowTarget(ctx context.Context, st *applyStep) (tc *targetColl,
 		return nil, false, permanentf("%s: the target has no collection %s.%s (its CreateCollection came before this pipeline's start position: copy the collection first or start from earlier)",
 			st, st.target.DB, st.target.Name)
 	}
-	if !tc.copies(st.collID) {
+	if !tc.ours(a.conf.replicationID) {
+		return nil, false, notOurs(st, tc)
+	}
+	if !tc.copies(a.conf.replicationID, st.collID) {
 		if st.collID < tc.owner {
 			return nil, true, nil // an older incarnation: the target already copies a newer one
 		}

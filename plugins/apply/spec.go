@@ -18,6 +18,7 @@ const (
 	maoFieldBatching      = "batching"
 	maoFieldRetryBackoff  = "retry_backoff"
 	maoFieldMaxRetry      = "max_retry_duration"
+	maoFieldReplicationID = "replication_id"
 )
 
 // outputLint is both the lint rule of the spec and a check of the
@@ -42,11 +43,11 @@ is one WAL message from `+"`milvus_binlog`"+` (`+"`format: protobuf`"+`) and is 
 | insert | upsert with the source's primary keys (a replay never doubles a row); consecutive inserts of one collection and partition are merged into one call (≤ 8 MiB), a key repeated in that call keeps its newest row |
 | upsert (Insert + Delete, one ts) | one upsert; the Delete is not applied (it would remove the new rows) |
 | delete | `+"`pk in [...]`"+` (≤ 4,096 keys per call), in the source's partition or all |
-| create_collection | the source schema without the system fields, `+"`AutoID`"+` off, same shards, consistency level and properties, partition-key partitions; tagged `+"`milvus_cdc.source_collection_id=<id>`"+`; once, though Milvus logs it per channel |
-| drop_collection | only if the target collection is the copy of *that* source collection (the tag; an untagged one counts as a copy): Milvus writes drops late, sometimes after the name was reused |
+| create_collection | the source schema without the system fields, `+"`AutoID`"+` off, same shards, consistency level and properties, partition-key partitions; tagged `+"`milvus_cdc.source_collection_id=<id>`"+` (and `+"`milvus_cdc.replication=<replication_id>`"+`); once, though Milvus logs it per channel. A same-named target collection replication did not create is a conflict: the output stops with an error naming it and never writes to or drops it |
+| drop_collection | only if the target collection is this replication's copy of *that* source collection (the tags): Milvus writes drops late, sometimes after the name was reused |
 | partitions | create_partition: 2.3 logs no CreatePartition, so the input asks the source for the partitions of each collection it follows (every 3 s) and sends one create_partition per new partition, empty ones included; a partition named by rows is also created before them. drop_partition drops (releasing the partition first if needed) |
-| create/drop index, load/release, flush | the client's request, re-sent with mapped names (skipped when the target has no such collection); "already exists" / "not found" are success |
-| create/drop database | create if missing; a drop first drops the collections this pipeline created there (a database still holding others is kept, with a warning) |
+| create/drop index, load/release, flush | the client's request, re-sent with mapped names, to this replication's copies only (skipped when the target has no such collection); "already exists" / "not found" are success |
+| create/drop database | create if missing; a drop first drops this replication's copies there, and keeps (with a warning) a database that still holds collections it did not create |
 
 Idempotent by construction: replaying any suffix leaves the target unchanged. Rows are upserts and key deletes,
 DDL is create-if-missing / drop-if-present, and the ownership tag makes a replayed or late message of an older
@@ -76,6 +77,9 @@ Failed with it, and resume retries).`).
 			service.NewBatchPolicyField(maoFieldBatching),
 			service.NewBackOffField(maoFieldRetryBackoff, false, nil).
 				Description("Backoff between attempts while a change fails transiently (its max_elapsed_time is not used: see `"+maoFieldMaxRetry+"`)."),
+			service.NewStringField(maoFieldReplicationID).
+				Description("Names this replication in the tags of the collections it creates (`"+replicationProperty+"`; a control-plane task uses its task ID). It writes to and drops only collections it created: a target collection it did not create (untagged, or tagged by another replication) with the name of a source collection stops the output with an error naming it, and nothing is written to it or dropped.").
+				Default("").Advanced(),
 			service.NewDurationField(maoFieldMaxRetry).
 				Description("How long one change may keep failing transiently before the output stops for good with its last error (0: retry until it succeeds or the stream stops). Waiting for the task's lease does not count.").
 				Default("10m").Advanced(),

@@ -17,10 +17,16 @@ import (
 // a replay's) from the current one's.
 const ownerProperty = "milvus_cdc.source_collection_id"
 
+// replicationProperty names the replication (replication_id; a control-plane
+// task's ID) that created a target collection: another replication's copies
+// are not this one's to write to or drop.
+const replicationProperty = "milvus_cdc.replication"
+
 // targetColl is what the output knows about one target collection.
 type targetColl struct {
 	exists       bool
-	owner        int64 // source collection ID; 0 = not tagged (created by someone else)
+	owner        int64  // source collection ID; 0 = not tagged (created by someone else)
+	replication  string // replicationProperty; "" on copies made before it existed
 	schema       *schemapb.CollectionSchema
 	pk           *schemapb.FieldSchema
 	partitionKey bool
@@ -60,8 +66,11 @@ func (t *targetMeta) collection(ctx context.Context, ref contract.CollectionRef)
 	}
 	c := &targetColl{exists: true, schema: resp.GetSchema(), partitions: map[string]bool{}}
 	for _, kv := range resp.GetProperties() {
-		if kv.GetKey() == ownerProperty {
+		switch kv.GetKey() {
+		case ownerProperty:
 			c.owner, _ = strconv.ParseInt(kv.GetValue(), 10, 64)
+		case replicationProperty:
+			c.replication = kv.GetValue()
 		}
 	}
 	for _, f := range c.schema.GetFields() {
@@ -86,11 +95,29 @@ func (t *targetMeta) collection(ctx context.Context, ref contract.CollectionRef)
 	return c, nil
 }
 
-// copies reports whether the target collection may receive messages of
-// source collection id: it copies that collection, or is untagged (created
-// by someone else), or the message carries no ID.
-func (c *targetColl) copies(id int64) bool {
-	return c.owner == 0 || id == 0 || c.owner == id
+// ours reports whether this replication created the target collection (a
+// copy tagged before replication tags existed counts as ours).
+func (c *targetColl) ours(replication string) bool {
+	return c.exists && c.owner != 0 && (c.replication == "" || c.replication == replication)
+}
+
+// copies reports whether the target collection is this replication's copy of
+// source collection id (any of its incarnations when the message carries no
+// ID).
+func (c *targetColl) copies(replication string, id int64) bool {
+	return c.ours(replication) && (id == 0 || c.owner == id)
+}
+
+// notOurs is the permanent error for a message whose target collection
+// exists but was not created by this replication: nothing is written to it.
+func notOurs(st *applyStep, tc *targetColl) error {
+	who := "was not created by replication (it carries no " + ownerProperty + " tag)"
+	if tc.owner != 0 {
+		who = fmt.Sprintf("is the copy made by another replication (%s %q)", replicationProperty, tc.replication)
+	}
+	return permanentf("%s: the target collection %s.%s %s: nothing is written to it or dropped. "+
+		"Rename or drop it on the target, or map this collection elsewhere (collection_mapping / database_mapping), then resume",
+		st, st.target.DB, st.target.Name, who)
 }
 
 // databaseExists is a best-effort check used to explain a failed describe.

@@ -197,8 +197,8 @@ func TestStackControlPlane(t *testing.T) {
 }
 
 // TestStackControlPlaneTaskFails: a permanent error in the task's stream (a
-// collection of the same name with another schema on the target) puts the
-// task in Failed with a reason that names the collection.
+// collection of the same name on the target that replication did not create)
+// puts the task in Failed with a reason that names the collection.
 func TestStackControlPlaneTaskFails(t *testing.T) {
 	env := harness.RequireStack(t)
 	cp := harness.StartControlPlane(t, env, 1)
@@ -231,7 +231,7 @@ func TestStackControlPlaneTaskFails(t *testing.T) {
 		return strings.Contains(fmt.Sprint(last), "Failed")
 	})
 	task := last["data"].(map[string]any)["task"].(map[string]any)
-	if reason, _ := task["reason"].(string); !strings.Contains(reason, coll) || !strings.Contains(reason, "another schema") {
+	if reason, _ := task["reason"].(string); !strings.Contains(reason, coll) || !strings.Contains(reason, "not created by replication") {
 		t.Fatalf("reason %q does not name the collection and the conflict", reason)
 	}
 }
