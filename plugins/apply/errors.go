@@ -55,10 +55,10 @@ var transientMilvusCodes = map[int32]bool{
 
 // transientMilvusRanges are code ranges (by hundreds) that are all "not now".
 var transientMilvusRanges = map[int32]bool{
-	4: true,  // replica
-	5: true,  // channel
-	6: true,  // segment
-	9: true,  // node
+	4:  true, // replica
+	5:  true, // channel
+	6:  true, // segment
+	9:  true, // node
 	10: true, // storage I/O
 	12: true, // metrics
 	13: true, // topic
