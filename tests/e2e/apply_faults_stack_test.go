@@ -106,6 +106,9 @@ func TestStackApplyConflictStops(t *testing.T) {
 	if err := workload.InsertRows(ctx, tgt, coll, 1000, 5, 5, 8, rand.New(rand.NewSource(2))); err != nil {
 		t.Fatal(err)
 	}
+	if err := workload.IndexAndLoad(ctx, tgt, coll); err != nil {
+		t.Fatal(err)
+	}
 	src := harness.Connect(t, env.SourceAddr)
 	t.Cleanup(func() {
 		_ = tgt.DropCollection(context.Background(), coll)
