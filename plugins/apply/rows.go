@@ -74,8 +74,13 @@ func (a *applier) delete(ctx context.Context, st *applyStep) error {
 		return err
 	}
 	part := st.partition
-	if tc.partitionKey || (part != "" && !tc.partitions[part]) {
-		part = "" // a partition the target never got rows for holds none of these keys
+	if tc.partitionKey {
+		part = "" // Milvus routes keys to partitions itself
+	} else if part != "" && !tc.partitions[part] {
+		// A partition the target never got rows for holds none of these
+		// keys; deleting them elsewhere would remove rows the source keeps
+		// in other partitions (one key may live in several).
+		return nil
 	}
 	var ints []int64
 	var strs []string

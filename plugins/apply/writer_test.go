@@ -37,23 +37,28 @@ func (m *notReadyMilvus) DescribeCollection(context.Context, *milvuspb.DescribeC
 }
 
 // connectedWriter returns an output connected to an in-process target that
-// is never ready; its retry backoff is an hour.
+// is never ready; its retry backoff is an hour unless extraYAML says more.
 func connectedWriter(t *testing.T, extraYAML ...string) (*applyWriter, *notReadyMilvus) {
+	t.Helper()
+	fake := &notReadyMilvus{described: make(chan struct{}, 1)}
+	if len(extraYAML) == 0 {
+		extraYAML = []string{"retry_backoff: { initial_interval: 1h, max_interval: 1h }"}
+	}
+	return writerFor(t, fake, extraYAML...), fake
+}
+
+// writerFor returns an output connected to fake served in-process.
+func writerFor(t *testing.T, fake milvuspb.MilvusServiceServer, extraYAML ...string) *applyWriter {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	fake := &notReadyMilvus{described: make(chan struct{}, 1)}
 	milvuspb.RegisterMilvusServiceServer(srv, fake)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-
-	yaml := fmt.Sprintf("address: %s\nconnect_timeout: 5s\nretry_backoff: { initial_interval: 1h, max_interval: 1h }\n", lis.Addr())
-	if len(extraYAML) > 0 {
-		yaml = fmt.Sprintf("address: %s\nconnect_timeout: 5s\n%s\n", lis.Addr(), strings.Join(extraYAML, "\n"))
-	}
+	yaml := fmt.Sprintf("address: %s\nconnect_timeout: 5s\n%s\n", lis.Addr(), strings.Join(extraYAML, "\n"))
 	conf, err := milvusApplyOutputSpec().ParseYAML(yaml, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +70,7 @@ func connectedWriter(t *testing.T, extraYAML ...string) (*applyWriter, *notReady
 	if err := w.Connect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return w, fake
+	return w
 }
 
 // TestCloseEndsStuckWriteBatch: Close returns within its deadline while a
