@@ -19,15 +19,10 @@ func TestStackNoForeignRemoval(t *testing.T) {
 	env := harness.RequireStack(t)
 	cp := harness.StartControlPlane(t, env, 1)
 	coll := harness.UniqueName("foreign")
-	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+	id := cp.CreateTask(t, map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus"},
 		"collection_infos":     []map[string]any{{"name": coll}},
 	})
-	if code != 200 {
-		t.Fatalf("create: %d %v", code, resp)
-	}
-	id := resp["data"].(map[string]any)["task_id"].(string)
-	t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
 	harness.WaitFor(t, 30*time.Second, "the task's stream", func() bool { return harness.HasStream(cp.URLs[0], id) })
 
 	// A second control plane, another store, the same worker.

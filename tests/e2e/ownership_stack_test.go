@@ -27,20 +27,17 @@ func TestStackDropDatabaseKeepsOthersCopies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	create := func(coll string) string {
-		code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+		return cp.CreateTask(t, map[string]any{
 			"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus"},
 			"db_collections":       map[string]any{db: []map[string]any{{"name": coll}}},
 		})
-		if code != 200 {
-			t.Fatalf("create %s: %d %v", coll, code, resp)
-		}
-		id := resp["data"].(map[string]any)["task_id"].(string)
-		t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
-		return id
 	}
 	create("a")
 	idB := create("b")
-	t.Cleanup(func() { dropDB(env.SourceAddr, db, "a", "b"); dropDB(env.TargetAddr, db, "a", "b") })
+	t.Cleanup(func() {
+		harness.DropDatabase(env.SourceAddr, db, "a", "b")
+		harness.DropDatabase(env.TargetAddr, db, "a", "b")
+	})
 
 	admin := harness.Connect(t, env.SourceAddr)
 	if err := admin.CreateDatabase(ctx, db); err != nil {
@@ -104,19 +101,4 @@ func TestStackDropDatabaseKeepsOthersCopies(t *testing.T) {
 		}
 		return !slices.ContainsFunc(dbs, func(d entity.Database) bool { return d.Name == db })
 	})
-}
-
-// dropDB drops collections colls and database db at addr (best effort).
-func dropDB(addr, db string, colls ...string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := client.NewClient(ctx, client.Config{Address: addr, DBName: db})
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for _, coll := range colls {
-		_ = c.DropCollection(ctx, coll)
-	}
-	_ = c.DropDatabase(ctx, db)
 }

@@ -66,15 +66,10 @@ func TestStackRedisPasswordAndTLS(t *testing.T) {
 	url := fmt.Sprintf("rediss://:%s@127.0.0.1:%d/0", password, port)
 	cp := harness.StartControlPlaneOn(t, env, 1, url, "SSL_CERT_FILE="+cert)
 	coll := harness.UniqueName("tlsredis")
-	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+	id := cp.CreateTask(t, map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus"},
 		"collection_infos":     []map[string]any{{"name": coll}},
 	})
-	if code != 200 {
-		t.Fatalf("create: %d %v", code, resp)
-	}
-	id := resp["data"].(map[string]any)["task_id"].(string)
-	t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
 	src := harness.Connect(t, env.SourceAddr)
 	t.Cleanup(func() {
 		_ = src.DropCollection(context.Background(), coll)

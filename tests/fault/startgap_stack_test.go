@@ -32,23 +32,18 @@ func TestStartGap(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 
-	code, resp := harness.CDC(t, cp.Base, "create", map[string]any{
+	id := cp.CreateTask(t, map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + env.TargetAddr, "token": "root:Milvus", "connect_timeout": 10},
 		"collection_infos":     []map[string]any{{"name": "*"}},
 	})
-	if code != 200 {
-		t.Fatalf("create: %d %v", code, resp)
-	}
-	id, _ := resp["data"].(map[string]any)["task_id"].(string)
-	t.Cleanup(func() { _, _ = harness.TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
 
 	db, coll, defColl := harness.UniqueName("gapdb"), harness.UniqueName("gap"), harness.UniqueName("gapdef")
 	admin := harness.Connect(t, env.SourceAddr)
 	t.Cleanup(func() {
-		dropDatabase(env.SourceAddr, db, coll)
-		dropDatabase(env.TargetAddr, db, coll)
-		dropDatabase(env.SourceAddr, "default", defColl)
-		dropDatabase(env.TargetAddr, "default", defColl)
+		harness.DropDatabase(env.SourceAddr, db, coll)
+		harness.DropDatabase(env.TargetAddr, db, coll)
+		harness.DropDatabase(env.SourceAddr, "default", defColl)
+		harness.DropDatabase(env.TargetAddr, "default", defColl)
 	})
 	if err := admin.CreateDatabase(ctx, db); err != nil {
 		t.Fatal(err)
@@ -151,17 +146,4 @@ func TestStartGap(t *testing.T) {
 			t.Errorf("reason %q lacks %q", reason, want)
 		}
 	}
-}
-
-// dropDatabase drops coll and database db at addr (best effort).
-func dropDatabase(addr, db, coll string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := client.NewClient(ctx, client.Config{Address: addr, DBName: db})
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	_ = c.DropCollection(ctx, coll)
-	_ = c.DropDatabase(ctx, db)
 }

@@ -238,3 +238,20 @@ func (cp *ControlPlane) dumpLogs(t testing.TB) {
 		t.Logf("---- server log ----\n%s", tail(cp.Server.Logs.String()))
 	}
 }
+
+// CreateTask creates a task with request data (failing the test on any
+// answer but 200), deletes it at cleanup, and returns its ID.
+func (cp *ControlPlane) CreateTask(t testing.TB, data map[string]any) string {
+	t.Helper()
+	code, resp := CDC(t, cp.Base, "create", data)
+	if code != http.StatusOK {
+		t.Fatalf("create: %d %v", code, resp)
+	}
+	d, _ := resp["data"].(map[string]any)
+	id, _ := d["task_id"].(string)
+	if id == "" {
+		t.Fatalf("create gave no task_id: %v", resp)
+	}
+	t.Cleanup(func() { _, _ = TryCDC(cp.Base, "delete", map[string]any{"task_id": id}) })
+	return id
+}

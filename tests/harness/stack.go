@@ -129,3 +129,19 @@ func PortOf(addr string) int {
 	}
 	return p
 }
+
+// DropDatabase drops collections colls and database db at addr (best
+// effort, for cleanups).
+func DropDatabase(addr, db string, colls ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.NewClient(ctx, client.Config{Address: addr, DBName: db})
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for _, coll := range colls {
+		_ = c.DropCollection(ctx, coll)
+	}
+	_ = c.DropDatabase(ctx, db)
+}
