@@ -213,6 +213,33 @@ func (a *applier) dropTargetCollection(ctx context.Context, ref contract.Collect
 	return statusError(fmt.Sprintf("drop collection %s.%s", ref.DB, ref.Name), resp, err)
 }
 
+// alterCollection sets the properties the source collection has now (Milvus
+// 2.3 logs no AlterCollection: the input learns them from the source's
+// catalog) on this replication's copy; the copy's own tags stay.
+func (a *applier) alterCollection(ctx context.Context, st *applyStep) error {
+	tc, err := a.meta.collection(ctx, st.target)
+	if err != nil {
+		return err
+	}
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		return notOurs(st, tc)
+	}
+	if !tc.copies(a.conf.replicationID, st.collID) {
+		return nil // no copy (made before the start position), or an older incarnation's
+	}
+	var props []*commonpb.KeyValuePair
+	for k, v := range st.meta.Properties {
+		if k != ownerProperty && k != replicationProperty {
+			props = append(props, &commonpb.KeyValuePair{Key: k, Value: v})
+		}
+	}
+	if len(props) == 0 {
+		return nil // 2.3 cannot remove a property
+	}
+	resp, err := a.api.AlterCollection(ctx, &milvuspb.AlterCollectionRequest{DbName: st.target.DB, CollectionName: st.target.Name, Properties: props})
+	return statusError(fmt.Sprintf("set properties of %s.%s", st.target.DB, st.target.Name), resp, err)
+}
+
 // createPartition makes a partition the source has before any row of it
 // arrived (Milvus 2.3 logs no CreatePartition: the input learns it from the
 // source's catalog). The target must hold this task's copy of the

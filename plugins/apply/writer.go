@@ -253,6 +253,8 @@ func (a *applier) step(ctx context.Context, st *applyStep) error {
 		return a.createCollection(ctx, st)
 	case contract.OpDropCollection:
 		return a.dropCollection(ctx, st)
+	case contract.OpAlterCollection:
+		return a.alterCollection(ctx, st)
 	case contract.OpCreatePartition:
 		return a.createPartition(ctx, st)
 	case contract.OpDropPartition:

@@ -27,7 +27,7 @@ type channelReader struct {
 	filter   *collectionFilter
 	names    *checkpoint.Names // names to keep in the checkpoint
 	repair   *repair.Channel
-	parts    *sourcemeta.PartitionWatch
+	catalog  *sourcemeta.CatalogWatch
 	merge    *order.Merger
 	log      *service.Logger
 }
@@ -93,10 +93,10 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 		for _, u := range broken {
 			c.merge.PairBroken(c.idx, u.Ts, u.CollectionID)
 		}
-		if c.parts.Due() {
-			found, err := c.parts.Check(ctx, c.name, ev.Ts, msg.Position)
+		if c.catalog.Due() {
+			found, err := c.catalog.Check(ctx, c.name, ev.Ts, msg.Position)
 			if err != nil && ctx.Err() == nil {
-				c.log.Warnf("Listing the source's partitions for channel %s (tried again in %s): %v", c.name, sourcemeta.PartitionCheckEvery, err)
+				c.log.Warnf("Asking the source for the partitions and properties of channel %s's collections (tried again in %s): %v", c.name, sourcemeta.CatalogCheckEvery, err)
 			}
 			evs = append(evs, found...)
 		}
@@ -131,11 +131,11 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 	if ev.IsRow() {
 		evs := c.repair.Write(ctx, ev)
 		for _, e := range evs {
-			c.parts.Observe(e)
+			c.catalog.Observe(e)
 		}
 		return evs, nil
 	}
-	c.parts.Observe(ev)
+	c.catalog.Observe(ev)
 	return []*wal.Event{ev}, nil
 }
 

@@ -99,10 +99,10 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		r.merge.SetStart(i, ch.Start())
 		readers = append(readers, &channelReader{
 			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, filter: b.conf.filter, names: names,
-			skip:   logreader.SetOf(stored.Acked[name]),
-			repair: repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
-			parts:  sourcemeta.NewPartitionWatch(lister, sourcemeta.PartitionCheckEvery),
-			log:    b.log,
+			skip:    logreader.SetOf(stored.Acked[name]),
+			repair:  repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
+			catalog: sourcemeta.NewCatalogWatch(lister, sourcemeta.CatalogCheckEvery),
+			log:     b.log,
 		})
 	}
 	ckpt.SetBase(r.merge.Positions())

@@ -56,10 +56,11 @@ with timestamp t is released only when every channel that still produces has sho
 about one tick interval, 200 ms, of latency). Time ticks themselves are not emitted. Messages that were written
 by replication (`+"`Base.ReplicateInfo.IsReplicate`"+`) are skipped, so active-active setups do not loop.
 
-Milvus 2.3 logs no CreatePartition. Every 3 seconds each channel asks the source (`+"`ShowPartitions`"+`) for
-the partitions of the collections it has seen created or written, and emits a `+"`create_partition`"+` event,
-at one of the channel's time ticks, for each partition not yet shown: a partition with no rows reaches the
-target too.
+Milvus 2.3 logs no CreatePartition and no AlterCollection. Every 3 seconds each channel asks the source
+(`+"`ShowPartitions`"+`, `+"`DescribeCollection`"+`) for the partitions and properties of the collections it has
+seen created or written, and emits, at one of the channel's time ticks, a `+"`create_partition`"+` event for each
+partition not yet shown and an `+"`alter_collection`"+` event when the properties changed: a partition with no
+rows, and a TTL set after creation, reach the target too.
 
 Each message's body is the original protobuf payload (`+"`format: protobuf`"+`) or JSON (`+"`format: json`"+`:
 one object per inserted row, per deleted key and per DDL operation).

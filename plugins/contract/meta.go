@@ -34,7 +34,7 @@ const (
 
 // MetaDocs describes every metadata key, for the generated plugin docs.
 var MetaDocs = [][2]string{
-	{MetaOp, "insert, delete, create_collection, drop_collection, create_partition, drop_partition, create_index, drop_index, load_collection, release_collection, flush, create_database, drop_database"},
+	{MetaOp, "insert, delete, create_collection, drop_collection, alter_collection, create_partition, drop_partition, create_index, drop_index, load_collection, release_collection, flush, create_database, drop_database"},
 	{MetaDB, "the source database"},
 	{MetaCollection, "the source collection (a flush may name several, comma-separated)"},
 	{MetaCollectionID, "the source collection ID (IDs only grow: a recreated name gets a higher one)"},
@@ -49,7 +49,7 @@ var MetaDocs = [][2]string{
 	{MetaMsgType, "the Milvus message type name (protobuf format only)"},
 	{MetaConsistency, "create_collection: the source collection's consistency level"},
 	{MetaSourceDropped, "`true` when the source no longer has the collection (read from history)"},
-	{MetaProperties, "create_collection: the source collection's properties as a JSON object"},
+	{MetaProperties, "create_collection, alter_collection: the source collection's properties as a JSON object"},
 }
 
 // Meta is the metadata of one milvus_binlog message, as the input sets it and

@@ -6,6 +6,7 @@ const (
 	OpDelete            = "delete"
 	OpCreateCollection  = "create_collection"
 	OpDropCollection    = "drop_collection"
+	OpAlterCollection   = "alter_collection" // properties set after creation (from the source's catalog)
 	OpCreatePartition   = "create_partition"
 	OpDropPartition     = "drop_partition"
 	OpCreateIndex       = "create_index"

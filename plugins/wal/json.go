@@ -87,6 +87,8 @@ func deleteKeys(req *msgpb.DeleteRequest) []any {
 
 func addDDLDetails(ev *Event, o map[string]any) error {
 	switch ev.Op {
+	case contract.OpAlterCollection:
+		o["properties"] = ev.Properties
 	case contract.OpCreateCollection:
 		var req msgpb.CreateCollectionRequest
 		var schema schemapb.CollectionSchema

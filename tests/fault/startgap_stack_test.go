@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
@@ -23,7 +24,8 @@ import (
 // pinned it, and `*` is the whole cluster: the target gets the new database
 // and a new collection of `default` with every row (verify finds no
 // difference), and partitions made on the source without a row in them
-// (Milvus 2.3 logs no CreatePartition), before and after the worker starts. It runs alone (with the fault
+// (Milvus 2.3 logs no CreatePartition), before and after the worker starts,
+// and a TTL set after creation (no AlterCollection in the log either). It runs alone (with the fault
 // suite): a whole-cluster task copies whatever else the source is doing.
 func TestStartGap(t *testing.T) {
 	env := harness.RequireStack(t)
@@ -118,10 +120,18 @@ func TestStartGap(t *testing.T) {
 		}
 		return err == nil && got["empty_before"] && got["empty_after"]
 	})
+	// A property set after creation (2.3 logs no AlterCollection).
+	if err := src.AlterCollection(ctx, coll, entity.CollectionTTL(3600)); err != nil {
+		t.Fatal(err)
+	}
+	harness.WaitFor(t, time.Minute, "the TTL set on the source on the target", func() bool {
+		c, err := tgt.DescribeCollection(ctx, coll)
+		return err == nil && c.Properties["collection.ttl.seconds"] == "3600"
+	})
 	if state, reason := cp.TaskState(t, id); state != "Running" {
 		t.Fatalf("task %s: %s (%s)", id, state, reason)
 	}
-	t.Logf("task created with no worker running, worker started 3 s into the writes: %d rows of a database and a collection created after the task compared, no difference; empty partitions copied", rep.RowsCompared)
+	t.Logf("task created with no worker running, worker started 3 s into the writes: %d rows of a database and a collection created after the task compared, no difference, empty partitions and a later TTL copied", rep.RowsCompared)
 
 	// The checkpoint lost (Redis restored from an old snapshot, say): the
 	// task must not restart at "latest" but turn Failed and say why.

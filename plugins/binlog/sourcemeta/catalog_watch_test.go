@@ -11,8 +11,13 @@ import (
 )
 
 type fakeParts struct {
-	parts map[string][]string // "db.coll" → partitions
+	parts map[string][]string         // "db.coll" → partitions
+	props map[int64]map[string]string // collection ID → properties
 	calls int
+}
+
+func (f *fakeParts) DescribeCollection(_ context.Context, id int64) (string, map[string]string, bool, error) {
+	return "Bounded", f.props[id], true, nil
 }
 
 func (f *fakeParts) Partitions(_ context.Context, db, coll string) ([]string, error) {
@@ -24,10 +29,10 @@ func (f *fakeParts) Partitions(_ context.Context, db, coll string) ([]string, er
 	return p, nil
 }
 
-func TestPartitionWatchFindsEmptyPartitions(t *testing.T) {
+func TestCatalogWatchFindsEmptyPartitions(t *testing.T) {
 	src := &fakeParts{parts: map[string][]string{"db1.c": {"_default", "p1", "p2"}}}
 	now := time.Unix(1000, 0)
-	w := NewPartitionWatch(src, 3*time.Second)
+	w := NewCatalogWatch(src, 3*time.Second)
 	w.now = func() time.Time { return now }
 	if w.Due() {
 		t.Fatal("due with nothing to watch")
@@ -73,11 +78,34 @@ func TestPartitionWatchFindsEmptyPartitions(t *testing.T) {
 	}
 }
 
-func TestPartitionWatchIgnoresHistory(t *testing.T) {
-	w := NewPartitionWatch(&fakeParts{}, time.Second)
+func TestCatalogWatchIgnoresHistory(t *testing.T) {
+	w := NewCatalogWatch(&fakeParts{}, time.Second)
 	w.Observe(&wal.Event{Op: contract.OpCreateCollection, DbName: "d", CollectionName: "gone", CollectionID: 3, SourceGone: true})
 	w.Observe(&wal.Event{Op: contract.OpCreateIndex, DbName: "d", CollectionName: "c", CollectionID: 4})
 	if w.Due() {
 		t.Fatal("watching a collection the source dropped, or one seen only through an index")
+	}
+}
+
+func TestCatalogWatchFindsChangedProperties(t *testing.T) {
+	src := &fakeParts{parts: map[string][]string{"d.c": {"_default"}}, props: map[int64]map[string]string{}}
+	now := time.Unix(1000, 0)
+	w := NewCatalogWatch(src, time.Second)
+	w.now = func() time.Time { return now }
+	w.Observe(&wal.Event{Op: contract.OpCreateCollection, DbName: "d", CollectionName: "c", CollectionID: 9,
+		Properties: map[string]string{"collection.ttl.seconds": "60"}})
+	src.props[9] = map[string]string{"collection.ttl.seconds": "60"}
+	if evs, err := w.Check(context.Background(), "ch", 5, nil); err != nil || len(evs) != 0 {
+		t.Fatalf("unchanged properties gave %+v, %v", evs, err)
+	}
+	src.props[9] = map[string]string{"collection.ttl.seconds": "3600"}
+	now = now.Add(time.Second)
+	evs, err := w.Check(context.Background(), "ch", 6, []byte{2})
+	if err != nil || len(evs) != 1 || evs[0].Op != contract.OpAlterCollection || evs[0].Properties["collection.ttl.seconds"] != "3600" || evs[0].Ts != 6 {
+		t.Fatalf("events %+v, %v; want one alter_collection with the new TTL at ts 6", evs, err)
+	}
+	now = now.Add(time.Second)
+	if evs, _ := w.Check(context.Background(), "ch", 7, nil); len(evs) != 0 {
+		t.Fatalf("the same change emitted twice: %+v", evs)
 	}
 }
