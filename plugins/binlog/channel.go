@@ -61,7 +61,9 @@ func (c *channelReader) run(ctx context.Context) error {
 			c.merge.PushSkipped(c.idx, msg.Position)
 			continue
 		}
+		c.merge.SetBusy(c.idx, true)
 		evs, err := c.handle(ctx, msg)
+		c.merge.SetBusy(c.idx, false)
 		if err != nil {
 			if logreader.IsFatal(err) {
 				return err
@@ -97,6 +99,12 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 			found, err := c.catalog.Check(ctx, c.name, ev.Ts, msg.Position)
 			if err != nil && ctx.Err() == nil {
 				c.log.Warnf("Asking the source for the partitions and properties of channel %s's collections (tried again in %s): %v", c.name, sourcemeta.CatalogCheckEvery, err)
+			}
+			floor := c.merge.Released()
+			for _, e := range found {
+				if e.Ts < floor {
+					e.Ts, e.BaseTs = floor, floor
+				}
 			}
 			evs = append(evs, found...)
 		}

@@ -188,6 +188,13 @@ func checkJSONChanges(t *testing.T, got []change, db, typesColl, binColl string)
 			}
 		case "delete":
 			deleted = append(deleted, c.PK)
+		case "create_partition":
+			// Learned from the source's catalog (2.3 logs no CreatePartition):
+			// there when a check ran while p1 existed, which is timing.
+			if c.Collection != typesColl || c.Partition != "p1" {
+				t.Errorf("create_partition of %s/%s, want p1 of %s", c.Collection, c.Partition, typesColl)
+			}
+			delete(counts, c.Op+" "+c.Collection)
 		}
 	}
 	want := map[string]int{

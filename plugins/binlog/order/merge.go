@@ -31,6 +31,7 @@ type Merger struct {
 	space     *sync.Cond    // signalled when queues shrink or on close
 	closed    bool
 	markedTs  uint64 // last timestamp whose upsert pairs were marked
+	released  uint64 // highest timestamp released so far
 	// pairWait bounds how long an upsert's Insert waits for its Delete.
 	pairWait time.Duration
 }
@@ -49,6 +50,9 @@ type chanState struct {
 	watermark uint64      // highest time tick seen
 	lastSeen  time.Time
 	lastPos   []byte // position of the last message read (data or tick)
+	// busy: the reader is handling a message (asking the source, say), so
+	// silence means a slow reader, not an unused channel: never idle then.
+	busy bool
 }
 
 func New(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap, bytesCap int) *Merger {
@@ -92,6 +96,31 @@ func (m *Merger) SetLastSeen(ch int, t time.Time) {
 	}
 	if t.Before(m.chans[ch].lastSeen) {
 		m.chans[ch].lastSeen = t
+	}
+}
+
+// Released is the highest timestamp released so far. An event made by a
+// reader rather than read (the source's catalog, say) is stamped no lower:
+// a channel that was idle can tick behind what other channels released.
+func (m *Merger) Released() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.released
+}
+
+// SetBusy marks channel ch's reader as handling a message (true) or back to
+// waiting for the next one (false). A busy channel is never taken for idle:
+// its next events may carry timestamps the merge must not have passed.
+func (m *Merger) SetBusy(ch int, busy bool) {
+	m.mu.Lock()
+	c := m.chans[ch]
+	c.busy = busy
+	if !busy {
+		c.lastSeen = m.now()
+	}
+	m.mu.Unlock()
+	if !busy {
+		m.signal()
 	}
 }
 
@@ -153,7 +182,7 @@ func (m *Merger) frontierLocked() uint64 {
 		}
 		// Silent for idleAfter: nothing uses the channel, so it no longer
 		// ticks; its next message will carry a fresh, higher timestamp.
-		if now.Sub(c.lastSeen) >= m.idleAfter {
+		if !c.busy && now.Sub(c.lastSeen) >= m.idleAfter {
 			continue
 		}
 		if c.watermark < f {
@@ -204,6 +233,9 @@ func (m *Merger) PopReady(max, maxBytes int) ([]*wal.Event, map[string][]byte) {
 		c.queue[0], c.befores[0] = nil, nil
 		c.queue, c.befores, c.queuedAt = c.queue[1:], c.befores[1:], c.queuedAt[1:]
 		out = append(out, ev)
+		if ev.Ts > m.released {
+			m.released = ev.Ts
+		}
 	}
 	if len(out) == 0 {
 		return nil, nil

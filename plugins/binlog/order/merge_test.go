@@ -350,3 +350,28 @@ func TestMergePairBrokenReleasesInsert(t *testing.T) {
 		t.Fatalf("after PairBroken: %d events (want the Insert, unmarked)", len(got))
 	}
 }
+
+// TestMergeBusyChannelNeverIdle: a channel whose reader is handling a
+// message (asking the source, say) holds the merge back however long that
+// takes; once it is back to waiting, silence makes it idle again.
+func TestMergeBusyChannelNeverIdle(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.PushEvent(0, ev(contract.OpInsert, 1, 10, "a10"))
+	m.PushTick(0, 10, []byte("a-t10"))
+	m.SetBusy(1, true)
+	clk.t = clk.t.Add(5 * time.Second)
+	m.PushTick(0, 11, []byte("a-t11"))
+	if got, _ := m.PopReady(10, 1<<30); len(got) != 0 {
+		t.Fatalf("released %v past a busy channel", tss(got))
+	}
+	m.SetBusy(1, false)
+	clk.t = clk.t.Add(1500 * time.Millisecond)
+	m.PushTick(0, 12, []byte("a-t12"))
+	if got, _ := m.PopReady(10, 1<<30); len(got) != 1 || got[0].Ts != 10 {
+		t.Fatalf("got %v after b went idle", tss(got))
+	}
+	if r := m.Released(); r != 10 {
+		t.Fatalf("Released() = %d, want 10", r)
+	}
+}
