@@ -213,19 +213,32 @@ func (a *applier) dropTargetCollection(ctx context.Context, ref contract.Collect
 	return statusError(fmt.Sprintf("drop collection %s.%s", ref.DB, ref.Name), resp, err)
 }
 
+// copyOf returns the step's target collection when it is this replication's
+// copy of the step's source collection; nil when there is none (it was made
+// before the start position, or the target holds an older incarnation's);
+// the notOurs error when a collection replication did not create holds the
+// name.
+func (a *applier) copyOf(ctx context.Context, st *applyStep) (*targetColl, error) {
+	tc, err := a.meta.collection(ctx, st.target)
+	if err != nil {
+		return nil, err
+	}
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		return nil, notOurs(st, tc)
+	}
+	if !tc.copies(a.conf.replicationID, st.collID) {
+		return nil, nil
+	}
+	return tc, nil
+}
+
 // alterCollection sets the properties the source collection has now (Milvus
 // 2.3 logs no AlterCollection: the input learns them from the source's
 // catalog) on this replication's copy; the copy's own tags stay.
 func (a *applier) alterCollection(ctx context.Context, st *applyStep) error {
-	tc, err := a.meta.collection(ctx, st.target)
-	if err != nil {
+	tc, err := a.copyOf(ctx, st)
+	if err != nil || tc == nil {
 		return err
-	}
-	if tc.exists && !tc.ours(a.conf.replicationID) {
-		return notOurs(st, tc)
-	}
-	if !tc.copies(a.conf.replicationID, st.collID) {
-		return nil // no copy (made before the start position), or an older incarnation's
 	}
 	var props []*commonpb.KeyValuePair
 	for k, v := range st.meta.Properties {
@@ -245,15 +258,9 @@ func (a *applier) alterCollection(ctx context.Context, st *applyStep) error {
 // source's catalog). The target must hold this task's copy of the
 // collection; rows of a collection it does not copy fail on their own.
 func (a *applier) createPartition(ctx context.Context, st *applyStep) error {
-	tc, err := a.meta.collection(ctx, st.target)
-	if err != nil {
+	tc, err := a.copyOf(ctx, st)
+	if err != nil || tc == nil || st.partition == "_default" || tc.partitionKey {
 		return err
-	}
-	if tc.exists && !tc.ours(a.conf.replicationID) {
-		return notOurs(st, tc)
-	}
-	if !tc.copies(a.conf.replicationID, st.collID) || st.partition == "_default" || tc.partitionKey {
-		return nil
 	}
 	return a.ensurePartition(ctx, st, tc, st.partition)
 }
@@ -276,15 +283,9 @@ func (a *applier) ensurePartition(ctx context.Context, st *applyStep, tc *target
 }
 
 func (a *applier) dropPartition(ctx context.Context, st *applyStep) error {
-	tc, err := a.meta.collection(ctx, st.target)
-	if err != nil {
+	tc, err := a.copyOf(ctx, st)
+	if err != nil || tc == nil || st.partition == "" || st.partition == "_default" || tc.partitionKey {
 		return err
-	}
-	if tc.exists && !tc.ours(a.conf.replicationID) {
-		return notOurs(st, tc)
-	}
-	if st.partition == "" || st.partition == "_default" || tc.partitionKey || !tc.copies(a.conf.replicationID, st.collID) {
-		return nil
 	}
 	req := &milvuspb.DropPartitionRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionName: st.partition}
 	resp, err := a.api.DropPartition(ctx, req)

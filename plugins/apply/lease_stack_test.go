@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redpanda-data/benthos/v4/public/service"
-	"google.golang.org/grpc"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
@@ -25,25 +22,9 @@ func leasedWriter(t *testing.T, key string) (*applyWriter, *notReadyMilvus) {
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
 		t.Skip("needs the stack's Redis: run `make test`")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
 	fake := &notReadyMilvus{described: make(chan struct{}, 1)}
-	milvuspb.RegisterMilvusServiceServer(srv, fake)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	yaml := fmt.Sprintf("address: %s\nretry_backoff: { initial_interval: 50ms, max_interval: 50ms }\nlease: { url: redis://%s, key: %q, ttl: 600ms }\n",
-		lis.Addr(), redisAddr(), key)
-	conf, err := milvusApplyOutputSpec().ParseYAML(yaml, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := milvusApplyOutputFromParsed(conf, service.MockResources())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newWriter(t, fmt.Sprintf("address: %s\nretry_backoff: { initial_interval: 50ms, max_interval: 50ms }\nlease: { url: redis://%s, key: %q, ttl: 600ms }\n",
+		serveFake(t, fake), redisAddr(), key))
 	return w, fake
 }
 

@@ -171,13 +171,21 @@ func (w *applyWriter) awaitLease(ctx context.Context) error {
 		}
 		wait := bo.NextBackOff()
 		w.log.Warnf("Not applying to target %s, retrying in %s: %v", w.conf.target.Address(), wait, err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
+	}
+}
+
+// sleep waits for d, or returns ctx's error if it ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -216,12 +224,8 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 		}
 		wait := bo.NextBackOff()
 		w.log.Warnf("Applying %s to target %s failed (attempt %d), retrying in %s: %v", st, w.conf.target.Address(), attempt, wait, err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
 		failing += wait
 	}

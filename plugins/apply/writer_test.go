@@ -50,6 +50,17 @@ func connectedWriter(t *testing.T, extraYAML ...string) (*applyWriter, *notReady
 // writerFor returns an output connected to fake served in-process.
 func writerFor(t *testing.T, fake milvuspb.MilvusServiceServer, extraYAML ...string) *applyWriter {
 	t.Helper()
+	w := newWriter(t, fmt.Sprintf("address: %s\nconnect_timeout: 5s\n%s\n", serveFake(t, fake), strings.Join(extraYAML, "\n")))
+	if err := w.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// serveFake serves fake in-process until the test ends and returns its
+// address.
+func serveFake(t *testing.T, fake milvuspb.MilvusServiceServer) net.Addr {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,16 +69,18 @@ func writerFor(t *testing.T, fake milvuspb.MilvusServiceServer, extraYAML ...str
 	milvuspb.RegisterMilvusServiceServer(srv, fake)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	yaml := fmt.Sprintf("address: %s\nconnect_timeout: 5s\n%s\n", lis.Addr(), strings.Join(extraYAML, "\n"))
+	return lis.Addr()
+}
+
+// newWriter builds an output (not connected) from its YAML config.
+func newWriter(t *testing.T, yaml string) *applyWriter {
+	t.Helper()
 	conf, err := milvusApplyOutputSpec().ParseYAML(yaml, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w, err := milvusApplyOutputFromParsed(conf, service.MockResources())
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Connect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return w
