@@ -24,12 +24,15 @@ type channelReader struct {
 	ch       logreader.Channel
 	skip     logreader.Set // acknowledged ahead of the checkpoint in an earlier run
 	resolver *sourcemeta.Resolver
-	filter   *collectionFilter
-	names    *checkpoint.Names // names to keep in the checkpoint
-	repair   *repair.Channel
-	catalog  *sourcemeta.CatalogWatch
-	merge    *order.Merger
-	log      *service.Logger
+	// catalogNames is the shared listing of the source; renames it saw go
+	// out before the next event of any channel.
+	catalogNames *sourcemeta.Catalog
+	filter       *collectionFilter
+	names        *checkpoint.Names // names to keep in the checkpoint
+	repair       *repair.Channel
+	catalog      *sourcemeta.CatalogWatch
+	merge        *order.Merger
+	log          *service.Logger
 }
 
 // run reads until ctx ends (nil) or the log fails for good (the error).
@@ -100,13 +103,14 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 			if err != nil && ctx.Err() == nil {
 				c.log.Warnf("Asking the source for the partitions and properties of channel %s's collections (tried again in %s): %v", c.name, sourcemeta.CatalogCheckEvery, err)
 			}
+			found = append(c.renames(ev.Ts, msg.Position), found...)
 			floor := c.merge.Released()
 			for _, e := range found {
 				if e.Ts < floor {
 					e.Ts, e.BaseTs = floor, floor
 				}
 			}
-			evs = append(evs, found...)
+			evs = append(evs, c.kept(found)...)
 		}
 		for _, e := range evs {
 			if !c.merge.PushEvent(c.idx, e) {
@@ -124,7 +128,13 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 	if err := c.resolver.Resolve(ctx, ev); err != nil {
 		return nil, err
 	}
+	// A collection renamed away from a name this event reuses must move on
+	// the target first: the renames the listing saw go out before it.
+	before := c.kept(c.renames(ev.Ts, msg.Position))
 	if !c.keep(ev) {
+		if len(before) > 0 {
+			return before, nil
+		}
 		c.merge.PushSkipped(c.idx, msg.Position)
 		return nil, nil
 	}
@@ -141,16 +151,51 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 		for _, e := range evs {
 			c.catalog.Observe(e)
 		}
-		return evs, nil
+		return append(before, evs...), nil
 	}
 	c.catalog.Observe(ev)
-	return []*wal.Event{ev}, nil
+	return append(before, ev), nil
+}
+
+// renames turns the renames the shared listing saw into events at ts.
+func (c *channelReader) renames(ts uint64, pos []byte) []*wal.Event {
+	if c.catalogNames == nil {
+		return nil
+	}
+	var out []*wal.Event
+	for _, r := range c.catalogNames.TakeRenames() {
+		out = append(out, sourcemeta.RenameEvent(r, c.name, ts, pos))
+	}
+	return out
+}
+
+// kept filters events made by the reader (renames, the catalog's) and
+// records the new names of renamed collections.
+func (c *channelReader) kept(evs []*wal.Event) []*wal.Event {
+	out := evs[:0]
+	for _, e := range evs {
+		if !c.keep(e) {
+			continue
+		}
+		if e.Op == contract.OpRenameCollection {
+			c.names.Renamed(e.CollectionID, contract.CollectionRef{DB: e.DbName, Name: e.CollectionName})
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // keep applies the collection filter (a flush keeps the collections it
-// selects).
+// selects). A streamed collection stays selected under a new name; a
+// rename is kept when either name is selected.
 func (c *channelReader) keep(ev *wal.Event) bool {
+	if ev.CollectionID != 0 && c.names.Follows(ev.CollectionID) {
+		return true
+	}
 	switch ev.Op {
+	case contract.OpRenameCollection:
+		return c.filter.matches(ev.DbName, ev.CollectionName) ||
+			(ev.RenamedFrom != nil && c.filter.matches(ev.RenamedFrom.DB, ev.RenamedFrom.Name))
 	case contract.OpCreateDatabase, contract.OpDropDatabase:
 		return c.filter.matchesDB(ev.DbName)
 	case contract.OpFlush:

@@ -98,10 +98,10 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 		r.merge.SetStart(i, ch.Start())
 		readers = append(readers, &channelReader{
-			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, filter: b.conf.filter, names: names,
+			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, catalogNames: catalog, filter: b.conf.filter, names: names,
 			skip:    logreader.SetOf(stored.Acked[name]),
 			repair:  repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
-			catalog: sourcemeta.NewCatalogWatch(lister, sourcemeta.CatalogCheckEvery),
+			catalog: sourcemeta.NewCatalogWatch(lister, catalog, sourcemeta.CatalogCheckEvery),
 			log:     b.log,
 		})
 	}

@@ -30,11 +30,14 @@ const (
 	MetaConsistency   = "milvus_consistency_level"
 	MetaSourceDropped = "milvus_source_dropped"
 	MetaProperties    = "milvus_collection_properties"
+	MetaRenamedFrom   = "milvus_renamed_from"
+	MetaAlias         = "milvus_alias"
+	MetaPartitions    = "milvus_partitions"
 )
 
 // MetaDocs describes every metadata key, for the generated plugin docs.
 var MetaDocs = [][2]string{
-	{MetaOp, "insert, delete, create_collection, drop_collection, alter_collection, create_partition, drop_partition, create_index, drop_index, load_collection, release_collection, flush, create_database, drop_database"},
+	{MetaOp, "insert, delete, create_collection, drop_collection, alter_collection, rename_collection, create_alias, drop_alias, create_partition, drop_partition, load_partitions, release_partitions, create_index, drop_index, load_collection, release_collection, flush, create_database, drop_database"},
 	{MetaDB, "the source database"},
 	{MetaCollection, "the source collection (a flush may name several, comma-separated)"},
 	{MetaCollectionID, "the source collection ID (IDs only grow: a recreated name gets a higher one)"},
@@ -50,6 +53,9 @@ var MetaDocs = [][2]string{
 	{MetaConsistency, "create_collection: the source collection's consistency level"},
 	{MetaSourceDropped, "`true` when the source no longer has the collection (read from history)"},
 	{MetaProperties, "create_collection, alter_collection: the source collection's properties as a JSON object"},
+	{MetaRenamedFrom, "rename_collection: the collection's previous `db.name` (`milvus_db` and `milvus_collection` carry the new one)"},
+	{MetaAlias, "create_alias, drop_alias: the alias"},
+	{MetaPartitions, "load_partitions, release_partitions: the partitions (comma-separated; Milvus partition names hold no comma)"},
 }
 
 // Meta is the metadata of one milvus_binlog message, as the input sets it and
@@ -70,6 +76,9 @@ type Meta struct {
 	ConsistencyLevel string
 	SourceDropped    bool
 	Properties       map[string]string
+	RenamedFrom      *CollectionRef // rename_collection
+	Alias            string         // create_alias, drop_alias
+	Partitions       []string       // load_partitions, release_partitions
 }
 
 // Collection returns the first collection named ("" for none).
@@ -124,6 +133,15 @@ func (m Meta) Set(msg *service.Message) {
 			msg.MetaSetMut(MetaProperties, string(b))
 		}
 	}
+	if m.RenamedFrom != nil {
+		msg.MetaSetMut(MetaRenamedFrom, m.RenamedFrom.DB+"."+m.RenamedFrom.Name)
+	}
+	if m.Alias != "" {
+		msg.MetaSetMut(MetaAlias, m.Alias)
+	}
+	if len(m.Partitions) > 0 {
+		msg.MetaSetMut(MetaPartitions, strings.Join(m.Partitions, ","))
+	}
 }
 
 // ReadMeta reads the metadata of a milvus_binlog message. It fails when the
@@ -166,6 +184,17 @@ func ReadMeta(msg *service.Message) (Meta, error) {
 		if err := json.Unmarshal([]byte(s), &m.Properties); err != nil {
 			return Meta{}, fmt.Errorf("%s: %w", MetaProperties, err)
 		}
+	}
+	if s := get(MetaRenamedFrom); s != "" {
+		db, name, ok := strings.Cut(s, ".")
+		if !ok || db == "" || name == "" {
+			return Meta{}, fmt.Errorf("%s %q: want db.collection", MetaRenamedFrom, s)
+		}
+		m.RenamedFrom = &CollectionRef{DB: db, Name: name}
+	}
+	m.Alias = get(MetaAlias)
+	if s := get(MetaPartitions); s != "" {
+		m.Partitions = strings.Split(s, ",")
 	}
 	return m, nil
 }

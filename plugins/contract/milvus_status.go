@@ -49,3 +49,9 @@ func AlreadyExists(st *commonpb.Status) bool {
 	r := strings.ToLower(st.GetReason())
 	return strings.Contains(r, "already exist") || strings.Contains(r, "duplicate")
 }
+
+// NotLoaded reports whether a status says a collection is not loaded
+// (Milvus 2.3 code 101, "collection not loaded").
+func NotLoaded(st *commonpb.Status) bool {
+	return st.GetCode() == 101 || strings.Contains(strings.ToLower(st.GetReason()), "not loaded")
+}

@@ -7,6 +7,11 @@ const (
 	OpCreateCollection  = "create_collection"
 	OpDropCollection    = "drop_collection"
 	OpAlterCollection   = "alter_collection" // properties set after creation (from the source's catalog)
+	OpRenameCollection  = "rename_collection" // from the source's catalog: 2.3 logs no rename
+	OpCreateAlias       = "create_alias"      // from the catalog: the alias now names this collection
+	OpDropAlias         = "drop_alias"        // from the catalog: the alias no longer names this collection
+	OpLoadPartitions    = "load_partitions"   // from the catalog: partitions loaded without LoadCollection
+	OpReleasePartitions = "release_partitions"
 	OpCreatePartition   = "create_partition"
 	OpDropPartition     = "drop_partition"
 	OpCreateIndex       = "create_index"

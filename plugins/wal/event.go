@@ -64,6 +64,10 @@ type Event struct {
 	// SourceGone: the source no longer has the collection (read from history).
 	SourceGone bool
 	Properties map[string]string
+	// From the source's catalog (ops the 2.3 WAL does not log).
+	RenamedFrom *contract.CollectionRef // rename_collection: the previous names
+	Alias       string                  // create_alias, drop_alias
+	Partitions  []string                // load_partitions, release_partitions
 }
 
 // collectionNames returns every collection the event names.
@@ -84,6 +88,7 @@ func (e *Event) Meta(withMsgType bool) contract.Meta {
 		Op: e.Op, DB: e.DbName, Collections: e.Names(), CollectionID: e.CollectionID, Partition: e.PartitionName,
 		Channel: e.Channel, Shard: e.ShardName, Ts: e.Ts, Position: e.Position, Rows: e.Rows, Upsert: e.Upsert,
 		ConsistencyLevel: e.ConsistencyLevel, SourceDropped: e.SourceGone, Properties: e.Properties,
+		RenamedFrom: e.RenamedFrom, Alias: e.Alias, Partitions: e.Partitions,
 	}
 	if withMsgType {
 		m.MsgType = e.MsgType.String()

@@ -89,6 +89,14 @@ func addDDLDetails(ev *Event, o map[string]any) error {
 	switch ev.Op {
 	case contract.OpAlterCollection:
 		o["properties"] = ev.Properties
+	case contract.OpRenameCollection:
+		if ev.RenamedFrom != nil {
+			o["renamed_from"] = ev.RenamedFrom
+		}
+	case contract.OpCreateAlias, contract.OpDropAlias:
+		o["alias"] = ev.Alias
+	case contract.OpLoadPartitions, contract.OpReleasePartitions:
+		o["partitions"] = ev.Partitions
 	case contract.OpCreateCollection:
 		var req msgpb.CreateCollectionRequest
 		var schema schemapb.CollectionSchema

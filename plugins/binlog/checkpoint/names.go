@@ -35,6 +35,24 @@ func (k *Names) Seen(id int64, ref contract.CollectionRef) {
 	}
 }
 
+// Renamed records the new names of a streamed collection.
+func (k *Names) Renamed(id int64, ref contract.CollectionRef) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.names[id]; ok {
+		k.names[id] = ref
+	}
+}
+
+// Follows reports whether collection id is streamed: it stays selected
+// when renamed to a name the collection patterns do not match.
+func (k *Names) Follows(id int64) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.names[id]
+	return ok
+}
+
 // DroppedAt records a drop of collection id read at pos on channel.
 func (k *Names) DroppedAt(id int64, channel string, pos []byte) {
 	key, err := logreader.KeyOf(pos)

@@ -3,6 +3,7 @@ package sourcemeta
 import (
 	"context"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
@@ -12,43 +13,53 @@ import (
 )
 
 // CatalogCheckEvery is how often a channel asks the source for the
-// partitions and properties of its collections.
+// catalog of its collections.
 const CatalogCheckEvery = 3 * time.Second
+
+// liveWithin: partition loads and releases are copied only while the
+// channel reads near the head of its log; replaying history, the source's
+// current load state would be undone by the history that follows.
+const liveWithin = 30 * time.Second
 
 // CatalogSource reads what the 2.3 WAL does not carry from the source.
 type CatalogSource interface {
 	Partitions(ctx context.Context, db, coll string) ([]string, error)
-	// DescribeCollection returns a collection's consistency level and
-	// properties; found is false when the source no longer has it.
-	DescribeCollection(ctx context.Context, id int64) (level string, props map[string]string, found bool, err error)
+	LoadedPartitions(ctx context.Context, db, coll string) ([]string, error)
+	DescribeID(ctx context.Context, id int64, ts uint64) (Description, error)
 }
 
 // CatalogWatch finds what a channel's collections have on the source but
-// the log does not show: Milvus 2.3 writes no CreatePartition and no
-// AlterCollection message, so a partition that has no rows yet, or a
-// property set after creation (collection.ttl.seconds...), would otherwise
-// never reach the target. The watch turns each into a create_partition or
-// alter_collection event. One watch per channel, used by that channel's
-// reader only: its events sit at one of the channel's time ticks, after the
-// collection's CreateCollection on the same channel, so the output never
-// sees them before their collection.
+// the log does not show. Milvus 2.3 writes no CreatePartition,
+// AlterCollection, RenameCollection, alias or partition load/release
+// message, so the watch compares the source's catalog with what it passed
+// on and turns each difference into an event (create_partition,
+// alter_collection, rename_collection, create_alias / drop_alias,
+// load_partitions / release_partitions). One watch per channel, used by
+// that channel's reader only: its events sit at one of the channel's time
+// ticks, after the collection's CreateCollection on the same channel, so the
+// output never sees them before their collection.
 type CatalogWatch struct {
-	src   CatalogSource
-	every time.Duration
-	now   func() time.Time
-	last  time.Time
-	colls map[int64]*watchedColl
+	src     CatalogSource
+	catalog *Catalog // shared listing: renames (nil: not followed)
+	every   time.Duration
+	now     func() time.Time
+	last    time.Time
+	colls   map[int64]*watchedColl
 }
 
 type watchedColl struct {
-	ref   contract.CollectionRef
-	parts map[string]bool   // partitions the target gets from the stream already
-	props map[string]string // properties the target got (at creation or from this watch)
+	id      int64
+	ref     contract.CollectionRef
+	parts   map[string]bool   // partitions the target gets from the stream already
+	props   map[string]string // properties the target got (at creation or from this watch)
+	aliases map[string]bool   // nil: not asked yet
+	loaded  map[string]bool   // nil: not compared yet
 }
 
-// NewCatalogWatch watches with src, asking every `every`.
-func NewCatalogWatch(src CatalogSource, every time.Duration) *CatalogWatch {
-	return &CatalogWatch{src: src, every: every, now: time.Now, colls: map[int64]*watchedColl{}}
+// NewCatalogWatch watches with src, asking every `every`; catalog (shared
+// by every channel) gives the current names of collections.
+func NewCatalogWatch(src CatalogSource, catalog *Catalog, every time.Duration) *CatalogWatch {
+	return &CatalogWatch{src: src, catalog: catalog, every: every, now: time.Now, colls: map[int64]*watchedColl{}}
 }
 
 // Observe follows an event the channel passes on: the collections it
@@ -75,7 +86,7 @@ func (w *CatalogWatch) Observe(ev *wal.Event) {
 	}
 	c := w.colls[ev.CollectionID]
 	if c == nil || ev.Op == contract.OpCreateCollection {
-		c = &watchedColl{parts: map[string]bool{"_default": true}, props: map[string]string{}}
+		c = &watchedColl{id: ev.CollectionID, parts: map[string]bool{"_default": true}, props: map[string]string{}}
 		w.colls[ev.CollectionID] = c
 	}
 	c.ref = contract.CollectionRef{DB: ev.DbName, Name: ev.CollectionName}
@@ -95,12 +106,11 @@ func (w *CatalogWatch) Due() bool {
 	return len(w.colls) > 0 && w.now().Sub(w.last) >= w.every
 }
 
-// Check asks the source for the partitions and properties of every watched
-// collection and returns a create_partition event for each new partition
-// and an alter_collection event for changed properties, at the time tick ts
-// and log position pos of channel. A collection the source cannot answer
-// for is tried again at the next check (the first error is returned with
-// the events found); one it no longer has is left to its DropCollection.
+// Check asks the source for the catalog of every watched collection and
+// returns the events for what changed, at the time tick ts and log position
+// pos of channel. A collection the source cannot answer for is tried again
+// at the next check (the first error is returned with the events found);
+// one it no longer has is left to its DropCollection.
 func (w *CatalogWatch) Check(ctx context.Context, channel string, ts uint64, pos []byte) ([]*wal.Event, error) {
 	w.last = w.now()
 	var out []*wal.Event
@@ -110,37 +120,112 @@ func (w *CatalogWatch) Check(ctx context.Context, channel string, ts uint64, pos
 			firstErr = err
 		}
 	}
-	event := func(id int64, c *watchedColl, op string, mt commonpb.MsgType) *wal.Event {
-		return &wal.Event{Op: op, MsgType: mt, Ts: ts, BaseTs: ts, DbName: c.ref.DB, CollectionName: c.ref.Name,
-			CollectionID: id, Channel: channel, Position: pos, Derived: true}
-	}
-	for id, c := range w.colls {
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		names, err := w.src.Partitions(qctx, c.ref.DB, c.ref.Name)
-		var props map[string]string
-		var found bool
-		if err == nil {
-			_, props, found, err = w.src.DescribeCollection(qctx, id)
+	live := w.now().Sub(contract.PhysicalTime(ts)) < liveWithin
+	if w.catalog != nil {
+		if err := w.catalog.Refresh(ctx, w.every); err != nil {
+			keep(err)
 		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(w.colls)) {
+		c := w.colls[id]
+		event := func(op string, mt commonpb.MsgType) *wal.Event {
+			e := &wal.Event{Op: op, MsgType: mt, Ts: ts, BaseTs: ts, DbName: c.ref.DB, CollectionName: c.ref.Name,
+				CollectionID: id, Channel: channel, Position: pos, Derived: true}
+			out = append(out, e)
+			return e
+		}
+		if w.catalog != nil {
+			if cur, ok := w.catalog.Current(id); ok && cur != c.ref {
+				from := c.ref
+				c.ref = cur
+				event(contract.OpRenameCollection, commonpb.MsgType_RenameCollection).RenamedFrom = &from
+			}
+		}
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := w.checkOne(qctx, c, live, event)
 		cancel()
 		if err != nil {
 			keep(err)
-			continue
-		}
-		for _, p := range names {
-			if !c.parts[p] {
-				c.parts[p] = true
-				e := event(id, c, contract.OpCreatePartition, commonpb.MsgType_CreatePartition)
-				e.PartitionName = p
-				out = append(out, e)
-			}
-		}
-		if found && !maps.Equal(props, c.props) && !(len(props) == 0 && len(c.props) == 0) {
-			c.props = props
-			e := event(id, c, contract.OpAlterCollection, commonpb.MsgType_AlterCollection)
-			e.Properties = maps.Clone(props)
-			out = append(out, e)
 		}
 	}
 	return out, firstErr
+}
+
+// checkOne compares one collection's partitions, properties, aliases and
+// (when live) loaded partitions with the source's.
+func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, event func(string, commonpb.MsgType) *wal.Event) error {
+	names, err := w.src.Partitions(ctx, c.ref.DB, c.ref.Name)
+	if err != nil {
+		return err
+	}
+	d, err := w.src.DescribeID(ctx, c.id, 0)
+	if err != nil {
+		return err
+	}
+	if !d.Found {
+		return nil // dropped: its DropCollection follows
+	}
+	for _, p := range names {
+		if !c.parts[p] {
+			c.parts[p] = true
+			event(contract.OpCreatePartition, commonpb.MsgType_CreatePartition).PartitionName = p
+		}
+	}
+	if !maps.Equal(d.Props, c.props) && !(len(d.Props) == 0 && len(c.props) == 0) {
+		c.props = d.Props
+		event(contract.OpAlterCollection, commonpb.MsgType_AlterCollection).Properties = maps.Clone(d.Props)
+	}
+	aliases := setOf(d.Aliases)
+	for _, a := range slices.Sorted(maps.Keys(aliases)) {
+		if !c.aliases[a] {
+			event(contract.OpCreateAlias, commonpb.MsgType_CreateAlias).Alias = a
+		}
+	}
+	for _, a := range slices.Sorted(maps.Keys(c.aliases)) {
+		if !aliases[a] {
+			event(contract.OpDropAlias, commonpb.MsgType_DropAlias).Alias = a
+		}
+	}
+	c.aliases = aliases
+	if !live {
+		return nil
+	}
+	loadedNames, err := w.src.LoadedPartitions(ctx, c.ref.DB, c.ref.Name)
+	if err != nil {
+		return err
+	}
+	loaded := setOf(loadedNames)
+	var load, release []string
+	for _, p := range names {
+		switch {
+		case loaded[p] && (c.loaded == nil || !c.loaded[p]):
+			load = append(load, p)
+		case !loaded[p] && (c.loaded == nil || c.loaded[p]):
+			release = append(release, p)
+		}
+	}
+	if len(release) > 0 && (c.loaded != nil || len(loaded) > 0) {
+		// A collection seen unloaded at the first check needs no release.
+		event(contract.OpReleasePartitions, commonpb.MsgType_ReleasePartitions).Partitions = release
+	}
+	if len(load) > 0 {
+		event(contract.OpLoadPartitions, commonpb.MsgType_LoadPartitions).Partitions = load
+	}
+	c.loaded = loaded
+	return nil
+}
+
+func setOf(xs []string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+// RenameEvent is the rename_collection event of r at timestamp ts.
+func RenameEvent(r Rename, channel string, ts uint64, pos []byte) *wal.Event {
+	from := r.From
+	return &wal.Event{Op: contract.OpRenameCollection, MsgType: commonpb.MsgType_RenameCollection, Ts: ts, BaseTs: ts,
+		DbName: r.To.DB, CollectionName: r.To.Name, CollectionID: r.ID, Channel: channel, Position: pos, Derived: true, RenamedFrom: &from}
 }

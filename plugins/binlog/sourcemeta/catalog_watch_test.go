@@ -3,6 +3,8 @@ package sourcemeta
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,13 +13,19 @@ import (
 )
 
 type fakeParts struct {
-	parts map[string][]string         // "db.coll" → partitions
-	props map[int64]map[string]string // collection ID → properties
-	calls int
+	parts   map[string][]string         // "db.coll" → partitions
+	loaded  map[string][]string         // "db.coll" → loaded partitions
+	props   map[int64]map[string]string // collection ID → properties
+	aliases map[int64][]string
+	calls   int
 }
 
-func (f *fakeParts) DescribeCollection(_ context.Context, id int64) (string, map[string]string, bool, error) {
-	return "Bounded", f.props[id], true, nil
+func (f *fakeParts) DescribeID(_ context.Context, id int64, _ uint64) (Description, error) {
+	return Description{Found: true, Level: "Bounded", Props: f.props[id], Aliases: f.aliases[id]}, nil
+}
+
+func (f *fakeParts) LoadedPartitions(_ context.Context, db, coll string) ([]string, error) {
+	return f.loaded[db+"."+coll], nil
 }
 
 func (f *fakeParts) Partitions(_ context.Context, db, coll string) ([]string, error) {
@@ -32,7 +40,7 @@ func (f *fakeParts) Partitions(_ context.Context, db, coll string) ([]string, er
 func TestCatalogWatchFindsEmptyPartitions(t *testing.T) {
 	src := &fakeParts{parts: map[string][]string{"db1.c": {"_default", "p1", "p2"}}}
 	now := time.Unix(1000, 0)
-	w := NewCatalogWatch(src, 3*time.Second)
+	w := NewCatalogWatch(src, nil, 3*time.Second)
 	w.now = func() time.Time { return now }
 	if w.Due() {
 		t.Fatal("due with nothing to watch")
@@ -79,7 +87,7 @@ func TestCatalogWatchFindsEmptyPartitions(t *testing.T) {
 }
 
 func TestCatalogWatchIgnoresHistory(t *testing.T) {
-	w := NewCatalogWatch(&fakeParts{}, time.Second)
+	w := NewCatalogWatch(&fakeParts{}, nil, time.Second)
 	w.Observe(&wal.Event{Op: contract.OpCreateCollection, DbName: "d", CollectionName: "gone", CollectionID: 3, SourceGone: true})
 	w.Observe(&wal.Event{Op: contract.OpCreateIndex, DbName: "d", CollectionName: "c", CollectionID: 4})
 	if w.Due() {
@@ -90,7 +98,7 @@ func TestCatalogWatchIgnoresHistory(t *testing.T) {
 func TestCatalogWatchFindsChangedProperties(t *testing.T) {
 	src := &fakeParts{parts: map[string][]string{"d.c": {"_default"}}, props: map[int64]map[string]string{}}
 	now := time.Unix(1000, 0)
-	w := NewCatalogWatch(src, time.Second)
+	w := NewCatalogWatch(src, nil, time.Second)
 	w.now = func() time.Time { return now }
 	w.Observe(&wal.Event{Op: contract.OpCreateCollection, DbName: "d", CollectionName: "c", CollectionID: 9,
 		Properties: map[string]string{"collection.ttl.seconds": "60"}})
@@ -107,5 +115,59 @@ func TestCatalogWatchFindsChangedProperties(t *testing.T) {
 	now = now.Add(time.Second)
 	if evs, _ := w.Check(context.Background(), "ch", 7, nil); len(evs) != 0 {
 		t.Fatalf("the same change emitted twice: %+v", evs)
+	}
+}
+
+// A hybrid timestamp of t (physical milliseconds << 18).
+func tsAt(t time.Time) uint64 { return uint64(t.UnixMilli()) << 18 }
+
+func TestCatalogWatchFollowsAliasesLoadsAndRenames(t *testing.T) {
+	src := &fakeParts{parts: map[string][]string{"d.c": {"_default", "p1"}, "e.c2": {"_default", "p1"}},
+		loaded: map[string][]string{}, aliases: map[int64][]string{9: {"a1"}}}
+	lister := &fakeLister{cols: map[string]map[int64]string{"d": {9: "c"}}}
+	cat := NewCatalog(lister)
+	now := time.Now()
+	w := NewCatalogWatch(src, cat, time.Second)
+	w.now = func() time.Time { return now }
+	cat.now = w.now
+	w.Observe(&wal.Event{Op: contract.OpInsert, DbName: "d", CollectionName: "c", CollectionID: 9, PartitionName: "p1"})
+	ops := func(evs []*wal.Event) (s []string) {
+		for _, e := range evs {
+			s = append(s, e.Op+":"+e.Alias+strings.Join(e.Partitions, ","))
+		}
+		return s
+	}
+	evs, err := w.Check(context.Background(), "ch", tsAt(now), nil)
+	if got := ops(evs); err != nil || !slices.Equal(got, []string{"create_alias:a1"}) {
+		t.Fatalf("first check: %v %v; want the alias only (an unloaded collection needs no release)", got, err)
+	}
+	// Loaded p1 only; alias a1 moved away, a2 made.
+	src.loaded["d.c"] = []string{"p1"}
+	src.aliases[9] = []string{"a2"}
+	now = now.Add(time.Second)
+	evs, _ = w.Check(context.Background(), "ch", tsAt(now), nil)
+	if got := ops(evs); !slices.Equal(got, []string{"create_alias:a2", "drop_alias:a1", "load_partitions:p1"}) {
+		t.Fatalf("second check: %v", got)
+	}
+	// Renamed across databases: the events follow under the new names.
+	lister.cols = map[string]map[int64]string{"d": {}, "e": {9: "c2"}}
+	src.loaded["e.c2"] = nil
+	now = now.Add(time.Second)
+	evs, _ = w.Check(context.Background(), "ch", tsAt(now), nil)
+	if len(evs) < 1 || evs[0].Op != contract.OpRenameCollection || evs[0].DbName != "e" || evs[0].CollectionName != "c2" ||
+		evs[0].RenamedFrom == nil || *evs[0].RenamedFrom != (contract.CollectionRef{DB: "d", Name: "c"}) {
+		t.Fatalf("rename: %+v", evs)
+	}
+	if got := ops(evs[1:]); !slices.Equal(got, []string{"release_partitions:p1"}) || evs[1].DbName != "e" {
+		t.Fatalf("after the rename: %v", got)
+	}
+	if r := cat.TakeRenames(); len(r) != 1 || r[0].ID != 9 {
+		t.Fatalf("the shared listing's renames: %+v", r)
+	}
+	// Replaying history (ticks an hour old): loads are not copied.
+	src.loaded["e.c2"] = []string{"_default", "p1"}
+	now = now.Add(time.Second)
+	if evs, _ := w.Check(context.Background(), "ch", tsAt(now.Add(-time.Hour)), nil); len(evs) != 0 {
+		t.Fatalf("loads copied while replaying history: %v", ops(evs))
 	}
 }

@@ -10,9 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
-	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
-
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
@@ -20,9 +17,18 @@ import (
 type Lister interface {
 	ListDatabases(ctx context.Context) ([]string, error)
 	ShowCollections(ctx context.Context, db string) (map[int64]string, error)
-	// DescribeCollection returns the consistency level and properties of a
-	// collection; found is false when the source no longer has it.
-	DescribeCollection(ctx context.Context, id int64) (level string, props map[string]string, found bool, err error)
+	// DescribeID describes a collection by ID as of hybrid timestamp ts
+	// (0: now); Found is false when it did not exist then.
+	DescribeID(ctx context.Context, id int64, ts uint64) (Description, error)
+	// DescribeName describes a collection (or alias) by name, now.
+	DescribeName(ctx context.Context, db, name string) (int64, Description, error)
+}
+
+// Rename is a collection whose names changed between two listings of the
+// source (Milvus 2.3 logs no RenameCollection; the ID stays).
+type Rename struct {
+	ID       int64
+	From, To contract.CollectionRef
 }
 
 // Catalog maps CollectionIDs to database and collection names. The WAL of
@@ -30,28 +36,28 @@ type Lister interface {
 // the source's API. Entries are kept after a collection is dropped: the drop
 // and the messages before it still need their names.
 type Catalog struct {
-	mu           sync.Mutex
-	lister       Lister
-	byID         map[int64]contract.CollectionRef
-	gone         map[int64]bool // IDs a refresh taken well after their message did not find
-	lastRefresh  time.Time      // when the last successful refresh started
-	minInterval  time.Duration
-	createWindow time.Duration // how long after its message a new collection may still be unlisted
-	maxWait      time.Duration // bound on waiting for a collection to be listed (clock skew)
-	now          func() time.Time
-	warned       map[int64]bool                   // unknown IDs already logged (once, not per channel)
-	remembered   map[int64]contract.CollectionRef // names kept in the checkpoint (see knownNames)
+	mu          sync.Mutex
+	lister      Lister
+	byID        map[int64]contract.CollectionRef
+	gone        map[int64]contract.CollectionRef // IDs the source no longer has (names when known)
+	lastRefresh time.Time                        // when the last successful refresh started
+	minInterval time.Duration
+	maxWait     time.Duration // bound on waiting for a collection the source does not know yet
+	now         func() time.Time
+	warned      map[int64]bool                   // unknown IDs already logged (once, not per channel)
+	remembered  map[int64]contract.CollectionRef // names kept in the checkpoint (see knownNames)
+	renames     []Rename                         // seen by a refresh, not yet taken
 }
 
 func NewCatalog(l Lister) *Catalog {
 	return &Catalog{
-		lister: l, byID: map[int64]contract.CollectionRef{}, gone: map[int64]bool{}, warned: map[int64]bool{}, remembered: map[int64]contract.CollectionRef{},
-		minInterval: 200 * time.Millisecond, createWindow: 2 * time.Second, maxWait: 10 * time.Second, now: time.Now,
+		lister: l, byID: map[int64]contract.CollectionRef{}, gone: map[int64]contract.CollectionRef{}, warned: map[int64]bool{},
+		remembered: map[int64]contract.CollectionRef{}, minInterval: 200 * time.Millisecond, maxWait: 30 * time.Second, now: time.Now,
 	}
 }
 
 // Remember seeds names kept in the checkpoint, for collections the source
-// may have dropped since.
+// may have dropped (or renamed) since.
 func (s *Catalog) Remember(names map[int64]contract.CollectionRef) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,50 +76,56 @@ func (s *Catalog) FirstWarning(id int64) bool {
 	return first
 }
 
-// Resolve returns the names of the collection of a message written at
-// msgTime; found is false when the source does not know the ID (dropped
-// before we learned it).
+// Resolve returns the names of collection id for a message with hybrid
+// timestamp ts; found is false when they cannot be known (a collection
+// dropped before this reader learned its names). gone is true when the
+// source no longer has the collection.
 //
-// Milvus writes a CreateCollection to the log before ShowCollections lists
-// the collection, so a miss is only final once a refresh that started
-// createWindow after the message (or maxWait after the first miss, should
-// the clocks disagree) still does not list it. Old messages of dropped
-// collections are thus settled by one refresh; a new collection is found by
-// one of the refreshes polled every minInterval.
-//
-// gone is true (with found) when the source no longer has the collection but
-// its names were remembered from the checkpoint.
-func (s *Catalog) Resolve(ctx context.Context, id int64, msgTime time.Time) (ref contract.CollectionRef, found, gone bool, err error) {
-	firstMiss := time.Time{}
+// Whether a collection is gone is decided by its ID, never by how soon a
+// listing shows it: Milvus writes a CreateCollection to the log before
+// ShowCollections lists the collection, and a coordinator can be slow. An
+// unlisted ID is described as of the message's timestamp and as of now:
+// known then but not now means dropped since; known now means the listing
+// will show it (polled every minInterval); known at neither time means it
+// is still being created, so it is polled until maxWait has passed on this
+// worker's clock (a creation that failed leaves no rows behind).
+func (s *Catalog) Resolve(ctx context.Context, id int64, ts uint64) (ref contract.CollectionRef, found, gone bool, err error) {
+	var firstMiss time.Time
 	for {
 		s.mu.Lock()
+		if ref, ok := s.byID[id]; ok {
+			if _, dropped := s.gone[id]; !dropped {
+				s.mu.Unlock()
+				return ref, true, false, nil
+			}
+		}
+		if ref, dropped := s.gone[id]; dropped {
+			s.mu.Unlock()
+			return ref, ref.DB != "", true, nil
+		}
+		refreshed := false
+		if s.now().Sub(s.lastRefresh) >= s.minInterval {
+			if err := s.refreshLocked(ctx); err != nil {
+				s.mu.Unlock()
+				return contract.CollectionRef{}, false, false, err
+			}
+			refreshed = true
+		}
 		if ref, ok := s.byID[id]; ok {
 			s.mu.Unlock()
 			return ref, true, false, nil
 		}
-		now := s.now()
-		if firstMiss.IsZero() {
-			firstMiss = now
-		}
-		if s.gone[id] || (!s.lastRefresh.IsZero() &&
-			(s.lastRefresh.After(msgTime.Add(s.createWindow)) || s.lastRefresh.After(firstMiss.Add(s.maxWait)))) {
-			s.gone[id] = true
-			ref, remembered := s.remembered[id]
-			s.mu.Unlock()
-			return ref, remembered, remembered, nil
-		}
-		// Poll every minInterval until the question is settled.
-		wait := s.minInterval - now.Sub(s.lastRefresh)
-		if wait <= 0 || s.lastRefresh.Before(firstMiss) {
-			err := s.refreshLocked(ctx)
-			s.mu.Unlock()
-			if err != nil {
-				return contract.CollectionRef{}, false, false, err
-			}
-			continue
-		}
 		s.mu.Unlock()
-		t := time.NewTimer(wait + time.Millisecond)
+		if refreshed {
+			settled, err := s.settle(ctx, id, ts, &firstMiss)
+			if err != nil || settled {
+				s.mu.Lock()
+				ref, dropped := s.gone[id]
+				s.mu.Unlock()
+				return ref, dropped && ref.DB != "", dropped, err
+			}
+		}
+		t := time.NewTimer(s.minInterval + time.Millisecond)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -123,69 +135,114 @@ func (s *Catalog) Resolve(ctx context.Context, id int64, msgTime time.Time) (ref
 	}
 }
 
+// settle asks the source about an ID a fresh listing did not show; true
+// when it is known to be gone (recorded in s.gone).
+func (s *Catalog) settle(ctx context.Context, id int64, ts uint64, firstMiss *time.Time) (bool, error) {
+	then, err := s.lister.DescribeID(ctx, id, ts)
+	if err != nil {
+		return false, fmt.Errorf("describe source collection %d: %w", id, err)
+	}
+	now, err := s.lister.DescribeID(ctx, id, 0)
+	if err != nil {
+		return false, fmt.Errorf("describe source collection %d: %w", id, err)
+	}
+	switch {
+	case now.Found:
+		return false, nil // alive: the next listing shows it
+	case then.Found:
+		s.markGone(id, then.Name) // dropped since the message
+		return true, nil
+	}
+	if firstMiss.IsZero() {
+		*firstMiss = s.now()
+	}
+	if s.now().Sub(*firstMiss) < s.maxWait {
+		return false, nil // not created yet
+	}
+	s.markGone(id, "")
+	return true, nil
+}
+
+func (s *Catalog) markGone(id int64, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.remembered[id]
+	if !ok {
+		ref = contract.CollectionRef{Name: name} // database unknown
+	}
+	s.gone[id] = ref
+}
+
+// Current returns the names the latest listing gave collection id.
+func (s *Catalog) Current(id int64) (contract.CollectionRef, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dropped := s.gone[id]; dropped {
+		return contract.CollectionRef{}, false
+	}
+	ref, ok := s.byID[id]
+	return ref, ok
+}
+
+// IDOf returns the ID of the collection the latest listing names ref.
+func (s *Catalog) IDOf(ref contract.CollectionRef) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, r := range s.byID {
+		if r == ref {
+			if _, dropped := s.gone[id]; !dropped {
+				return id, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Refresh lists the source again unless a listing is younger than maxAge.
+func (s *Catalog) Refresh(ctx context.Context, maxAge time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.now().Sub(s.lastRefresh) < maxAge {
+		return nil
+	}
+	return s.refreshLocked(ctx)
+}
+
+// TakeRenames returns the renames seen since the last call.
+func (s *Catalog) TakeRenames() []Rename {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.renames
+	s.renames = nil
+	return out
+}
+
 func (s *Catalog) refreshLocked(ctx context.Context) error {
 	started := s.now()
 	dbs, err := s.lister.ListDatabases(ctx)
 	if err != nil {
 		return fmt.Errorf("list source databases: %w", err)
 	}
+	listed := map[int64]contract.CollectionRef{}
 	for _, db := range dbs {
 		cols, err := s.lister.ShowCollections(ctx, db)
 		if err != nil {
 			return fmt.Errorf("list collections of source database %q: %w", db, err)
 		}
 		for id, name := range cols {
-			s.byID[id] = contract.CollectionRef{DB: db, Name: name}
+			listed[id] = contract.CollectionRef{DB: db, Name: name}
 		}
+	}
+	for id, ref := range listed {
+		old, had := s.byID[id]
+		if !had {
+			old, had = s.remembered[id]
+		}
+		if had && old != ref {
+			s.renames = append(s.renames, Rename{ID: id, From: old, To: ref})
+		}
+		s.byID[id] = ref
 	}
 	s.lastRefresh = started
 	return nil
-}
-
-// GRPC implements Lister and RowSource with the raw Milvus gRPC service.
-type GRPC struct {
-	Svc milvuspb.MilvusServiceClient
-}
-
-func (g GRPC) ListDatabases(ctx context.Context) ([]string, error) {
-	resp, err := g.Svc.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
-	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
-		return nil, err
-	}
-	return resp.GetDbNames(), nil
-}
-
-func (g GRPC) ShowCollections(ctx context.Context, db string) (map[int64]string, error) {
-	resp, err := g.Svc.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
-	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
-		return nil, err
-	}
-	names, ids := resp.GetCollectionNames(), resp.GetCollectionIds()
-	if len(names) != len(ids) {
-		return nil, fmt.Errorf("source answered %d collection names but %d ids", len(names), len(ids))
-	}
-	out := make(map[int64]string, len(ids))
-	for i, id := range ids {
-		out[id] = names[i]
-	}
-	return out, nil
-}
-
-func (g GRPC) DescribeCollection(ctx context.Context, id int64) (string, map[string]string, bool, error) {
-	resp, err := g.Svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{CollectionID: id})
-	if err != nil {
-		return "", nil, false, err
-	}
-	if st := resp.GetStatus(); st.GetErrorCode() != commonpb.ErrorCode_Success {
-		// Gone (dropped): not an error, the caller falls back to defaults.
-		if contract.NotFound(st) {
-			return "", nil, false, nil
-		}
-		return "", nil, false, contract.StatusErr(st, nil)
-	}
-	props := map[string]string{}
-	for _, kv := range resp.GetProperties() {
-		props[kv.GetKey()] = kv.GetValue()
-	}
-	return resp.GetConsistencyLevel().String(), props, true, nil
 }

@@ -11,9 +11,10 @@ import (
 )
 
 type fakeLister struct {
-	cols  map[string]map[int64]string
-	calls int
-	err   error
+	cols    map[string]map[int64]string
+	calls   int
+	err     error
+	dropped map[int64]string // described as of an earlier time only (dropped since)
 }
 
 func (f *fakeLister) ListDatabases(ctx context.Context) ([]string, error) {
@@ -28,8 +29,25 @@ func (f *fakeLister) ListDatabases(ctx context.Context) ([]string, error) {
 	return dbs, nil
 }
 
-func (f *fakeLister) DescribeCollection(ctx context.Context, id int64) (string, map[string]string, bool, error) {
-	return "Bounded", nil, true, nil
+func (f *fakeLister) DescribeID(_ context.Context, id int64, ts uint64) (Description, error) {
+	for _, cols := range f.cols {
+		if name, ok := cols[id]; ok {
+			return Description{Found: true, Name: name}, nil
+		}
+	}
+	if name, ok := f.dropped[id]; ok && ts != 0 {
+		return Description{Found: true, Name: name}, nil
+	}
+	return Description{}, nil
+}
+
+func (f *fakeLister) DescribeName(_ context.Context, db, name string) (int64, Description, error) {
+	for id, n := range f.cols[db] {
+		if n == name {
+			return id, Description{Found: true, Name: n}, nil
+		}
+	}
+	return 0, Description{}, nil
 }
 
 func (f *fakeLister) ShowCollections(ctx context.Context, db string) (map[int64]string, error) {
@@ -54,6 +72,7 @@ func TestSourceMetaResolvesAndRemembersDropped(t *testing.T) {
 	if ref, ok, _ := resolve3(m, ctx, 2, old); !ok || ref.Name != "b" {
 		t.Fatal("a dropped collection must keep its names")
 	}
+	m.maxWait = 10 * time.Millisecond
 	if _, ok, err := resolve3(m, ctx, 99, old); ok || err != nil {
 		t.Fatalf("unknown ID: found=%v err=%v", ok, err)
 	}
@@ -83,8 +102,8 @@ func TestSourceMetaWaitsForNewCollection(t *testing.T) {
 	if err != nil || !ok || ref.Name != "fresh" {
 		t.Fatalf("a collection listed 100 ms after its message: %v %v %v", ref, ok, err)
 	}
-	// An ID that never appears is settled after the create window.
-	m.createWindow = 50 * time.Millisecond
+	// An ID the source never knew is settled after maxWait.
+	m.maxWait = 50 * time.Millisecond
 	start := time.Now()
 	if _, ok, err := resolve3(m, context.Background(), 8, time.Now()); ok || err != nil {
 		t.Fatalf("never-listed ID: %v %v", ok, err)
@@ -101,6 +120,12 @@ func TestSourceMetaWaitsForNewCollection(t *testing.T) {
 type lockedLister struct {
 	mu sync.Mutex
 	fakeLister
+}
+
+func (l *lockedLister) DescribeID(ctx context.Context, id int64, ts uint64) (Description, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fakeLister.DescribeID(ctx, id, ts)
 }
 
 func (l *lockedLister) ListDatabases(ctx context.Context) ([]string, error) {
@@ -121,7 +146,7 @@ func (l *lockedLister) ShowCollections(ctx context.Context, db string) (map[int6
 
 // resolve3 drops the gone flag for the older tests.
 func resolve3(m *Catalog, ctx context.Context, id int64, at time.Time) (contract.CollectionRef, bool, error) {
-	ref, found, _, err := m.Resolve(ctx, id, at)
+	ref, found, _, err := m.Resolve(ctx, id, tsAt(at))
 	return ref, found, err
 }
 
@@ -131,10 +156,40 @@ func TestSourceMetaRemembersFromCheckpoint(t *testing.T) {
 	m.minInterval = 0
 	m.Remember(map[int64]contract.CollectionRef{1: {DB: "default", Name: "live"}, 5: {DB: "db5", Name: "gone"}})
 	old := time.Now().Add(-time.Hour)
-	if ref, found, gone, err := m.Resolve(context.Background(), 5, old); err != nil || !found || !gone || ref.DB != "db5" {
+	l.dropped = map[int64]string{5: "gone"}
+	if ref, found, gone, err := m.Resolve(context.Background(), 5, tsAt(old)); err != nil || !found || !gone || ref.DB != "db5" {
 		t.Fatalf("remembered dropped collection: %v %v %v %v", ref, found, gone, err)
 	}
-	if _, found, gone, _ := m.Resolve(context.Background(), 1, old); !found || gone {
+	if _, found, gone, _ := m.Resolve(context.Background(), 1, tsAt(old)); !found || gone {
 		t.Fatal("a live collection must not be reported gone")
+	}
+}
+
+// TestSourceMetaSlowListingIsNotADrop: a collection whose message looks old
+// (the worker's clock ahead of the source's) and that the source lists only
+// later (a slow coordinator) is waited for, not taken as dropped: only the
+// source's answer by ID decides "dropped".
+func TestSourceMetaSlowListingIsNotADrop(t *testing.T) {
+	l := &lockedLister{fakeLister: fakeLister{cols: map[string]map[int64]string{"db": {}}}}
+	m := NewCatalog(l)
+	m.minInterval = 10 * time.Millisecond
+	go func() {
+		time.Sleep(2500 * time.Millisecond)
+		l.mu.Lock()
+		l.cols["db"][7] = "slow"
+		l.mu.Unlock()
+	}()
+	ref, found, gone, err := m.Resolve(context.Background(), 7, tsAt(time.Now().Add(-time.Minute)))
+	if err != nil || !found || gone || ref != (contract.CollectionRef{DB: "db", Name: "slow"}) {
+		t.Fatalf("a collection listed 2.5 s late: %v found=%v gone=%v %v", ref, found, gone, err)
+	}
+	// Dropped since its message: the source knows it as of the message only.
+	l.mu.Lock()
+	l.dropped = map[int64]string{8: "old"}
+	l.mu.Unlock()
+	start := time.Now()
+	ref, found, gone, err = m.Resolve(context.Background(), 8, tsAt(time.Now()))
+	if err != nil || found || !gone || ref.Name != "old" || time.Since(start) > time.Second {
+		t.Fatalf("dropped since: %v found=%v gone=%v %v after %s", ref, found, gone, err, time.Since(start))
 	}
 }

@@ -31,11 +31,11 @@ func NewResolver(catalog *Catalog, log *service.Logger, sourceAddr string) *Reso
 // unreachable; the only error it returns is the context's.
 func (r *Resolver) Resolve(ctx context.Context, ev *wal.Event) error {
 	if ev.CollectionID == 0 {
-		return nil
+		return r.identify(ctx, ev)
 	}
 	bo := backoff.New()
 	for {
-		ref, found, gone, err := r.catalog.Resolve(ctx, ev.CollectionID, contract.PhysicalTime(ev.Ts))
+		ref, found, gone, err := r.catalog.Resolve(ctx, ev.CollectionID, ev.Ts)
 		if err == nil {
 			if found {
 				ev.DbName, ev.CollectionName, ev.SourceGone = ref.DB, ref.Name, gone
@@ -43,6 +43,9 @@ func (r *Resolver) Resolve(ctx context.Context, ev *wal.Event) error {
 					r.describe(ctx, ev)
 				}
 			} else {
+				if ref.Name != "" {
+					ev.CollectionName = ref.Name
+				}
 				r.fallbackNames(ev)
 			}
 			return nil
@@ -58,13 +61,45 @@ func (r *Resolver) Resolve(ctx context.Context, ev *wal.Event) error {
 // properties) from the source. Best effort: without it the output falls back
 // to Milvus's defaults, so a failure is logged, not retried forever.
 func (r *Resolver) describe(ctx context.Context, ev *wal.Event) {
-	level, props, found, err := r.catalog.lister.DescribeCollection(ctx, ev.CollectionID)
+	d, err := r.catalog.lister.DescribeID(ctx, ev.CollectionID, 0)
 	if err != nil {
 		r.log.Warnf("Cannot describe collection %s.%s on the source Milvus at %s (its consistency level falls back to the default): %v", ev.DbName, ev.CollectionName, r.sourceAddr, err)
 		return
 	}
-	if found {
-		ev.ConsistencyLevel, ev.Properties = level, props
+	if d.Found {
+		ev.ConsistencyLevel, ev.Properties = d.Level, d.Props
+	}
+}
+
+// identify gives a request of the replicate channel (index, load, release:
+// the client's request, with names but no collection ID) the ID of the
+// collection it names, so that the output finds the copy even after a
+// rename. The name may be an alias: the source resolves it. A name the
+// source no longer knows keeps no ID (the output then goes by the name).
+func (r *Resolver) identify(ctx context.Context, ev *wal.Event) error {
+	switch ev.Op {
+	case contract.OpCreateIndex, contract.OpDropIndex, contract.OpLoadCollection, contract.OpReleaseCollection:
+	default:
+		return nil
+	}
+	ref := contract.CollectionRef{DB: ev.DbName, Name: ev.CollectionName}
+	if id, ok := r.catalog.IDOf(ref); ok {
+		ev.CollectionID = id
+		return nil
+	}
+	bo := backoff.New()
+	for {
+		id, d, err := r.catalog.lister.DescribeName(ctx, ref.DB, ref.Name)
+		if err == nil {
+			if d.Found {
+				ev.CollectionID, ev.CollectionName = id, d.Name
+			}
+			return nil
+		}
+		r.log.Warnf("Cannot ask the source Milvus at %s which collection %s.%s is, retrying with backoff: %v", r.sourceAddr, ref.DB, ref.Name, err)
+		if !bo.Wait(ctx) {
+			return ctx.Err()
+		}
 	}
 }
 

@@ -1,0 +1,117 @@
+package sourcemeta
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+)
+
+// Description is what DescribeCollection tells about one source collection.
+type Description struct {
+	Found   bool   // false: the source has no such collection (at the asked time)
+	Name    string // its name (the schema's; DescribeCollection by ID gives no database)
+	Level   string // consistency level
+	Props   map[string]string
+	Aliases []string
+}
+
+// Import is a bulk import (BulkInsert) the source ran: it writes segments
+// directly and bypasses the WAL.
+type Import struct {
+	ID           int64
+	CollectionID int64
+	CreatedUnix  int64 // seconds
+	State        string
+}
+
+// GRPC implements Lister, CatalogSource and RowSource with the raw Milvus
+// gRPC service.
+type GRPC struct {
+	Svc milvuspb.MilvusServiceClient
+}
+
+func (g GRPC) ListDatabases(ctx context.Context) ([]string, error) {
+	resp, err := g.Svc.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetDbNames(), nil
+}
+
+func (g GRPC) ShowCollections(ctx context.Context, db string) (map[int64]string, error) {
+	resp, err := g.Svc.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	names, ids := resp.GetCollectionNames(), resp.GetCollectionIds()
+	if len(names) != len(ids) {
+		return nil, fmt.Errorf("source answered %d collection names but %d ids", len(names), len(ids))
+	}
+	out := make(map[int64]string, len(ids))
+	for i, id := range ids {
+		out[id] = names[i]
+	}
+	return out, nil
+}
+
+// DescribeID describes collection id as of hybrid timestamp ts (0: now). The
+// source answers for a collection dropped after ts too (with its name at
+// ts), which tells "dropped since" from "never created yet".
+func (g GRPC) DescribeID(ctx context.Context, id int64, ts uint64) (Description, error) {
+	return describe(g.Svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{CollectionID: id, TimeStamp: ts}))
+}
+
+// DescribeName describes the collection (or alias) name of database db now.
+func (g GRPC) DescribeName(ctx context.Context, db, name string) (int64, Description, error) {
+	resp, err := g.Svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: name})
+	d, err := describe(resp, err)
+	return resp.GetCollectionID(), d, err
+}
+
+func describe(resp *milvuspb.DescribeCollectionResponse, err error) (Description, error) {
+	if err != nil {
+		return Description{}, err
+	}
+	if st := resp.GetStatus(); st.GetErrorCode() != commonpb.ErrorCode_Success || st.GetCode() != 0 {
+		if contract.NotFound(st) {
+			return Description{}, nil
+		}
+		return Description{}, contract.StatusErr(st, nil)
+	}
+	props := map[string]string{}
+	for _, kv := range resp.GetProperties() {
+		props[kv.GetKey()] = kv.GetValue()
+	}
+	return Description{Found: true, Name: resp.GetSchema().GetName(), Level: resp.GetConsistencyLevel().String(),
+		Props: props, Aliases: resp.GetAliases()}, nil
+}
+
+// LoadedPartitions lists the partitions of a collection that are loaded
+// (none when the collection is not loaded).
+func (g GRPC) LoadedPartitions(ctx context.Context, db, coll string) ([]string, error) {
+	resp, err := g.Svc.ShowPartitions(ctx, &milvuspb.ShowPartitionsRequest{DbName: db, CollectionName: coll, Type: milvuspb.ShowType_InMemory})
+	if err == nil && contract.NotLoaded(resp.GetStatus()) {
+		return nil, nil
+	}
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetPartitionNames(), nil
+}
+
+// Imports lists the source's bulk imports (all databases the API shows).
+func (g GRPC) Imports(ctx context.Context, db string) ([]Import, error) {
+	resp, err := g.Svc.ListImportTasks(ctx, &milvuspb.ListImportTasksRequest{DbName: db})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	out := make([]Import, 0, len(resp.GetTasks()))
+	for _, t := range resp.GetTasks() {
+		out = append(out, Import{ID: t.GetId(), CollectionID: t.GetCollectionId(), CreatedUnix: t.GetCreateTs(), State: t.GetState().String()})
+	}
+	return out, nil
+}
