@@ -6,7 +6,7 @@ const (
 	OpDelete            = "delete"
 	OpCreateCollection  = "create_collection"
 	OpDropCollection    = "drop_collection"
-	OpAlterCollection   = "alter_collection" // properties set after creation (from the source's catalog)
+	OpAlterCollection   = "alter_collection"  // properties set after creation (from the source's catalog)
 	OpRenameCollection  = "rename_collection" // from the source's catalog: 2.3 logs no rename
 	OpCreateAlias       = "create_alias"      // from the catalog: the alias now names this collection
 	OpDropAlias         = "drop_alias"        // from the catalog: the alias no longer names this collection
