@@ -28,9 +28,12 @@ func (a *applier) createIndex(ctx context.Context, st *applyStep) error {
 		ExtraParams: req.GetExtraParams(), IndexName: req.GetIndexName(),
 	})
 	if err == nil && contract.AlreadyExists(resp) {
-		return nil
+		resp = nil
 	}
-	return statusError(fmt.Sprintf("create index %q on %s.%s", req.GetIndexName(), st.target.DB, st.target.Name), resp, err)
+	if err := statusError(fmt.Sprintf("create index %q on %s.%s", req.GetIndexName(), st.target.DB, st.target.Name), resp, err); err != nil {
+		return err
+	}
+	return a.loadPending(ctx, st)
 }
 
 func (a *applier) dropIndex(ctx context.Context, st *applyStep) error {
@@ -97,6 +100,10 @@ func (a *applier) flush(ctx context.Context, st *applyStep) error {
 // replication's (false: it does not exist); one it did not create is a
 // permanent error: nothing is done to it.
 func (a *applier) ownTarget(ctx context.Context, st *applyStep) (bool, error) {
+	if st.collID != 0 {
+		tc, err := a.locate(ctx, st)
+		return tc != nil, err
+	}
 	tc, err := a.meta.collection(ctx, st.target)
 	if err != nil {
 		return false, err

@@ -44,6 +44,12 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
+	if !tc.copies(a.conf.replicationID, st.collID) {
+		// Copied already under another name (a rename still to come).
+		if _, found, err := a.meta.findCopy(ctx, a.conf.replicationID, st.collID); err != nil || found {
+			return err
+		}
+	}
 	if tc.exists {
 		if !tc.ours(a.conf.replicationID) {
 			return notOurs(st, tc)
@@ -155,10 +161,10 @@ func sameParams(a, b []*commonpb.KeyValuePair) bool {
 	return true
 }
 
-// dropCollection drops the target collection if it is this replication's
-// copy of this source collection; Milvus writes one drop per channel and
-// sometimes late, after the name was reused. A collection replication did
-// not create is never dropped.
+// dropCollection drops this replication's copy of the source collection,
+// found by its ID tag wherever a rename put it; Milvus writes one drop per
+// channel and sometimes late, after the name was reused. A collection
+// replication did not create is never dropped.
 func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
 	tc, err := a.meta.collection(ctx, st.target)
 	if err != nil {
@@ -167,41 +173,18 @@ func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
 	if tc.copies(a.conf.replicationID, st.collID) {
 		return a.dropTargetCollection(ctx, st.target)
 	}
-	if tc.exists && !tc.ours(a.conf.replicationID) {
-		a.log.Warnf("%s: not dropping target collection %s.%s: replication did not create it", st, st.target.DB, st.target.Name)
-		return nil
-	}
-	if st.sourceGone && st.collID != 0 {
-		// The input could not learn the database of a collection the source
-		// no longer has (it assumed "default"): find the copy by its tag.
-		ref, found, err := a.findOwned(ctx, st.target.Name, st.collID)
+	if st.collID != 0 {
+		ref, found, err := a.meta.findCopy(ctx, a.conf.replicationID, st.collID)
 		if err != nil || !found {
 			return err
 		}
 		a.log.Infof("Dropping %s.%s, the copy of dropped source collection %d", ref.DB, ref.Name, st.collID)
 		return a.dropTargetCollection(ctx, ref)
 	}
+	if tc.exists && !tc.ours(a.conf.replicationID) {
+		a.log.Warnf("%s: not dropping target collection %s.%s: replication did not create it", st, st.target.DB, st.target.Name)
+	}
 	return nil
-}
-
-// findOwned looks in every target database for a collection of this name
-// that copies source collection id.
-func (a *applier) findOwned(ctx context.Context, name string, id int64) (contract.CollectionRef, bool, error) {
-	dbs, err := a.api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
-	if err := statusError("list target databases", dbs.GetStatus(), err); err != nil {
-		return contract.CollectionRef{}, false, err
-	}
-	for _, db := range dbs.GetDbNames() {
-		ref := contract.CollectionRef{DB: db, Name: name}
-		tc, err := a.meta.collection(ctx, ref)
-		if err != nil {
-			return contract.CollectionRef{}, false, err
-		}
-		if tc.copies(a.conf.replicationID, id) {
-			return ref, true, nil
-		}
-	}
-	return contract.CollectionRef{}, false, nil
 }
 
 func (a *applier) dropTargetCollection(ctx context.Context, ref contract.CollectionRef) error {
@@ -213,23 +196,11 @@ func (a *applier) dropTargetCollection(ctx context.Context, ref contract.Collect
 	return statusError(fmt.Sprintf("drop collection %s.%s", ref.DB, ref.Name), resp, err)
 }
 
-// copyOf returns the step's target collection when it is this replication's
-// copy of the step's source collection; nil when there is none (it was made
-// before the start position, or the target holds an older incarnation's);
-// the notOurs error when a collection replication did not create holds the
-// name.
+// copyOf returns this replication's copy of the step's source collection
+// (see locate); nil when there is none (it was made before the start
+// position, or the target holds an older incarnation's).
 func (a *applier) copyOf(ctx context.Context, st *applyStep) (*targetColl, error) {
-	tc, err := a.meta.collection(ctx, st.target)
-	if err != nil {
-		return nil, err
-	}
-	if tc.exists && !tc.ours(a.conf.replicationID) {
-		return nil, notOurs(st, tc)
-	}
-	if !tc.copies(a.conf.replicationID, st.collID) {
-		return nil, nil
-	}
-	return tc, nil
+	return a.locate(ctx, st)
 }
 
 // alterCollection sets the properties the source collection has now (Milvus

@@ -13,8 +13,10 @@ import (
 // when the message belongs to an older incarnation of the name (a replay, or
 // a late message of a dropped collection).
 func (a *applier) rowTarget(ctx context.Context, st *applyStep) (tc *targetColl, skip bool, err error) {
-	tc, err = a.meta.collection(ctx, st.target)
-	if err != nil {
+	if tc, err = a.locate(ctx, st); err != nil || tc != nil {
+		return tc, false, err
+	}
+	if tc, err = a.meta.collection(ctx, st.target); err != nil {
 		return nil, false, err
 	}
 	if !tc.exists {

@@ -31,19 +31,62 @@ type targetColl struct {
 	pk           *schemapb.FieldSchema
 	partitionKey bool
 	partitions   map[string]bool // known to exist
+	pendingLoad  []string        // partitions to load once the copy has an index
 }
 
 // targetMeta caches collection descriptions of the target.
 type targetMeta struct {
 	api   milvuspb.MilvusServiceClient
 	colls map[contract.CollectionRef]*targetColl
+	// noCopy: source collection IDs a scan of the whole target found no
+	// copy of (until something is created, renamed or dropped).
+	noCopy map[int64]bool
 }
 
 func newTargetMeta(api milvuspb.MilvusServiceClient) *targetMeta {
-	return &targetMeta{api: api, colls: map[contract.CollectionRef]*targetColl{}}
+	return &targetMeta{api: api, colls: map[contract.CollectionRef]*targetColl{}, noCopy: map[int64]bool{}}
 }
 
-func (t *targetMeta) forget(ref contract.CollectionRef) { delete(t.colls, ref) }
+func (t *targetMeta) forget(ref contract.CollectionRef) {
+	delete(t.colls, ref)
+	clear(t.noCopy)
+}
+
+// findCopy looks through every target database for replication's copy of
+// source collection id (copies are found by the ID they carry: a rename on
+// the source keeps the ID).
+func (t *targetMeta) findCopy(ctx context.Context, replication string, id int64) (contract.CollectionRef, bool, error) {
+	for ref, c := range t.colls {
+		if c.copies(replication, id) {
+			return ref, true, nil
+		}
+	}
+	if t.noCopy[id] {
+		return contract.CollectionRef{}, false, nil
+	}
+	dbs, err := t.api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := statusError("list target databases", dbs.GetStatus(), err); err != nil {
+		return contract.CollectionRef{}, false, err
+	}
+	for _, db := range dbs.GetDbNames() {
+		cols, err := t.api.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
+		if err := statusError("list target collections of "+db, cols.GetStatus(), err); err != nil {
+			return contract.CollectionRef{}, false, err
+		}
+		for _, name := range cols.GetCollectionNames() {
+			ref := contract.CollectionRef{DB: db, Name: name}
+			c, err := t.collection(ctx, ref)
+			if err != nil {
+				return contract.CollectionRef{}, false, err
+			}
+			if c.copies(replication, id) {
+				return ref, true, nil
+			}
+		}
+	}
+	t.noCopy[id] = true
+	return contract.CollectionRef{}, false, nil
+}
 
 // collection describes a target collection (cached).
 func (t *targetMeta) collection(ctx context.Context, ref contract.CollectionRef) (*targetColl, error) {

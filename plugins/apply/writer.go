@@ -259,6 +259,16 @@ func (a *applier) step(ctx context.Context, st *applyStep) error {
 		return a.dropCollection(ctx, st)
 	case contract.OpAlterCollection:
 		return a.alterCollection(ctx, st)
+	case contract.OpRenameCollection:
+		return a.renameCollection(ctx, st)
+	case contract.OpCreateAlias:
+		return a.createAlias(ctx, st)
+	case contract.OpDropAlias:
+		return a.dropAlias(ctx, st)
+	case contract.OpLoadPartitions:
+		return a.loadPartitions(ctx, st)
+	case contract.OpReleasePartitions:
+		return a.releasePartitions(ctx, st)
 	case contract.OpCreatePartition:
 		return a.createPartition(ctx, st)
 	case contract.OpDropPartition:

@@ -1,0 +1,189 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+)
+
+// The ops below come from the source's catalog (Milvus 2.3 logs none of
+// them): the input sends each change it sees, and each is applied to the
+// copy found by its source collection ID.
+
+// renameCollection moves this replication's copy to the collection's new
+// names (another database included). The new name must be free on the
+// target, or hold this copy already.
+func (a *applier) renameCollection(ctx context.Context, st *applyStep) error {
+	if st.collID == 0 {
+		return permanentf("%s: the message carries no collection ID", st)
+	}
+	want := st.target
+	tc, err := a.locate(ctx, st)
+	if err != nil || tc == nil {
+		if err == nil {
+			a.log.Warnf("%s: the target holds no copy of source collection %d to rename", st, st.collID)
+		}
+		return err
+	}
+	if st.target == want {
+		return nil // renamed already
+	}
+	from := st.target
+	dest, err := a.meta.collection(ctx, want)
+	if err != nil {
+		return err
+	}
+	if dest.exists {
+		st.target = want
+		if !dest.ours(a.conf.replicationID) {
+			return notOurs(st, dest)
+		}
+		return permanentf("%s: cannot rename %s.%s to %s.%s: the target name holds this replication's copy of source collection %d, "+
+			"whose drop or rename has not arrived yet", st, from.DB, from.Name, want.DB, want.Name, dest.owner)
+	}
+	if err := a.ensureDatabase(ctx, want.DB); err != nil {
+		return err
+	}
+	resp, err := a.api.RenameCollection(ctx, &milvuspb.RenameCollectionRequest{
+		DbName: from.DB, OldName: from.Name, NewDBName: want.DB, NewName: want.Name,
+	})
+	a.meta.forget(from)
+	a.meta.forget(want)
+	st.target = want
+	return statusError(fmt.Sprintf("rename %s.%s to %s.%s", from.DB, from.Name, want.DB, want.Name), resp, err)
+}
+
+// aliasHolder describes what alias names in database db on the target:
+// the collection's names and what the output knows of it; nil when the
+// alias does not exist.
+func (a *applier) aliasHolder(ctx context.Context, st *applyStep, db, alias string) (*targetColl, contract.CollectionRef, error) {
+	resp, err := a.api.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: alias})
+	if err == nil && contract.NotFound(resp.GetStatus()) {
+		return nil, contract.CollectionRef{}, nil
+	}
+	if err := statusError(fmt.Sprintf("describe alias %s.%s", db, alias), resp.GetStatus(), err); err != nil {
+		return nil, contract.CollectionRef{}, err
+	}
+	ref := contract.CollectionRef{DB: db, Name: resp.GetSchema().GetName()}
+	if ref.Name == alias {
+		return nil, ref, permanentf("%s: the target has a collection named %s.%s, which the alias cannot take", st, db, alias)
+	}
+	tc, err := a.meta.collection(ctx, ref)
+	return tc, ref, err
+}
+
+// createAlias makes alias name this replication's copy; an alias of the
+// same name on another of its copies moves (the source moved it). An alias
+// on a collection replication did not create is not touched: Failed.
+func (a *applier) createAlias(ctx context.Context, st *applyStep) error {
+	tc, err := a.locate(ctx, st)
+	if err != nil || tc == nil {
+		if err == nil {
+			a.log.Warnf("%s: the target holds no copy of source collection %d for alias %q", st, st.collID, st.meta.Alias)
+		}
+		return err
+	}
+	alias := st.meta.Alias
+	holder, ref, err := a.aliasHolder(ctx, st, st.target.DB, alias)
+	if err != nil {
+		return err
+	}
+	var resp *commonpb.Status
+	switch {
+	case holder == nil:
+		resp, err = a.api.CreateAlias(ctx, &milvuspb.CreateAliasRequest{DbName: st.target.DB, CollectionName: st.target.Name, Alias: alias})
+	case holder.copies(a.conf.replicationID, st.collID):
+		return nil
+	case !holder.ours(a.conf.replicationID):
+		return permanentf("%s: alias %s.%s on the target names %s, which replication did not create: it is not moved. "+
+			"Drop the alias on the target (or map this database elsewhere), then resume", st, st.target.DB, alias, ref.Name)
+	default:
+		resp, err = a.api.AlterAlias(ctx, &milvuspb.AlterAliasRequest{DbName: st.target.DB, CollectionName: st.target.Name, Alias: alias})
+	}
+	return statusError(fmt.Sprintf("alias %s.%s for %s", st.target.DB, alias, st.target.Name), resp, err)
+}
+
+// dropAlias drops the alias when it still names this replication's copy
+// (if it names another copy now, the source moved it there).
+func (a *applier) dropAlias(ctx context.Context, st *applyStep) error {
+	tc, err := a.locate(ctx, st)
+	if err != nil || tc == nil {
+		return err
+	}
+	holder, _, err := a.aliasHolder(ctx, st, st.target.DB, st.meta.Alias)
+	if err != nil || holder == nil || !holder.copies(a.conf.replicationID, st.collID) {
+		return err
+	}
+	resp, err := a.api.DropAlias(ctx, &milvuspb.DropAliasRequest{DbName: st.target.DB, Alias: st.meta.Alias})
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("drop alias %s.%s", st.target.DB, st.meta.Alias), resp, err)
+}
+
+// loadPartitions loads partitions of the copy. Before the copy has its
+// index (its create_index can arrive after: the replicate channel has no
+// time ticks) the load waits for it.
+func (a *applier) loadPartitions(ctx context.Context, st *applyStep) error {
+	tc, err := a.locate(ctx, st)
+	if err != nil || tc == nil {
+		return err
+	}
+	for _, p := range st.meta.Partitions {
+		if err := a.ensurePartition(ctx, st, tc, p); err != nil {
+			return err
+		}
+	}
+	resp, err := a.api.LoadPartitions(ctx, &milvuspb.LoadPartitionsRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionNames: st.meta.Partitions})
+	if err == nil && resp.GetCode() == codeIndexNotFound {
+		a.log.Infof("%s: %s.%s has no index yet; partitions %s are loaded once it has", st, st.target.DB, st.target.Name, strings.Join(st.meta.Partitions, ","))
+		tc.pendingLoad = append(tc.pendingLoad, st.meta.Partitions...)
+		return nil
+	}
+	return statusError(fmt.Sprintf("load partitions %s of %s.%s", strings.Join(st.meta.Partitions, ","), st.target.DB, st.target.Name), resp, err)
+}
+
+// codeIndexNotFound is Milvus's error code for a load without an index.
+const codeIndexNotFound = 700
+
+// loadPending loads the partitions that waited for the copy's index.
+func (a *applier) loadPending(ctx context.Context, st *applyStep) error {
+	tc := a.meta.colls[st.target]
+	if tc == nil || len(tc.pendingLoad) == 0 {
+		return nil
+	}
+	parts := tc.pendingLoad
+	resp, err := a.api.LoadPartitions(ctx, &milvuspb.LoadPartitionsRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionNames: parts})
+	if err == nil && resp.GetCode() == codeIndexNotFound {
+		return nil // another field's index is still to come
+	}
+	if err := statusError(fmt.Sprintf("load partitions %s of %s.%s", strings.Join(parts, ","), st.target.DB, st.target.Name), resp, err); err != nil {
+		return err
+	}
+	tc.pendingLoad = nil
+	return nil
+}
+
+func (a *applier) releasePartitions(ctx context.Context, st *applyStep) error {
+	tc, err := a.locate(ctx, st)
+	if err != nil || tc == nil {
+		return err
+	}
+	var parts []string
+	for _, p := range st.meta.Partitions {
+		if tc.partitions[p] {
+			parts = append(parts, p)
+		}
+	}
+	tc.pendingLoad = nil
+	if len(parts) == 0 {
+		return nil
+	}
+	resp, err := a.api.ReleasePartitions(ctx, &milvuspb.ReleasePartitionsRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionNames: parts})
+	return statusError(fmt.Sprintf("release partitions %s of %s.%s", strings.Join(parts, ","), st.target.DB, st.target.Name), resp, err)
+}
