@@ -18,9 +18,10 @@ const (
 
 const usageText = `Usage: milvus-cdc verify --source ADDR --target ADDR [flags]
 
-Compares a source Milvus with a target Milvus: databases, collections, schemas,
-partitions, indexes, load state, row counts, primary key sets and every field
-value (vectors bit for bit, JSON by value). Prints the differences.
+Compares a source Milvus with a target Milvus: databases, collections, schemas
+and properties, aliases, partitions, indexes, load state, row counts and, one
+partition at a time, primary key sets and every field value (vectors bit for
+bit, JSON by value). Prints the differences.
 Exit status: 0 no differences, 1 differences, 2 error (bad flags, unreachable).
 
 Flags:

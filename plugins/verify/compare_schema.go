@@ -31,10 +31,17 @@ func compareSchema(cd *collDiffs, s, t *entity.Collection) {
 		cd.meta(KindSchema, "consistency level: source %s, target %s",
 			commonpb.ConsistencyLevel(s.ConsistencyLevel), commonpb.ConsistencyLevel(t.ConsistencyLevel))
 	}
-	for _, d := range diffParams(userProperties(s.Properties), userProperties(t.Properties)) {
+	for _, d := range diffProperties(s.Properties, t.Properties) {
 		cd.meta(KindSchema, "property %s", d)
 	}
 	compareFields(cd, ss.Fields, ts.Fields)
+}
+
+// diffProperties lists the differing, missing and extra collection
+// properties, leaving out the replicator's own (milvus_cdc.*: the target's
+// copy carries them, the source does not).
+func diffProperties(s, t map[string]string) []string {
+	return diffParams(userProperties(s), userProperties(t))
 }
 
 // userProperties drops the replicator's own properties.

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
@@ -198,7 +199,25 @@ type collQuery struct {
 	s         *side
 	c         client.Client
 	db, coll  string
-	guarantee uint64 // guarantee timestamp of its queries; 0 = Strong
+	guarantee uint64   // guarantee timestamp of its queries; 0 = Strong
+	parts     []string // partitions its key and row queries read; nil = all
+}
+
+// in returns q reading partition part only ("" = every partition).
+func (q collQuery) in(part string) collQuery {
+	q.parts = nil
+	if part != "" {
+		q.parts = []string{part}
+	}
+	return q
+}
+
+// where names what q reads, for messages.
+func (q collQuery) where() string {
+	if len(q.parts) == 0 {
+		return q.db + "." + q.coll
+	}
+	return fmt.Sprintf("%s.%s partition %q", q.db, q.coll, strings.Join(q.parts, ","))
 }
 
 func (v *verifier) query(ctx context.Context, s *side, db, coll string) (collQuery, error) {

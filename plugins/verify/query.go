@@ -101,19 +101,20 @@ func (q collQuery) count(ctx context.Context, expr string, partitions []string) 
 	return col.Data()[0], nil
 }
 
-// queryKeys returns the keys matching expr (limit 0 = all of them).
+// queryKeys returns the keys matching expr in q's partitions (limit 0 = all
+// of them).
 func queryKeys[K key](ctx context.Context, q collQuery, field, expr string, limit int64) ([]K, error) {
 	opts := q.consistency()
 	if limit > 0 {
 		opts = append(opts, client.WithLimit(limit))
 	}
-	rs, err := q.c.Query(ctx, q.coll, nil, expr, []string{field}, opts...)
+	rs, err := q.c.Query(ctx, q.coll, q.parts, expr, []string{field}, opts...)
 	if err != nil {
-		return nil, q.s.errorf(err, "query keys of %s.%s where %q", q.db, q.coll, expr)
+		return nil, q.s.errorf(err, "query keys of %s where %q", q.where(), expr)
 	}
 	ks, err := keysOf[K](rs.GetColumn(field))
 	if err != nil {
-		return nil, q.s.errorf(err, "query keys of %s.%s", q.db, q.coll)
+		return nil, q.s.errorf(err, "query keys of %s", q.where())
 	}
 	return ks, nil
 }
@@ -138,7 +139,8 @@ func keysOf[K key](col entity.Column) ([]K, error) {
 	return ks, nil
 }
 
-// listKeys returns every primary key of the collection, sorted. A query
+// listKeys returns every primary key in q's partitions, sorted (a query
+// returns a key once, even if several rows hold it). A query
 // without a limit may return any number of rows in 2.3, but one answer must
 // fit the proxy's output size limit, so a key range holding more than
 // maxPerQuery rows is split in two (see splitPoint). Paging with offset/limit
@@ -151,7 +153,7 @@ func listKeys[K key](ctx context.Context, q collQuery, field string, maxPerQuery
 		r := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
 		expr := r.expr(field)
-		n, err := q.count(ctx, expr, nil)
+		n, err := q.count(ctx, expr, q.parts)
 		if err != nil {
 			return nil, err
 		}
@@ -262,16 +264,17 @@ func rowsPerFetch(s *entity.Schema, limit int) int {
 	return max(1, min(limit, fetchBudget/size))
 }
 
-// fetchRows queries the rows with keys ks, with the given output fields.
+// fetchRows queries the rows with keys ks in q's partitions, with the given
+// output fields.
 func fetchRows[K key](ctx context.Context, q collQuery, field string, ks []K, output []string) (client.ResultSet, error) {
 	lits := make([]string, len(ks))
 	for i, k := range ks {
 		lits[i] = literal(k)
 	}
 	expr := fmt.Sprintf("%s in [%s]", field, strings.Join(lits, ","))
-	rs, err := q.c.Query(ctx, q.coll, nil, expr, output, q.consistency()...)
+	rs, err := q.c.Query(ctx, q.coll, q.parts, expr, output, q.consistency()...)
 	if err != nil {
-		return nil, q.s.errorf(err, "fetch %d rows of %s.%s", len(ks), q.db, q.coll)
+		return nil, q.s.errorf(err, "fetch %d rows of %s", len(ks), q.where())
 	}
 	return rs, nil
 }

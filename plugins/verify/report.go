@@ -14,6 +14,7 @@ const (
 	KindCollection = "collection"
 	KindSchema     = "schema"
 	KindPartition  = "partition"
+	KindAlias      = "alias"
 	KindIndex      = "index"
 	KindLoadState  = "load_state"
 	KindRowCount   = "row_count"

@@ -20,11 +20,12 @@ type verifier struct {
 type dbPair struct{ src, tgt string }
 
 // Run compares source and target as opts says: databases, collections,
-// schemas, partitions, indexes, load state, row counts, primary key sets and
-// every field value. `milvus-cdc verify` runs it; the stack tests reuse it to
-// check that a replication is complete and exact. Differences go into the
-// report; the error is only for a failure to talk to either side (or bad
-// options), in which case there is no report.
+// schemas and properties, aliases, partitions, indexes, load state, row
+// counts, and per partition the primary key sets and every field value.
+// `milvus-cdc verify` runs it; the stack tests reuse it to check that a
+// replication is complete and exact. Differences go into the report; the
+// error is only for a failure to talk to either side (or bad options), in
+// which case there is no report.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	start := time.Now()
 	o, err := opts.withDefaults()
@@ -115,6 +116,9 @@ func (v *verifier) compareCollection(ctx context.Context, p dbPair, name string)
 		return err
 	}
 	compareSchema(cd, sColl, tColl)
+	if err := v.compareAliases(ctx, cd, p, name); err != nil {
+		return err
+	}
 
 	parts, err := v.comparePartitions(ctx, cd, p, name)
 	if err != nil {
@@ -123,7 +127,8 @@ func (v *verifier) compareCollection(ctx context.Context, p dbPair, name string)
 	if err := v.compareIndexes(ctx, cd, p, name); err != nil {
 		return err
 	}
-	if hasPartitionKey(sColl.Schema) {
+	byPartition := !hasPartitionKey(sColl.Schema) && !hasPartitionKey(tColl.Schema)
+	if !byPartition {
 		// Milvus places the rows of a partition-key collection itself and
 		// refuses queries or loads naming its partitions: compare the
 		// partition names (done above), then the collection as a whole.
@@ -136,7 +141,7 @@ func (v *verifier) compareCollection(ctx context.Context, p dbPair, name string)
 
 	job := &rowJob{
 		pair: p, name: name, cd: cd, sum: &sum,
-		sColl: sColl, tColl: tColl, sLoad: sLoad, tLoad: tLoad, parts: parts,
+		sColl: sColl, tColl: tColl, sLoad: sLoad, tLoad: tLoad, parts: parts, byPartition: byPartition,
 	}
 	if err := v.compareRows(ctx, job); err != nil {
 		return err

@@ -152,26 +152,3 @@ func TestMidpoint(t *testing.T) {
 		}
 	}
 }
-
-// TestReportCountsSourceDuplicates: a count difference made only of
-// duplicate keys on the source is a note; duplicates on the target, or
-// keys missing on one side, stay differences.
-func TestReportCountsSourceDuplicates(t *testing.T) {
-	for _, tc := range []struct {
-		name                 string
-		sRows, tRows         int64
-		sKeys, tKeys, common int
-		wantDiff             bool
-	}{
-		{"source duplicates only", 12, 10, 10, 10, 10, false},
-		{"target duplicates", 10, 12, 10, 10, 10, true},
-		{"source duplicates and a missing key", 12, 9, 10, 9, 9, true},
-	} {
-		rep := &Report{}
-		j := &rowJob{cd: &collDiffs{rep: rep, db: "d", coll: "c", max: -1}, sum: &CollectionSummary{SourceRows: tc.sRows, TargetRows: tc.tRows}}
-		reportCounts(j, tc.sKeys, tc.tKeys, tc.common)
-		if (rep.DiffCount > 0) != tc.wantDiff || (!tc.wantDiff && len(rep.Notes) != 1) {
-			t.Errorf("%s: %d diffs, %d notes", tc.name, rep.DiffCount, len(rep.Notes))
-		}
-	}
-}

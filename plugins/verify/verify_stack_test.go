@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
@@ -32,8 +35,8 @@ const (
 
 // TestStackVerify fills a database of its own on both sides identically
 // (the target's under another name, through the database mapping), checks
-// that verify finds no difference, then makes eight changes on the target
-// and checks that verify reports exactly those.
+// that verify finds no difference, then makes changes on both sides and
+// checks that verify reports exactly those.
 func TestStackVerify(t *testing.T) {
 	env := harness.RequireStack(t)
 	srcAddr, tgtAddr := env.SourceAddr, env.TargetAddr
@@ -41,14 +44,16 @@ func TestStackVerify(t *testing.T) {
 	defer cancel()
 	suffix := fmt.Sprintf("%d_%04d", time.Now().Unix()%1_000_000, rand.Intn(10_000))
 	srcDB, tgtDB := "vfy_"+suffix, "vfy_"+suffix+"_t"
+	// Alias names are unique names of their own: each run has its own.
+	alias := "vfy_al_" + suffix
 
 	t0 := time.Now()
 	var sc, tc client.Client
 	if err := both(func() (err error) {
-		sc, err = setupSide(ctx, t, srcAddr, srcDB)
+		sc, err = setupSide(ctx, t, srcAddr, srcDB, alias)
 		return err
 	}, func() (err error) {
-		tc, err = setupSide(ctx, t, tgtAddr, tgtDB)
+		tc, err = setupSide(ctx, t, tgtAddr, tgtDB, alias)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -62,8 +67,14 @@ func TestStackVerify(t *testing.T) {
 		Logf:            t.Logf,
 	}
 
-	// 1. Identical: no difference; every row of the three loadable
-	// collections compared (bin loaded temporarily), noidx skipped.
+	// The replicator's tags on the target's copy are no difference.
+	mustDo(t, "tag types", func() error {
+		return setProperty(ctx, tc, collTypes, "milvus_cdc.source_collection_id", "4711")
+	})
+
+	// 1. Identical (the same alias of types on both sides): no difference;
+	// every row of the three loadable collections compared (bin loaded
+	// temporarily), noidx skipped.
 	rep := runVerify(ctx, t, opts)
 	if !rep.OK() || rep.DatabasesCompared != 1 || rep.CollectionsCompared != 4 ||
 		rep.RowsCompared != vecRows+typesCount+100 {
@@ -108,7 +119,20 @@ func TestStackVerify(t *testing.T) {
 		t.Fatalf("semantically equal JSON reported: %v", rep.Diffs)
 	}
 
-	// 3. Eight changes on the target.
+	// 3. Changes on both sides. On the source: k8 also in p1 (a query over
+	// both partitions returns it once, so only p1's key set shows it), an
+	// alias of bin. On the target: an alias of vecs, a TTL, another
+	// replicator tag (no difference), and the changes below.
+	mustDo(t, "insert k8 into p1 on the source", func() error {
+		_, err := sc.Insert(ctx, collTypes, "p1", workload.TypesRows(8, 1)...)
+		return err
+	})
+	mustDo(t, "source alias", func() error { return sc.CreateAlias(ctx, collBin, alias+"_s") })
+	mustDo(t, "target alias", func() error { return tc.CreateAlias(ctx, collVecs, alias+"_t") })
+	mustDo(t, "target ttl", func() error { return tc.AlterCollection(ctx, collTypes, entity.CollectionTTL(3600)) })
+	mustDo(t, "tag types again", func() error {
+		return setProperty(ctx, tc, collTypes, "milvus_cdc.replication", "r1")
+	})
 	vec := workload.Rows(777, 1, 128, rand.New(rand.NewSource(99)))
 	mustDo(t, "upsert vecs 777", func() error { _, err := tc.Upsert(ctx, collVecs, "", vec...); return err })
 	mustDo(t, "delete k5", func() error { return tc.Delete(ctx, collTypes, "", `pk in ["k5"]`) })
@@ -138,13 +162,18 @@ func TestStackVerify(t *testing.T) {
 	_ = rep.WriteText(&text)
 	t.Logf("report:\n%s", text.String())
 	want := []string{
+		`bin|alias|alias "` + alias + `_s" is missing on the target`,
 		"bin|load_state|load state: source NotLoad, target Loaded",
 		`bin|partition|partition "extra" exists only on the target`,
 		`extra_coll|collection|collection exists only on the target (database "` + tgtDB + `")`,
 		`types|index|index "f_int64_sorted" on field "f_int64" exists only on the target`,
-		`types|missing_row|pk "k5" is missing on the target`,
+		`types|missing_row|partition "_default": pk "k5" is missing on the target`,
+		`types|missing_row|partition "p1": pk "k8" is missing on the target`,
 		`types|row_count|partition "_default" row count: source 201, target 200`,
-		"types|row_count|row count: source 251, target 250",
+		`types|row_count|partition "p1" row count: source 51, target 50`,
+		"types|row_count|row count: source 252, target 250",
+		`types|schema|property collection.ttl.seconds: only on the target ("3600")`,
+		`vecs|alias|alias "` + alias + `_t" exists only on the target`,
 		`vecs|field_value|pk 777, field "vec": source [`,
 	}
 	var got []string
@@ -197,9 +226,23 @@ func mustDo(t *testing.T, what string, f func() error) {
 	}
 }
 
-// setupSide creates database db at addr with the four collections, and
-// registers its removal (collections, then the database).
-func setupSide(ctx context.Context, t *testing.T, addr, db string) (client.Client, error) {
+// setProperty sets one collection property through the gRPC service (the
+// SDK's AlterCollection knows only its own attributes).
+func setProperty(ctx context.Context, c client.Client, coll, key, value string) error {
+	gc, ok := c.(*client.GrpcClient)
+	if !ok {
+		return fmt.Errorf("client %T has no gRPC service", c)
+	}
+	st, err := gc.Service.AlterCollection(ctx, &milvuspb.AlterCollectionRequest{
+		CollectionName: coll, Properties: []*commonpb.KeyValuePair{{Key: key, Value: value}},
+	})
+	return contract.StatusErr(st, err)
+}
+
+// setupSide creates database db at addr with the four collections (types
+// with alias), and registers its removal (aliases, collections, then the
+// database).
+func setupSide(ctx context.Context, t *testing.T, addr, db, alias string) (client.Client, error) {
 	admin, err := workload.Connect(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -219,6 +262,16 @@ func setupSide(ctx context.Context, t *testing.T, addr, db string) (client.Clien
 			if has, _ := c.HasCollection(cctx, coll); !has {
 				continue
 			}
+			// Every alias of a collection of this database is the test's.
+			aliases, err := describeAliases(cctx, c, coll)
+			if err != nil {
+				t.Logf("cleanup: aliases of %s.%s at %s: %v", db, coll, addr, err)
+			}
+			for _, a := range aliases {
+				if err := c.DropAlias(cctx, a); err != nil {
+					t.Logf("cleanup: drop alias %s of %s.%s at %s: %v", a, db, coll, addr, err)
+				}
+			}
 			if err := c.DropCollection(cctx, coll); err != nil {
 				t.Logf("cleanup: drop %s.%s at %s: %v", db, coll, addr, err)
 			}
@@ -228,10 +281,10 @@ func setupSide(ctx context.Context, t *testing.T, addr, db string) (client.Clien
 			t.Logf("cleanup: drop database %s at %s: %v", db, addr, err)
 		}
 	})
-	return c, fillSide(ctx, c)
+	return c, fillSide(ctx, c, alias)
 }
 
-func fillSide(ctx context.Context, c client.Client) error {
+func fillSide(ctx context.Context, c client.Client, alias string) error {
 	ivf, err := entity.NewIndexIvfFlat(entity.L2, 16)
 	if err != nil {
 		return err
@@ -250,6 +303,7 @@ func fillSide(ctx context.Context, c client.Client) error {
 		func() error { _, err := c.Insert(ctx, collTypes, "p1", workload.TypesRows(1000, 50)...); return err },
 		func() error { return c.CreateIndex(ctx, collTypes, "vec", ivf, false, client.WithIndexName("vec_ivf")) },
 		func() error { return c.LoadCollection(ctx, collTypes, false) },
+		func() error { return c.CreateAlias(ctx, collTypes, alias) },
 
 		func() error { return c.CreateCollection(ctx, workload.BinarySchema(collBin), 1) },
 		func() error { _, err := c.Insert(ctx, collBin, "", workload.BinaryRows(0, 100)...); return err },
