@@ -29,6 +29,12 @@ type rowJob struct {
 	byPartition bool
 	// counts is count(*) of each unit on both sides (set by compareCounts).
 	counts map[string]counts
+	whole  counts
+	// dupExcess: rows the source holds beside another row of the same key
+	// in the same unit, where the target holds each key once; countBad: a
+	// unit whose count difference that does not explain.
+	dupExcess int64
+	countBad  bool
 }
 
 // counts is count(*) of one unit on the source and on the target.
