@@ -166,7 +166,7 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 		return nil // dropped: its DropCollection follows
 	}
 	for _, p := range names {
-		if !c.parts[p] {
+		if !c.parts[p] && !d.PartitionKey {
 			c.parts[p] = true
 			event(contract.OpCreatePartition, commonpb.MsgType_CreatePartition).PartitionName = p
 		}
@@ -187,8 +187,8 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 		}
 	}
 	c.aliases = aliases
-	if !live {
-		return nil
+	if !live || d.PartitionKey {
+		return nil // partition-key collections load as a whole (LoadCollection, logged)
 	}
 	loadedNames, err := w.src.LoadedPartitions(ctx, c.ref.DB, c.ref.Name)
 	if err != nil {
