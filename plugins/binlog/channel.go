@@ -37,6 +37,11 @@ type channelReader struct {
 
 // run reads until ctx ends (nil) or the log fails for good (the error).
 func (c *channelReader) run(ctx context.Context) error {
+	if ec, ok := c.ch.(logreader.EndChecker); ok {
+		// Silent, the channel stops blocking the merge only once its log
+		// confirms it was read to the end: a stuck reader is silent too.
+		defer c.merge.WatchEnd(ctx, c.idx, ec.AtEnd)()
+	}
 	for {
 		msg, err := c.ch.Next(ctx)
 		if err != nil {
