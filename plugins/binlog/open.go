@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
@@ -106,6 +108,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			log:     b.log,
 		})
 	}
+	seedWatches(ctx, lister, stored.Names, readers, b.log)
 	ckpt.SetBase(r.merge.Positions())
 	if stored.Positions == nil {
 		// Store where this run starts right away: a restart before the first
@@ -132,4 +135,28 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	}
 	b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
 	return r, nil
+}
+
+// seedWatches gives each channel's catalog watch the streamed collections
+// (from the checkpoint) that live on it. Best effort: a collection the
+// source cannot describe now is watched again once it is written to.
+func seedWatches(ctx context.Context, src sourcemeta.Lister, names map[int64]contract.CollectionRef, readers []*channelReader, log *service.Logger) {
+	byName := map[string]*channelReader{}
+	for _, cr := range readers {
+		byName[cr.name] = cr
+	}
+	for id, ref := range names {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		d, err := src.DescribeID(dctx, id, 0)
+		cancel()
+		if err != nil {
+			log.Warnf("Cannot describe source collection %s.%s (%d) to watch its catalog (watched again once written to): %v", ref.DB, ref.Name, id, err)
+			continue
+		}
+		for _, ch := range d.Channels {
+			if cr := byName[ch]; cr != nil {
+				cr.catalog.Seed(id, ref)
+			}
+		}
+	}
 }

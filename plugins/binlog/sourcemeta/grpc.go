@@ -17,6 +17,8 @@ type Description struct {
 	Level   string // consistency level
 	Props   map[string]string
 	Aliases []string
+	// Channels are the collection's physical DML channels (topic names).
+	Channels []string
 }
 
 // Import is a bulk import (BulkInsert) the source ran: it writes segments
@@ -87,7 +89,7 @@ func describe(resp *milvuspb.DescribeCollectionResponse, err error) (Description
 		props[kv.GetKey()] = kv.GetValue()
 	}
 	return Description{Found: true, Name: resp.GetSchema().GetName(), Level: resp.GetConsistencyLevel().String(),
-		Props: props, Aliases: resp.GetAliases()}, nil
+		Props: props, Aliases: resp.GetAliases(), Channels: resp.GetPhysicalChannelNames()}, nil
 }
 
 // LoadedPartitions lists the partitions of a collection that are loaded
