@@ -101,6 +101,18 @@ func (w *CatalogWatch) Observe(ev *wal.Event) {
 	}
 }
 
+// Seed watches a collection streamed before this run (its names kept in the
+// checkpoint): the first check compares everything the source has for it
+// with what it last passed on, so what changed while no reader ran (and
+// what changes while it sees no writes) reaches the target too. The output
+// applies each of these idempotently.
+func (w *CatalogWatch) Seed(id int64, ref contract.CollectionRef) {
+	if _, ok := w.colls[id]; ok || id == 0 || ref.Name == "" {
+		return
+	}
+	w.colls[id] = &watchedColl{id: id, ref: ref, parts: map[string]bool{"_default": true}}
+}
+
 // Due reports whether a check is due.
 func (w *CatalogWatch) Due() bool {
 	return len(w.colls) > 0 && w.now().Sub(w.last) >= w.every

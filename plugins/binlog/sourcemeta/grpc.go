@@ -19,6 +19,8 @@ type Description struct {
 	Aliases []string
 	// PartitionKey: Milvus makes and loads the partitions itself.
 	PartitionKey bool
+	// Channels are the collection's physical DML channels (topic names).
+	Channels []string
 }
 
 // Import is a bulk import (BulkInsert) the source ran: it writes segments
@@ -95,7 +97,7 @@ func describe(resp *milvuspb.DescribeCollectionResponse, err error) (Description
 		props[kv.GetKey()] = kv.GetValue()
 	}
 	d := Description{Found: true, Name: resp.GetSchema().GetName(), Level: resp.GetConsistencyLevel().String(),
-		Props: props, Aliases: resp.GetAliases()}
+		Props: props, Aliases: resp.GetAliases(), Channels: resp.GetPhysicalChannelNames()}
 	for _, f := range resp.GetSchema().GetFields() {
 		d.PartitionKey = d.PartitionKey || f.GetIsPartitionKey()
 	}
