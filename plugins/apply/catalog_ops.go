@@ -131,8 +131,8 @@ func (a *applier) dropAlias(ctx context.Context, st *applyStep) error {
 // time ticks) the load waits for it.
 func (a *applier) loadPartitions(ctx context.Context, st *applyStep) error {
 	tc, err := a.locate(ctx, st)
-	if err != nil || tc == nil {
-		return err
+	if err != nil || tc == nil || tc.partitionKey {
+		return err // a partition-key collection is loaded whole (load_collection)
 	}
 	for _, p := range st.meta.Partitions {
 		if err := a.ensurePartition(ctx, st, tc, p); err != nil {
@@ -171,7 +171,7 @@ func (a *applier) loadPending(ctx context.Context, st *applyStep) error {
 
 func (a *applier) releasePartitions(ctx context.Context, st *applyStep) error {
 	tc, err := a.locate(ctx, st)
-	if err != nil || tc == nil {
+	if err != nil || tc == nil || tc.partitionKey {
 		return err
 	}
 	var parts []string

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
@@ -79,6 +81,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		names.Seen(id, ref)
 	}
 	resolver := sourcemeta.NewResolver(catalog, b.log, b.conf.source.Address())
+	imports := sourcemeta.NewImportWatch(lister, time.Now(), sourcemeta.CatalogCheckEvery)
 
 	readers := make([]*channelReader, 0, len(channels))
 	abort := func() { // before the readers run: close them and the run
@@ -98,13 +101,14 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 		r.merge.SetStart(i, ch.Start())
 		readers = append(readers, &channelReader{
-			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, catalogNames: catalog, filter: b.conf.filter, names: names,
+			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, catalogNames: catalog, imports: imports, filter: b.conf.filter, names: names,
 			skip:    logreader.SetOf(stored.Acked[name]),
 			repair:  repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
 			catalog: sourcemeta.NewCatalogWatch(lister, catalog, sourcemeta.CatalogCheckEvery),
 			log:     b.log,
 		})
 	}
+	seedWatches(ctx, lister, stored.Names, readers, b.log)
 	ckpt.SetBase(r.merge.Positions())
 	if stored.Positions == nil {
 		// Store where this run starts right away: a restart before the first
@@ -131,4 +135,28 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	}
 	b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
 	return r, nil
+}
+
+// seedWatches gives each channel's catalog watch the streamed collections
+// (from the checkpoint) that live on it. Best effort: a collection the
+// source cannot describe now is watched again once it is written to.
+func seedWatches(ctx context.Context, src sourcemeta.Lister, names map[int64]contract.CollectionRef, readers []*channelReader, log *service.Logger) {
+	byName := map[string]*channelReader{}
+	for _, cr := range readers {
+		byName[cr.name] = cr
+	}
+	for id, ref := range names {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		d, err := src.DescribeID(dctx, id, 0)
+		cancel()
+		if err != nil {
+			log.Warnf("Cannot describe source collection %s.%s (%d) to watch its catalog (watched again once written to): %v", ref.DB, ref.Name, id, err)
+			continue
+		}
+		for _, ch := range d.Channels {
+			if cr := byName[ch]; cr != nil {
+				cr.catalog.Seed(id, ref)
+			}
+		}
+	}
 }

@@ -115,7 +115,7 @@ it) the input fails with an error instead of skipping data.`).
 			service.NewAutoRetryNacksToggleField(),
 			service.NewBatchPolicyField(mbiFieldBatching),
 			service.NewDurationField(mbiFieldIdleChannel).
-				Description("A DML channel that shows nothing (not even a time tick) for this long no longer holds the merge back: no collection uses it.").
+				Description("A DML channel that shows nothing (not even a time tick) for this long no longer holds the merge back (no collection uses it), but only while its reader is idle and Pulsar confirms the reader has the topic's last message (checked every second, trusted for 2 s): a reader that is reconnecting or stuck keeps holding the merge.").
 				Default("2s").Advanced(),
 			service.NewIntField(mbiFieldQueueSize).
 				Description("Decoded messages buffered per channel while the merge waits for other channels.").

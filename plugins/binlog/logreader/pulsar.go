@@ -111,7 +111,8 @@ func (p *Pulsar) Open(ctx context.Context, o OpenOptions) (Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pulsar reader on %s at %s: %w", topic, p.conf.URL, err)
 	}
-	ch := &pulsarChannel{name: o.Name, url: p.conf.URL, reader: reader, start: stored, empty: last == nil, verify: verify, log: p.log}
+	ch := &pulsarChannel{name: o.Name, url: p.conf.URL, reader: reader, start: stored, empty: last == nil, verify: verify, log: p.log,
+		end: &endCheck{reader: reader}}
 	if verify != nil && last != nil {
 		ch.verifyIsLast = keyOf(verify) == keyOf(last)
 	}

@@ -24,11 +24,25 @@ type pulsarChannel struct {
 	// last is the newest message handed on; hasLast says it is set.
 	last    Key
 	hasLast bool
+	end     *endCheck
 }
 
 func (c *pulsarChannel) Start() []byte { return c.start }
 func (c *pulsarChannel) Empty() bool   { return c.empty }
-func (c *pulsarChannel) Close()        { c.reader.Close() }
+
+// Close closes the reader. It does not wait for a last-message-id request an
+// AtEnd gave up on (see endCheck); pulsar-client-go's own close waits at most
+// for the request its event loop is sending (the client's operation timeout).
+func (c *pulsarChannel) Close() { c.reader.Close() }
+
+// AtEnd asks the broker for the topic's newest message (EndChecker).
+func (c *pulsarChannel) AtEnd(ctx context.Context, pos []byte) (bool, error) {
+	ok, err := c.end.atEnd(ctx, pos)
+	if err != nil {
+		return false, fmt.Errorf("is channel %s read to its end (%s): %w", c.name, c.url, err)
+	}
+	return ok, nil
+}
 
 func (c *pulsarChannel) Next(ctx context.Context) (Message, error) {
 	bo := backoff.New()

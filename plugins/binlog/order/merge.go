@@ -18,8 +18,10 @@ import (
 // timestamp t is therefore released only when every channel that can still
 // produce has shown a tick >= t (what Milvus's own consumers do). A channel
 // that has shown nothing for idleAfter (no collection uses it, so it does not
-// tick) stops blocking. The replicate channel has no ticks and never blocks;
-// its events are released in timestamp order with the others.
+// tick) stops blocking, provided its reader is idle too and its log confirms
+// it was read to the end (see WatchEnd). The replicate channel has no ticks
+// and never blocks; its events are released in timestamp order with the
+// others.
 type Merger struct {
 	mu        sync.Mutex
 	chans     []*chanState // DML channels first, then the replicate channel
@@ -34,6 +36,8 @@ type Merger struct {
 	released  uint64 // highest timestamp released so far
 	// pairWait bounds how long an upsert's Insert waits for its Delete.
 	pairWait time.Duration
+	// endEvery, endTimeout, endValid: see WatchEnd.
+	endEvery, endTimeout, endValid time.Duration
 }
 
 // defaultPairWait: after a Pulsar outage the proxy's producer re-sends an
@@ -53,11 +57,24 @@ type chanState struct {
 	// busy: the reader is handling a message (asking the source, say), so
 	// silence means a slow reader, not an unused channel: never idle then.
 	busy bool
+	// endAt: when the log last confirmed that nothing follows lastPos
+	// (zero: not since the last message); gen counts messages and busy
+	// changes, so a confirmation that raced with one is dropped.
+	endAt time.Time
+	gen   uint64
+}
+
+// heard records that c showed something: it is not silent, and no longer
+// known to be at its end.
+func (c *chanState) heard(now time.Time) {
+	c.lastSeen, c.endAt = now, time.Time{}
+	c.gen++
 }
 
 func New(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap, bytesCap int) *Merger {
 	m := &Merger{idleAfter: idleAfter, queueCap: queueCap, bytesCap: bytesCap, now: time.Now, wake: make(chan struct{}, 1),
 		pairWait: defaultPairWait}
+	m.endEvery, m.endTimeout, m.endValid = endTiming(idleAfter)
 	m.space = sync.NewCond(&m.mu)
 	// Every channel gets idleAfter from start to speak before it stops blocking.
 	start := m.now()
@@ -85,18 +102,22 @@ func (m *Merger) SetStart(ch int, pos []byte) {
 	m.mu.Unlock()
 }
 
-// SetLastSeen backdates when a channel last showed anything (the publish
-// time of its newest message; zero for an empty topic), so a channel that
-// has been silent for idleAfter already does not block the merge at start.
+// SetLastSeen says channel ch was at the end of its log when it opened, and
+// backdates when it last showed anything (the publish time of its newest
+// message; zero for an empty topic), so a channel that has been silent for
+// idleAfter already does not block the merge at start. The opening counts
+// as a confirmation that it is at its end (see WatchEnd).
 func (m *Merger) SetLastSeen(ch int, t time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	c := m.chans[ch]
 	if t.IsZero() {
 		t = m.now().Add(-m.idleAfter)
 	}
-	if t.Before(m.chans[ch].lastSeen) {
-		m.chans[ch].lastSeen = t
+	if t.Before(c.lastSeen) {
+		c.lastSeen = t
 	}
+	c.endAt = m.now()
 }
 
 // Released is the highest timestamp released so far. An event made by a
@@ -115,8 +136,11 @@ func (m *Merger) SetBusy(ch int, busy bool) {
 	m.mu.Lock()
 	c := m.chans[ch]
 	c.busy = busy
-	if !busy {
-		c.lastSeen = m.now()
+	if busy {
+		c.endAt = time.Time{}
+		c.gen++
+	} else {
+		c.heard(m.now())
 	}
 	m.mu.Unlock()
 	if !busy {
@@ -131,7 +155,8 @@ func (m *Merger) PushTick(ch int, ts uint64, pos []byte) {
 	if ts > c.watermark {
 		c.watermark = ts
 	}
-	c.lastSeen, c.lastPos = m.now(), pos
+	c.heard(m.now())
+	c.lastPos = pos
 	m.mu.Unlock()
 	m.signal()
 }
@@ -141,7 +166,8 @@ func (m *Merger) PushTick(ch int, ts uint64, pos []byte) {
 func (m *Merger) PushSkipped(ch int, pos []byte) {
 	m.mu.Lock()
 	c := m.chans[ch]
-	c.lastSeen, c.lastPos = m.now(), pos
+	c.heard(m.now())
+	c.lastPos = pos
 	m.mu.Unlock()
 }
 
@@ -165,7 +191,8 @@ func (m *Merger) PushEvent(ch int, ev *wal.Event) bool {
 	c.queuedAt = append(c.queuedAt, m.now())
 	c.bytes += len(ev.Payload)
 	c.befores = append(c.befores, c.lastPos)
-	c.lastSeen, c.lastPos = m.now(), ev.Position
+	c.heard(m.now())
+	c.lastPos = ev.Position
 	m.mu.Unlock()
 	m.signal()
 	return true
@@ -180,9 +207,9 @@ func (m *Merger) frontierLocked() uint64 {
 		if !c.ticking {
 			continue
 		}
-		// Silent for idleAfter: nothing uses the channel, so it no longer
-		// ticks; its next message will carry a fresh, higher timestamp.
-		if !c.busy && now.Sub(c.lastSeen) >= m.idleAfter {
+		// Idle: nothing uses the channel, so it no longer ticks; its next
+		// message will carry a fresh, higher timestamp.
+		if m.idleLocked(c, now) {
 			continue
 		}
 		if c.watermark < f {

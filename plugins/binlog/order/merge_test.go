@@ -78,6 +78,7 @@ func TestMergeIdleChannelStopsBlocking(t *testing.T) {
 	}
 	clk.t = clk.t.Add(1500 * time.Millisecond)
 	m.PushTick(0, 11, []byte("a-t11")) // a keeps ticking, b stays silent
+	m.SetAtEnd(1, true)                // and b's log says it was read to the end
 	got, _ := m.PopReady(10, 1<<30)
 	if len(got) != 1 || got[0].Ts != 10 {
 		t.Fatalf("got %v after b went idle", tss(got))
@@ -368,10 +369,29 @@ func TestMergeBusyChannelNeverIdle(t *testing.T) {
 	m.SetBusy(1, false)
 	clk.t = clk.t.Add(1500 * time.Millisecond)
 	m.PushTick(0, 12, []byte("a-t12"))
+	m.SetAtEnd(1, true)
 	if got, _ := m.PopReady(10, 1<<30); len(got) != 1 || got[0].Ts != 10 {
 		t.Fatalf("got %v after b went idle", tss(got))
 	}
 	if r := m.Released(); r != 10 {
 		t.Fatalf("Released() = %d, want 10", r)
+	}
+}
+
+// TestMergeBusyClearsAtEnd: a reader that takes a message is not at its end
+// any more, even before it is done with it.
+func TestMergeBusyClearsAtEnd(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.PushEvent(0, ev(contract.OpInsert, 1, 10, "a10"))
+	clk.t = clk.t.Add(5 * time.Second)
+	m.PushTick(0, 10, []byte("a-t10"))
+	m.SetAtEnd(1, true)
+	m.SetBusy(1, true)
+	m.SetBusy(1, false) // handled at once, and silent since...
+	clk.t = clk.t.Add(1500 * time.Millisecond)
+	m.PushTick(0, 11, []byte("a-t11"))
+	if got, _ := m.PopReady(10, 1<<30); len(got) != 0 {
+		t.Fatalf("released %v: b's confirmation predates its last message", tss(got))
 	}
 }

@@ -101,6 +101,18 @@ func (w *CatalogWatch) Observe(ev *wal.Event) {
 	}
 }
 
+// Seed watches a collection streamed before this run (its names kept in the
+// checkpoint): the first check compares everything the source has for it
+// with what it last passed on, so what changed while no reader ran (and
+// what changes while it sees no writes) reaches the target too. The output
+// applies each of these idempotently.
+func (w *CatalogWatch) Seed(id int64, ref contract.CollectionRef) {
+	if _, ok := w.colls[id]; ok || id == 0 || ref.Name == "" {
+		return
+	}
+	w.colls[id] = &watchedColl{id: id, ref: ref, parts: map[string]bool{"_default": true}}
+}
+
 // Due reports whether a check is due.
 func (w *CatalogWatch) Due() bool {
 	return len(w.colls) > 0 && w.now().Sub(w.last) >= w.every
@@ -166,7 +178,7 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 		return nil // dropped: its DropCollection follows
 	}
 	for _, p := range names {
-		if !c.parts[p] {
+		if !c.parts[p] && !d.PartitionKey {
 			c.parts[p] = true
 			event(contract.OpCreatePartition, commonpb.MsgType_CreatePartition).PartitionName = p
 		}
@@ -187,8 +199,8 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 		}
 	}
 	c.aliases = aliases
-	if !live {
-		return nil
+	if !live || d.PartitionKey {
+		return nil // partition-key collections load as a whole (LoadCollection, logged)
 	}
 	loadedNames, err := w.src.LoadedPartitions(ctx, c.ref.DB, c.ref.Name)
 	if err != nil {

@@ -171,3 +171,23 @@ func TestCatalogWatchFollowsAliasesLoadsAndRenames(t *testing.T) {
 		t.Fatalf("loads copied while replaying history: %v", ops(evs))
 	}
 }
+
+// TestCatalogWatchSeeded: a collection streamed before this run is watched
+// without a new write: what changed while no reader ran reaches the target.
+func TestCatalogWatchSeeded(t *testing.T) {
+	src := &fakeParts{parts: map[string][]string{"d.c": {"_default", "p9"}}, aliases: map[int64][]string{4: {"al"}},
+		props: map[int64]map[string]string{4: {"collection.ttl.seconds": "5"}}}
+	w := NewCatalogWatch(src, nil, time.Second)
+	w.Seed(4, contract.CollectionRef{DB: "d", Name: "c"})
+	if !w.Due() {
+		t.Fatal("a seeded collection is not watched")
+	}
+	evs, err := w.Check(context.Background(), "ch", tsAt(time.Now()), nil)
+	var ops []string
+	for _, e := range evs {
+		ops = append(ops, e.Op)
+	}
+	if err != nil || !slices.Equal(ops, []string{contract.OpCreatePartition, contract.OpAlterCollection, contract.OpCreateAlias}) {
+		t.Fatalf("first check of a seeded collection: %v %v", ops, err)
+	}
+}

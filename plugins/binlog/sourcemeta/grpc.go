@@ -17,6 +17,10 @@ type Description struct {
 	Level   string // consistency level
 	Props   map[string]string
 	Aliases []string
+	// PartitionKey: Milvus makes and loads the partitions itself.
+	PartitionKey bool
+	// Channels are the collection's physical DML channels (topic names).
+	Channels []string
 }
 
 // Import is a bulk import (BulkInsert) the source ran: it writes segments
@@ -62,7 +66,13 @@ func (g GRPC) ShowCollections(ctx context.Context, db string) (map[int64]string,
 // source answers for a collection dropped after ts too (with its name at
 // ts), which tells "dropped since" from "never created yet".
 func (g GRPC) DescribeID(ctx context.Context, id int64, ts uint64) (Description, error) {
-	return describe(g.Svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{CollectionID: id, TimeStamp: ts}))
+	return g.DescribeAt(ctx, "", id, ts)
+}
+
+// DescribeAt is DescribeID in database db: as of a past ts the source finds a
+// collection that was dropped since only in its own database.
+func (g GRPC) DescribeAt(ctx context.Context, db string, id int64, ts uint64) (Description, error) {
+	return describe(g.Svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionID: id, TimeStamp: ts}))
 }
 
 // DescribeName describes the collection (or alias) name of database db now.
@@ -86,8 +96,12 @@ func describe(resp *milvuspb.DescribeCollectionResponse, err error) (Description
 	for _, kv := range resp.GetProperties() {
 		props[kv.GetKey()] = kv.GetValue()
 	}
-	return Description{Found: true, Name: resp.GetSchema().GetName(), Level: resp.GetConsistencyLevel().String(),
-		Props: props, Aliases: resp.GetAliases()}, nil
+	d := Description{Found: true, Name: resp.GetSchema().GetName(), Level: resp.GetConsistencyLevel().String(),
+		Props: props, Aliases: resp.GetAliases(), Channels: resp.GetPhysicalChannelNames()}
+	for _, f := range resp.GetSchema().GetFields() {
+		d.PartitionKey = d.PartitionKey || f.GetIsPartitionKey()
+	}
+	return d, nil
 }
 
 // LoadedPartitions lists the partitions of a collection that are loaded

@@ -20,6 +20,8 @@ type Lister interface {
 	// DescribeID describes a collection by ID as of hybrid timestamp ts
 	// (0: now); Found is false when it did not exist then.
 	DescribeID(ctx context.Context, id int64, ts uint64) (Description, error)
+	// DescribeAt describes a collection by ID in database db as of ts.
+	DescribeAt(ctx context.Context, db string, id int64, ts uint64) (Description, error)
 	// DescribeName describes a collection (or alias) by name, now.
 	DescribeName(ctx context.Context, db, name string) (int64, Description, error)
 }
@@ -79,17 +81,18 @@ func (s *Catalog) FirstWarning(id int64) bool {
 // Resolve returns the names of collection id for a message with hybrid
 // timestamp ts; found is false when they cannot be known (a collection
 // dropped before this reader learned its names). gone is true when the
-// source no longer has the collection.
+// source no longer has the collection. create tells a CreateCollection.
 //
 // Whether a collection is gone is decided by its ID, never by how soon a
 // listing shows it: Milvus writes a CreateCollection to the log before
 // ShowCollections lists the collection, and a coordinator can be slow. An
-// unlisted ID is described as of the message's timestamp and as of now:
-// known then but not now means dropped since; known now means the listing
-// will show it (polled every minInterval); known at neither time means it
-// is still being created, so it is polled until maxWait has passed on this
-// worker's clock (a creation that failed leaves no rows behind).
-func (s *Catalog) Resolve(ctx context.Context, id int64, ts uint64) (ref contract.CollectionRef, found, gone bool, err error) {
+// unlisted ID the source describes now is polled for (every minInterval)
+// until listed. One it does not describe now is gone when the message is
+// a write or a drop (rows are only written to a created collection), or
+// when the source knows it as of the message's timestamp; otherwise it is
+// a collection still being created, polled for until maxWait has passed on
+// this worker's clock (a creation that failed leaves no rows behind).
+func (s *Catalog) Resolve(ctx context.Context, id int64, ts uint64, create bool) (ref contract.CollectionRef, found, gone bool, err error) {
 	var firstMiss time.Time
 	for {
 		s.mu.Lock()
@@ -117,7 +120,7 @@ func (s *Catalog) Resolve(ctx context.Context, id int64, ts uint64) (ref contrac
 		}
 		s.mu.Unlock()
 		if refreshed {
-			settled, err := s.settle(ctx, id, ts, &firstMiss)
+			settled, err := s.settle(ctx, id, ts, create, &firstMiss)
 			if err != nil || settled {
 				s.mu.Lock()
 				ref, dropped := s.gone[id]
@@ -137,19 +140,16 @@ func (s *Catalog) Resolve(ctx context.Context, id int64, ts uint64) (ref contrac
 
 // settle asks the source about an ID a fresh listing did not show; true
 // when it is known to be gone (recorded in s.gone).
-func (s *Catalog) settle(ctx context.Context, id int64, ts uint64, firstMiss *time.Time) (bool, error) {
-	then, err := s.lister.DescribeID(ctx, id, ts)
-	if err != nil {
-		return false, fmt.Errorf("describe source collection %d: %w", id, err)
-	}
+func (s *Catalog) settle(ctx context.Context, id int64, ts uint64, create bool, firstMiss *time.Time) (bool, error) {
 	now, err := s.lister.DescribeID(ctx, id, 0)
 	if err != nil {
 		return false, fmt.Errorf("describe source collection %d: %w", id, err)
 	}
-	switch {
-	case now.Found:
+	if now.Found {
 		return false, nil // alive: the next listing shows it
-	case then.Found:
+	}
+	then := s.describeThen(ctx, id, ts)
+	if !create || then.Found {
 		s.markGone(id, then.Name) // dropped since the message
 		return true, nil
 	}
@@ -161,6 +161,27 @@ func (s *Catalog) settle(ctx context.Context, id int64, ts uint64, firstMiss *ti
 	}
 	s.markGone(id, "")
 	return true, nil
+}
+
+// describeThen describes collection id as of ts, in each database it may
+// have been in (the source finds a dropped collection only in its own);
+// best effort: it only names what is gone.
+func (s *Catalog) describeThen(ctx context.Context, id int64, ts uint64) Description {
+	s.mu.Lock()
+	dbs := map[string]bool{"": true}
+	if ref, ok := s.remembered[id]; ok {
+		dbs[ref.DB] = true
+	}
+	for _, ref := range s.byID {
+		dbs[ref.DB] = true
+	}
+	s.mu.Unlock()
+	for db := range dbs {
+		if d, err := s.lister.DescribeAt(ctx, db, id, ts); err == nil && d.Found {
+			return d
+		}
+	}
+	return Description{}
 }
 
 func (s *Catalog) markGone(id int64, name string) {

@@ -41,6 +41,10 @@ func (f *fakeLister) DescribeID(_ context.Context, id int64, ts uint64) (Descrip
 	return Description{}, nil
 }
 
+func (f *fakeLister) DescribeAt(ctx context.Context, _ string, id int64, ts uint64) (Description, error) {
+	return f.DescribeID(ctx, id, ts)
+}
+
 func (f *fakeLister) DescribeName(_ context.Context, db, name string) (int64, Description, error) {
 	for id, n := range f.cols[db] {
 		if n == name {
@@ -122,6 +126,10 @@ type lockedLister struct {
 	fakeLister
 }
 
+func (l *lockedLister) DescribeAt(ctx context.Context, _ string, id int64, ts uint64) (Description, error) {
+	return l.DescribeID(ctx, id, ts)
+}
+
 func (l *lockedLister) DescribeID(ctx context.Context, id int64, ts uint64) (Description, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -146,7 +154,7 @@ func (l *lockedLister) ShowCollections(ctx context.Context, db string) (map[int6
 
 // resolve3 drops the gone flag for the older tests.
 func resolve3(m *Catalog, ctx context.Context, id int64, at time.Time) (contract.CollectionRef, bool, error) {
-	ref, found, _, err := m.Resolve(ctx, id, tsAt(at))
+	ref, found, _, err := m.Resolve(ctx, id, tsAt(at), true)
 	return ref, found, err
 }
 
@@ -157,10 +165,10 @@ func TestSourceMetaRemembersFromCheckpoint(t *testing.T) {
 	m.Remember(map[int64]contract.CollectionRef{1: {DB: "default", Name: "live"}, 5: {DB: "db5", Name: "gone"}})
 	old := time.Now().Add(-time.Hour)
 	l.dropped = map[int64]string{5: "gone"}
-	if ref, found, gone, err := m.Resolve(context.Background(), 5, tsAt(old)); err != nil || !found || !gone || ref.DB != "db5" {
+	if ref, found, gone, err := m.Resolve(context.Background(), 5, tsAt(old), false); err != nil || !found || !gone || ref.DB != "db5" {
 		t.Fatalf("remembered dropped collection: %v %v %v %v", ref, found, gone, err)
 	}
-	if _, found, gone, _ := m.Resolve(context.Background(), 1, tsAt(old)); !found || gone {
+	if _, found, gone, _ := m.Resolve(context.Background(), 1, tsAt(old), false); !found || gone {
 		t.Fatal("a live collection must not be reported gone")
 	}
 }
@@ -179,7 +187,7 @@ func TestSourceMetaSlowListingIsNotADrop(t *testing.T) {
 		l.cols["db"][7] = "slow"
 		l.mu.Unlock()
 	}()
-	ref, found, gone, err := m.Resolve(context.Background(), 7, tsAt(time.Now().Add(-time.Minute)))
+	ref, found, gone, err := m.Resolve(context.Background(), 7, tsAt(time.Now().Add(-time.Minute)), true)
 	if err != nil || !found || gone || ref != (contract.CollectionRef{DB: "db", Name: "slow"}) {
 		t.Fatalf("a collection listed 2.5 s late: %v found=%v gone=%v %v", ref, found, gone, err)
 	}
@@ -188,8 +196,23 @@ func TestSourceMetaSlowListingIsNotADrop(t *testing.T) {
 	l.dropped = map[int64]string{8: "old"}
 	l.mu.Unlock()
 	start := time.Now()
-	ref, found, gone, err = m.Resolve(context.Background(), 8, tsAt(time.Now()))
+	ref, found, gone, err = m.Resolve(context.Background(), 8, tsAt(time.Now()), true)
 	if err != nil || found || !gone || ref.Name != "old" || time.Since(start) > time.Second {
 		t.Fatalf("dropped since: %v found=%v gone=%v %v after %s", ref, found, gone, err, time.Since(start))
+	}
+}
+
+// TestSourceMetaWriteOfUnknownIsGone: a write names a collection that was
+// created (rows are only written to one); if the source does not have it
+// now, it was dropped: settled at once, even where the source cannot say
+// what it was (a dropped database).
+func TestSourceMetaWriteOfUnknownIsGone(t *testing.T) {
+	l := &fakeLister{cols: map[string]map[int64]string{"db": {}}}
+	m := NewCatalog(l)
+	m.minInterval = 0
+	start := time.Now()
+	_, found, gone, err := m.Resolve(context.Background(), 9, tsAt(time.Now()), false)
+	if err != nil || found || !gone || time.Since(start) > time.Second {
+		t.Fatalf("write of an unknown collection: found=%v gone=%v %v after %s", found, gone, err, time.Since(start))
 	}
 }

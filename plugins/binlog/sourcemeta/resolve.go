@@ -35,7 +35,7 @@ func (r *Resolver) Resolve(ctx context.Context, ev *wal.Event) error {
 	}
 	bo := backoff.New()
 	for {
-		ref, found, gone, err := r.catalog.Resolve(ctx, ev.CollectionID, ev.Ts)
+		ref, found, gone, err := r.catalog.Resolve(ctx, ev.CollectionID, ev.Ts, ev.Op == contract.OpCreateCollection)
 		if err == nil {
 			if found {
 				ev.DbName, ev.CollectionName, ev.SourceGone = ref.DB, ref.Name, gone
