@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
@@ -38,6 +39,9 @@ func (a *applier) renameCollection(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
+	if err := a.freeName(ctx, st, want, dest); err != nil {
+		return err
+	}
 	if dest.exists {
 		st.target = want
 		if !dest.ours(a.conf.replicationID) {
@@ -71,6 +75,10 @@ func (a *applier) aliasHolder(ctx context.Context, st *applyStep, db, alias stri
 	}
 	ref := contract.CollectionRef{DB: db, Name: resp.GetSchema().GetName()}
 	if ref.Name == alias {
+		// A collection has the name: no alias of it exists.
+		if st.op == contract.OpDropAlias {
+			return nil, ref, nil
+		}
 		return nil, ref, permanentf("%s: the target has a collection named %s.%s, which the alias cannot take", st, db, alias)
 	}
 	tc, err := a.meta.collection(ctx, ref)
@@ -105,7 +113,32 @@ func (a *applier) createAlias(ctx context.Context, st *applyStep) error {
 	default:
 		resp, err = a.api.AlterAlias(ctx, &milvuspb.AlterAliasRequest{DbName: st.target.DB, CollectionName: st.target.Name, Alias: alias})
 	}
+	a.meta.forget(contract.CollectionRef{DB: st.target.DB, Name: alias})
 	return statusError(fmt.Sprintf("alias %s.%s for %s", st.target.DB, alias, st.target.Name), resp, err)
+}
+
+// freeName drops alias ref when a collection is about to take its name
+// (the source has a collection of that name now, so it no longer has the
+// alias); an alias of a collection replication did not create is not
+// touched: a permanent error.
+func (a *applier) freeName(ctx context.Context, st *applyStep, ref contract.CollectionRef, tc *targetColl) error {
+	if tc.aliasOf == "" {
+		return nil
+	}
+	holder, err := a.meta.collection(ctx, contract.CollectionRef{DB: ref.DB, Name: tc.aliasOf})
+	if err != nil {
+		return err
+	}
+	if !holder.ours(a.conf.replicationID) {
+		return permanentf("%s: %s.%s is an alias on the target of %s, which replication did not create: it is not dropped. "+
+			"Drop the alias on the target (or map this collection elsewhere), then resume", st, ref.DB, ref.Name, tc.aliasOf)
+	}
+	resp, err := a.api.DropAlias(ctx, &milvuspb.DropAliasRequest{DbName: ref.DB, Alias: ref.Name})
+	a.meta.forget(ref)
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("drop alias %s.%s (the name of a collection now)", ref.DB, ref.Name), resp, err)
 }
 
 // dropAlias drops the alias when it still names this replication's copy
@@ -120,6 +153,7 @@ func (a *applier) dropAlias(ctx context.Context, st *applyStep) error {
 		return err
 	}
 	resp, err := a.api.DropAlias(ctx, &milvuspb.DropAliasRequest{DbName: st.target.DB, Alias: st.meta.Alias})
+	a.meta.forget(contract.CollectionRef{DB: st.target.DB, Name: st.meta.Alias})
 	if err == nil && contract.NotFound(resp) {
 		return nil
 	}
@@ -142,7 +176,11 @@ func (a *applier) loadPartitions(ctx context.Context, st *applyStep) error {
 	resp, err := a.api.LoadPartitions(ctx, &milvuspb.LoadPartitionsRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionNames: st.meta.Partitions})
 	if err == nil && resp.GetCode() == codeIndexNotFound {
 		a.log.Infof("%s: %s.%s has no index yet; partitions %s are loaded once it has", st, st.target.DB, st.target.Name, strings.Join(st.meta.Partitions, ","))
-		tc.pendingLoad = append(tc.pendingLoad, st.meta.Partitions...)
+		for _, p := range st.meta.Partitions {
+			if !slices.Contains(a.pendingLoads[st.collID], p) {
+				a.pendingLoads[st.collID] = append(a.pendingLoads[st.collID], p)
+			}
+		}
 		return nil
 	}
 	return statusError(fmt.Sprintf("load partitions %s of %s.%s", strings.Join(st.meta.Partitions, ","), st.target.DB, st.target.Name), resp, err)
@@ -153,11 +191,10 @@ const codeIndexNotFound = 700
 
 // loadPending loads the partitions that waited for the copy's index.
 func (a *applier) loadPending(ctx context.Context, st *applyStep) error {
-	tc := a.meta.colls[st.target]
-	if tc == nil || len(tc.pendingLoad) == 0 {
+	parts := a.pendingLoads[st.collID]
+	if st.collID == 0 || len(parts) == 0 {
 		return nil
 	}
-	parts := tc.pendingLoad
 	resp, err := a.api.LoadPartitions(ctx, &milvuspb.LoadPartitionsRequest{DbName: st.target.DB, CollectionName: st.target.Name, PartitionNames: parts})
 	if err == nil && resp.GetCode() == codeIndexNotFound {
 		return nil // another field's index is still to come
@@ -165,7 +202,7 @@ func (a *applier) loadPending(ctx context.Context, st *applyStep) error {
 	if err := statusError(fmt.Sprintf("load partitions %s of %s.%s", strings.Join(parts, ","), st.target.DB, st.target.Name), resp, err); err != nil {
 		return err
 	}
-	tc.pendingLoad = nil
+	delete(a.pendingLoads, st.collID)
 	return nil
 }
 
@@ -180,7 +217,7 @@ func (a *applier) releasePartitions(ctx context.Context, st *applyStep) error {
 			parts = append(parts, p)
 		}
 	}
-	tc.pendingLoad = nil
+	a.pendingLoads[st.collID] = slices.DeleteFunc(a.pendingLoads[st.collID], func(p string) bool { return slices.Contains(st.meta.Partitions, p) })
 	if len(parts) == 0 {
 		return nil
 	}

@@ -50,6 +50,9 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 			return err
 		}
 	}
+	if err := a.freeName(ctx, st, st.target, tc); err != nil {
+		return err
+	}
 	if tc.exists {
 		if !tc.ours(a.conf.replicationID) {
 			return notOurs(st, tc)

@@ -25,13 +25,13 @@ const replicationProperty = "milvus_cdc.replication"
 // targetColl is what the output knows about one target collection.
 type targetColl struct {
 	exists       bool
+	aliasOf      string // the name is an alias of this collection (exists is false)
 	owner        int64  // source collection ID; 0 = not tagged (created by someone else)
 	replication  string // replicationProperty; "" on copies made before it existed
 	schema       *schemapb.CollectionSchema
 	pk           *schemapb.FieldSchema
 	partitionKey bool
 	partitions   map[string]bool // known to exist
-	pendingLoad  []string        // partitions to load once the copy has an index
 }
 
 // targetMeta caches collection descriptions of the target.
@@ -106,6 +106,12 @@ func (t *targetMeta) collection(ctx context.Context, ref contract.CollectionRef)
 			return c, nil
 		}
 		return nil, err
+	}
+	if real := resp.GetSchema().GetName(); real != ref.Name {
+		// Milvus answers an alias with the collection it names.
+		c := &targetColl{aliasOf: real}
+		t.colls[ref] = c
+		return c, nil
 	}
 	c := &targetColl{exists: true, schema: resp.GetSchema(), partitions: map[string]bool{}}
 	for _, kv := range resp.GetProperties() {

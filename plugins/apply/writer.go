@@ -42,6 +42,9 @@ type applier struct {
 	conf *applyConfig
 	log  *service.Logger
 	dbs  map[string]bool // target databases known to exist
+	// pendingLoads: partitions to load once the copy of a source collection
+	// (by ID) has its index; they outlive the description cache.
+	pendingLoads map[int64][]string
 }
 
 // milvusApplyOutputFromParsed builds the output; it refuses what the lint
@@ -119,7 +122,7 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 		return nil
 	}
 	w.target, w.lease = t, l
-	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}}
+	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}, pendingLoads: map[int64][]string{}}
 	return nil
 }
 

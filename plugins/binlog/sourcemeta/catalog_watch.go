@@ -140,17 +140,20 @@ func (w *CatalogWatch) Check(ctx context.Context, channel string, ts uint64, pos
 	}
 	for _, id := range slices.Sorted(maps.Keys(w.colls)) {
 		c := w.colls[id]
+		var evs []*wal.Event
 		event := func(op string, mt commonpb.MsgType) *wal.Event {
 			e := &wal.Event{Op: op, MsgType: mt, Ts: ts, BaseTs: ts, DbName: c.ref.DB, CollectionName: c.ref.Name,
 				CollectionID: id, Channel: channel, Position: pos, Derived: true}
-			out = append(out, e)
+			evs = append(evs, e)
 			return e
 		}
+		var rename *wal.Event
 		if w.catalog != nil {
 			if cur, ok := w.catalog.Current(id); ok && cur != c.ref {
 				from := c.ref
 				c.ref = cur
-				event(contract.OpRenameCollection, commonpb.MsgType_RenameCollection).RenamedFrom = &from
+				rename = event(contract.OpRenameCollection, commonpb.MsgType_RenameCollection)
+				rename.RenamedFrom = &from
 			}
 		}
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -159,6 +162,7 @@ func (w *CatalogWatch) Check(ctx context.Context, channel string, ts uint64, pos
 		if err != nil {
 			keep(err)
 		}
+		out = append(out, renameAfterAliasDrops(evs, rename)...)
 	}
 	return out, firstErr
 }
@@ -225,6 +229,29 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 	}
 	c.loaded = loaded
 	return nil
+}
+
+// renameAfterAliasDrops orders one collection's events: alias drops first
+// (Milvus refuses to move a collection with aliases to another database, or
+// to rename it onto a name that is still an alias), then the rename, then
+// the rest.
+func renameAfterAliasDrops(evs []*wal.Event, rename *wal.Event) []*wal.Event {
+	if rename == nil {
+		return evs
+	}
+	out := make([]*wal.Event, 0, len(evs))
+	for _, e := range evs {
+		if e.Op == contract.OpDropAlias {
+			out = append(out, e)
+		}
+	}
+	out = append(out, rename)
+	for _, e := range evs {
+		if e != rename && e.Op != contract.OpDropAlias {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func setOf(xs []string) map[string]bool {

@@ -191,3 +191,27 @@ func TestCatalogWatchSeeded(t *testing.T) {
 		t.Fatalf("first check of a seeded collection: %v %v", ops, err)
 	}
 }
+
+// TestCatalogWatchDropsAliasesBeforeRename: an alias dropped and the
+// collection renamed within one check go out alias drop first (Milvus
+// refuses to move a collection with aliases to another database).
+func TestCatalogWatchDropsAliasesBeforeRename(t *testing.T) {
+	src := &fakeParts{parts: map[string][]string{"d.c": {"_default"}, "e.c": {"_default"}}, aliases: map[int64][]string{9: {"x"}}}
+	lister := &fakeLister{cols: map[string]map[int64]string{"d": {9: "c"}}}
+	cat := NewCatalog(lister)
+	w := NewCatalogWatch(src, cat, 0)
+	w.Observe(&wal.Event{Op: contract.OpInsert, DbName: "d", CollectionName: "c", CollectionID: 9})
+	if _, err := w.Check(context.Background(), "ch", tsAt(time.Now()), nil); err != nil {
+		t.Fatal(err)
+	}
+	src.aliases[9] = nil
+	lister.cols = map[string]map[int64]string{"e": {9: "c"}}
+	evs, err := w.Check(context.Background(), "ch", tsAt(time.Now()), nil)
+	var ops []string
+	for _, e := range evs {
+		ops = append(ops, e.Op)
+	}
+	if err != nil || !slices.Equal(ops, []string{contract.OpDropAlias, contract.OpRenameCollection}) {
+		t.Fatalf("events %v (%v), want drop_alias then rename_collection", ops, err)
+	}
+}
