@@ -291,7 +291,7 @@ func (a *applier) step(ctx context.Context, st *applyStep) error {
 	case contract.OpDropDatabase:
 		return a.dropDatabase(ctx, st)
 	}
-	return permanentf("unknown milvus_op %q", st.op)
+	return permanentf("%s: unknown milvus_op %q: this milvus_apply cannot apply it (upgrade milvus-cdc, then resume)", st, st.op)
 }
 
 // Close stops the output: it ends a running WriteBatch's retries and a dial
