@@ -3,7 +3,6 @@ package binlog
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -28,7 +27,6 @@ type channelReader struct {
 	// catalogNames is the shared listing of the source; renames it saw go
 	// out before the next event of any channel.
 	catalogNames *sourcemeta.Catalog
-	imports      *sourcemeta.ImportWatch // shared; nil: not watched
 	filter       *collectionFilter
 	names        *checkpoint.Names // names to keep in the checkpoint
 	repair       *repair.Channel
@@ -104,9 +102,6 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 		broken, evs := c.repair.Tick(ctx, ev.Ts, msg.Position)
 		for _, u := range broken {
 			c.merge.PairBroken(c.idx, u.Ts, u.CollectionID)
-		}
-		if err := c.checkImports(ctx); err != nil {
-			return nil, err
 		}
 		if c.catalog.Due() {
 			found, err := c.catalog.Check(ctx, c.name, ev.Ts, msg.Position)
@@ -219,31 +214,4 @@ func (c *channelReader) keep(ev *wal.Event) bool {
 		return len(kept) > 0
 	}
 	return c.filter.matches(ev.DbName, ev.CollectionName)
-}
-
-// checkImports turns a bulk import on the source into a collection this
-// input streams into a fatal error: the import bypasses the WAL, so the
-// task cannot copy it and must say so rather than go on without it.
-func (c *channelReader) checkImports(ctx context.Context) error {
-	if c.imports == nil {
-		return nil
-	}
-	imps, err := c.imports.Check(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			c.log.Warnf("Cannot list the source's bulk imports (tried again later): %v", err)
-		}
-		return nil
-	}
-	for _, imp := range imps {
-		ref, known := c.catalogNames.Current(imp.CollectionID)
-		if !c.names.Follows(imp.CollectionID) && !(known && c.filter.matches(ref.DB, ref.Name)) {
-			continue
-		}
-		return &logreader.FatalError{Err: fmt.Errorf(
-			"bulk import %d into %s.%s on the source (collection %d, created %s, %s) is not replicated: a bulk import writes "+
-				"segments directly and bypasses the WAL. Run the same import on the target, then resume the task (this import is not reported again)",
-			imp.ID, ref.DB, ref.Name, imp.CollectionID, time.Unix(imp.CreatedUnix, 0).UTC().Format(time.RFC3339), imp.State)}
-	}
-	return nil
 }

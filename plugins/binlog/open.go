@@ -81,7 +81,6 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		names.Seen(id, ref)
 	}
 	resolver := sourcemeta.NewResolver(catalog, b.log, b.conf.source.Address())
-	imports := sourcemeta.NewImportWatch(lister, time.Now(), sourcemeta.CatalogCheckEvery)
 
 	readers := make([]*channelReader, 0, len(channels))
 	abort := func() { // before the readers run: close them and the run
@@ -101,7 +100,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 		r.merge.SetStart(i, ch.Start())
 		readers = append(readers, &channelReader{
-			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, catalogNames: catalog, imports: imports, filter: b.conf.filter, names: names,
+			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, catalogNames: catalog, filter: b.conf.filter, names: names,
 			skip:    logreader.SetOf(stored.Acked[name]),
 			repair:  repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
 			catalog: sourcemeta.NewCatalogWatch(lister, catalog, sourcemeta.CatalogCheckEvery),

@@ -23,15 +23,6 @@ type Description struct {
 	Channels []string
 }
 
-// Import is a bulk import (BulkInsert) the source ran: it writes segments
-// directly and bypasses the WAL.
-type Import struct {
-	ID           int64
-	CollectionID int64
-	CreatedUnix  int64 // seconds
-	State        string
-}
-
 // GRPC implements Lister, CatalogSource and RowSource with the raw Milvus
 // gRPC service.
 type GRPC struct {
@@ -115,17 +106,4 @@ func (g GRPC) LoadedPartitions(ctx context.Context, db, coll string) ([]string, 
 		return nil, err
 	}
 	return resp.GetPartitionNames(), nil
-}
-
-// Imports lists the source's bulk imports (all databases the API shows).
-func (g GRPC) Imports(ctx context.Context, db string) ([]Import, error) {
-	resp, err := g.Svc.ListImportTasks(ctx, &milvuspb.ListImportTasksRequest{DbName: db})
-	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
-		return nil, err
-	}
-	out := make([]Import, 0, len(resp.GetTasks()))
-	for _, t := range resp.GetTasks() {
-		out = append(out, Import{ID: t.GetId(), CollectionID: t.GetCollectionId(), CreatedUnix: t.GetCreateTs(), State: t.GetState().String()})
-	}
-	return out, nil
 }
