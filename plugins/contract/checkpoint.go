@@ -9,8 +9,13 @@ import (
 )
 
 // CheckpointVersion is stored with every checkpoint so a future format can
-// tell old ones apart.
-const CheckpointVersion = 1
+// tell old ones apart. A checkpoint whose snapshot is not finished is
+// stored as CheckpointVersionSnapshot: a build that knows no snapshot refuses
+// it rather than streaming past an unfinished copy.
+const (
+	CheckpointVersion         = 1
+	CheckpointVersionSnapshot = 2
+)
 
 // EarliestPosition is the position of a channel on which nothing was read
 // yet and that had nothing before the reader started: resume at its
@@ -31,6 +36,7 @@ type Checkpoint struct {
 	Channels    map[string]string        `json:"channels"`
 	Acked       map[string][]string      `json:"acked,omitempty"`
 	Collections map[string]CollectionRef `json:"collections,omitempty"` // collection ID → names
+	Snapshot    *SnapshotState           `json:"snapshot,omitempty"`
 }
 
 // CheckpointState is a decoded Checkpoint: positions are raw message IDs
@@ -39,6 +45,7 @@ type CheckpointState struct {
 	Positions map[string][]byte
 	Acked     map[string][][]byte
 	Names     map[int64]CollectionRef
+	Snapshot  *SnapshotState
 }
 
 // EncodePosition renders a raw position as the checkpoint stores it.
@@ -60,7 +67,10 @@ func DecodePosition(s string) ([]byte, error) {
 // EncodeCheckpoint renders a state as stable JSON bytes (an unchanged state
 // gives the same bytes, so it need not be written again).
 func EncodeCheckpoint(st CheckpointState) ([]byte, error) {
-	sc := Checkpoint{Version: CheckpointVersion, Channels: make(map[string]string, len(st.Positions))}
+	sc := Checkpoint{Version: CheckpointVersion, Channels: make(map[string]string, len(st.Positions)), Snapshot: st.Snapshot}
+	if st.Snapshot.Copying() {
+		sc.Version = CheckpointVersionSnapshot
+	}
 	for ch, id := range st.Positions {
 		sc.Channels[ch] = EncodePosition(id)
 	}
@@ -93,8 +103,11 @@ func ParseCheckpoint(b []byte) (Checkpoint, error) {
 	if err := json.Unmarshal(b, &sc); err != nil {
 		return Checkpoint{}, fmt.Errorf("stored checkpoint is not valid JSON: %w", err)
 	}
-	if sc.Version != CheckpointVersion {
-		return Checkpoint{}, fmt.Errorf("stored checkpoint has version %d, this build reads version %d", sc.Version, CheckpointVersion)
+	if sc.Version != CheckpointVersion && sc.Version != CheckpointVersionSnapshot {
+		return Checkpoint{}, fmt.Errorf("stored checkpoint has version %d, this build reads versions %d and %d", sc.Version, CheckpointVersion, CheckpointVersionSnapshot)
+	}
+	if (sc.Version == CheckpointVersionSnapshot) != sc.Snapshot.Copying() {
+		return Checkpoint{}, fmt.Errorf("stored checkpoint has version %d but its snapshot is %s", sc.Version, snapshotStateOf(sc.Snapshot))
 	}
 	return sc, nil
 }
@@ -105,7 +118,10 @@ func DecodeCheckpoint(b []byte) (CheckpointState, error) {
 	if err != nil {
 		return CheckpointState{}, err
 	}
-	st := CheckpointState{Positions: make(map[string][]byte, len(sc.Channels))}
+	st := CheckpointState{Positions: make(map[string][]byte, len(sc.Channels)), Snapshot: sc.Snapshot}
+	if st.Snapshot != nil {
+		st.Snapshot.SortCollections()
+	}
 	for ch, s := range sc.Channels {
 		id, err := DecodePosition(s)
 		if err != nil {
@@ -136,4 +152,11 @@ func DecodeCheckpoint(b []byte) (CheckpointState, error) {
 		st.Names[n] = ref
 	}
 	return st, nil
+}
+
+func snapshotStateOf(s *SnapshotState) string {
+	if s == nil {
+		return "absent"
+	}
+	return fmt.Sprintf("%q", s.State)
 }
