@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
@@ -113,3 +114,24 @@ func (s *Shapes) Forget(id int64) { delete(s.byID, id) }
 
 // Source is where the shapes come from (and rows are queried).
 func (s *Shapes) Source() RowSource { return s.src }
+
+// QueryPage reads up to limit rows matching expr in primary-key order, as
+// Milvus's query iterator does: `iterator` and `reduce_stop_for_best` make
+// the answer a prefix of the matching keys in key order (possibly shorter
+// than limit when keys repeat across segments), so the caller continues
+// after the page's largest key and stops only at an empty page.
+func (g GRPC) QueryPage(ctx context.Context, db, coll, partition, expr string, fields []string, limit int, guarantee uint64) ([]*schemapb.FieldData, error) {
+	var parts []string
+	if partition != "" {
+		parts = []string{partition}
+	}
+	resp, err := g.Svc.Query(ctx, &milvuspb.QueryRequest{DbName: db, CollectionName: coll, PartitionNames: parts,
+		Expr: expr, OutputFields: fields, ConsistencyLevel: commonpb.ConsistencyLevel_Customized, GuaranteeTimestamp: guarantee,
+		QueryParams: []*commonpb.KeyValuePair{
+			{Key: "limit", Value: strconv.Itoa(limit)}, {Key: "iterator", Value: "true"}, {Key: "reduce_stop_for_best", Value: "true"},
+		}})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetFieldsData(), nil
+}
