@@ -33,6 +33,7 @@ const (
 	MetaRenamedFrom   = "milvus_renamed_from"
 	MetaAlias         = "milvus_alias"
 	MetaPartitions    = "milvus_partitions"
+	MetaSnapshot      = "milvus_snapshot"
 )
 
 // MetaDocs describes every metadata key, for the generated plugin docs.
@@ -56,6 +57,7 @@ var MetaDocs = [][2]string{
 	{MetaRenamedFrom, "rename_collection: the collection's previous `db.name` (`milvus_db` and `milvus_collection` carry the new one)"},
 	{MetaAlias, "create_alias, drop_alias: the alias"},
 	{MetaPartitions, "load_partitions, release_partitions: the partitions (comma-separated; Milvus partition names hold no comma)"},
+	{MetaSnapshot, "`true` on what the initial snapshot copied from the source's current data (not read from its log)"},
 }
 
 // Meta is the metadata of one milvus_binlog message, as the input sets it and
@@ -79,6 +81,7 @@ type Meta struct {
 	RenamedFrom      *CollectionRef // rename_collection
 	Alias            string         // create_alias, drop_alias
 	Partitions       []string       // load_partitions, release_partitions
+	Snapshot         bool           // copied by the initial snapshot
 }
 
 // Collection returns the first collection named ("" for none).
@@ -142,6 +145,9 @@ func (m Meta) Set(msg *service.Message) {
 	if len(m.Partitions) > 0 {
 		msg.MetaSetMut(MetaPartitions, strings.Join(m.Partitions, ","))
 	}
+	if m.Snapshot {
+		msg.MetaSetMut(MetaSnapshot, "true")
+	}
 }
 
 // ReadMeta reads the metadata of a milvus_binlog message. It fails when the
@@ -192,7 +198,7 @@ func ReadMeta(msg *service.Message) (Meta, error) {
 		}
 		m.RenamedFrom = &CollectionRef{DB: db, Name: name}
 	}
-	m.Alias = get(MetaAlias)
+	m.Alias, m.Snapshot = get(MetaAlias), get(MetaSnapshot) == "true"
 	if s := get(MetaPartitions); s != "" {
 		m.Partitions = strings.Split(s, ",")
 	}

@@ -68,6 +68,8 @@ type Event struct {
 	RenamedFrom *contract.CollectionRef // rename_collection: the previous names
 	Alias       string                  // create_alias, drop_alias
 	Partitions  []string                // load_partitions, release_partitions
+	// Snapshot: copied from what the source holds, not read from its log.
+	Snapshot bool
 }
 
 // collectionNames returns every collection the event names.
@@ -88,7 +90,7 @@ func (e *Event) Meta(withMsgType bool) contract.Meta {
 		Op: e.Op, DB: e.DbName, Collections: e.Names(), CollectionID: e.CollectionID, Partition: e.PartitionName,
 		Channel: e.Channel, Shard: e.ShardName, Ts: e.Ts, Position: e.Position, Rows: e.Rows, Upsert: e.Upsert,
 		ConsistencyLevel: e.ConsistencyLevel, SourceDropped: e.SourceGone, Properties: e.Properties,
-		RenamedFrom: e.RenamedFrom, Alias: e.Alias, Partitions: e.Partitions,
+		RenamedFrom: e.RenamedFrom, Alias: e.Alias, Partitions: e.Partitions, Snapshot: e.Snapshot,
 	}
 	if withMsgType {
 		m.MsgType = e.MsgType.String()

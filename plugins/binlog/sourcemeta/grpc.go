@@ -107,3 +107,24 @@ func (g GRPC) LoadedPartitions(ctx context.Context, db, coll string) ([]string, 
 	}
 	return resp.GetPartitionNames(), nil
 }
+
+// DescribeFull is the source's whole answer for collection db.coll.
+func (g GRPC) DescribeFull(ctx context.Context, db, coll string) (*milvuspb.DescribeCollectionResponse, error) {
+	resp, err := g.Svc.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: coll})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Indexes lists the indexes of collection db.coll (none is not an error).
+func (g GRPC) Indexes(ctx context.Context, db, coll string) ([]*milvuspb.IndexDescription, error) {
+	resp, err := g.Svc.DescribeIndex(ctx, &milvuspb.DescribeIndexRequest{DbName: db, CollectionName: coll})
+	if err == nil && (resp.GetStatus().GetErrorCode() == commonpb.ErrorCode_IndexNotExist || resp.GetStatus().GetCode() == 700) {
+		return nil, nil
+	}
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetIndexDescriptions(), nil
+}

@@ -1,0 +1,142 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/golang/protobuf/proto"
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
+)
+
+// CatalogSource is the part of the source's API the catalog copy reads.
+type CatalogSource interface {
+	DescribeFull(ctx context.Context, db, coll string) (*milvuspb.DescribeCollectionResponse, error)
+	Partitions(ctx context.Context, db, coll string) ([]string, error)
+	LoadedPartitions(ctx context.Context, db, coll string) ([]string, error)
+	Indexes(ctx context.Context, db, coll string) ([]*milvuspb.IndexDescription, error)
+}
+
+// Catalog is what the copy sends for one collection before its rows (the
+// database, the collection with its schema and properties, every partition,
+// every index) and after them (aliases, then the load state, so that the
+// target loads once the rows are in).
+type Catalog struct {
+	Before, After []*wal.Event
+	Schema        *milvuspb.DescribeCollectionResponse
+	Partitions    []string
+	PartitionKey  bool
+}
+
+// ReadCatalog describes collection c on the source and builds its events,
+// stamped ts (the snapshot's guarantee timestamp).
+func ReadCatalog(ctx context.Context, src CatalogSource, c contract.SnapshotCollection, ts uint64) (*Catalog, error) {
+	desc, err := src.DescribeFull(ctx, c.DB, c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("describe %s.%s: %w", c.DB, c.Name, err)
+	}
+	parts, err := src.Partitions(ctx, c.DB, c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("list partitions of %s.%s: %w", c.DB, c.Name, err)
+	}
+	indexes, err := src.Indexes(ctx, c.DB, c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s.%s: %w", c.DB, c.Name, err)
+	}
+	loaded, err := src.LoadedPartitions(ctx, c.DB, c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("list loaded partitions of %s.%s: %w", c.DB, c.Name, err)
+	}
+	cat := &Catalog{Schema: desc, Partitions: parts}
+	for _, f := range desc.GetSchema().GetFields() {
+		cat.PartitionKey = cat.PartitionKey || f.GetIsPartitionKey()
+	}
+	ev := func(op string, mt commonpb.MsgType, payload proto.Message) (*wal.Event, error) {
+		e := &wal.Event{Op: op, MsgType: mt, Ts: ts, BaseTs: ts, DbName: c.DB, CollectionName: c.Name, CollectionID: c.ID, Snapshot: true}
+		if payload != nil {
+			b, err := proto.Marshal(payload)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s of %s.%s: %w", op, c.DB, c.Name, err)
+			}
+			e.Payload = b
+		}
+		return e, nil
+	}
+	add := func(list *[]*wal.Event, op string, mt commonpb.MsgType, payload proto.Message) (*wal.Event, error) {
+		e, err := ev(op, mt, payload)
+		if err == nil {
+			*list = append(*list, e)
+		}
+		return e, err
+	}
+	if c.DB != contract.DefaultDatabase {
+		e, err := add(&cat.Before, contract.OpCreateDatabase, commonpb.MsgType_CreateDatabase, &milvuspb.CreateDatabaseRequest{DbName: c.DB})
+		if err != nil {
+			return nil, err
+		}
+		e.CollectionName, e.CollectionID = "", 0
+	}
+	schema, err := proto.Marshal(desc.GetSchema())
+	if err != nil {
+		return nil, fmt.Errorf("encode the schema of %s.%s: %w", c.DB, c.Name, err)
+	}
+	create, err := add(&cat.Before, contract.OpCreateCollection, commonpb.MsgType_CreateCollection, &msgpb.CreateCollectionRequest{
+		CollectionID: c.ID, Schema: schema, VirtualChannelNames: desc.GetVirtualChannelNames(), PhysicalChannelNames: desc.GetPhysicalChannelNames(),
+		PartitionIDs: make([]int64, len(parts)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	create.ConsistencyLevel = desc.GetConsistencyLevel().String()
+	create.Properties = map[string]string{}
+	for _, kv := range desc.GetProperties() {
+		create.Properties[kv.GetKey()] = kv.GetValue()
+	}
+	if !cat.PartitionKey {
+		for _, p := range parts {
+			if p == "_default" {
+				continue
+			}
+			e, err := add(&cat.Before, contract.OpCreatePartition, commonpb.MsgType_CreatePartition, nil)
+			if err != nil {
+				return nil, err
+			}
+			e.PartitionName = p
+		}
+	}
+	for _, ix := range indexes {
+		if _, err := add(&cat.Before, contract.OpCreateIndex, commonpb.MsgType_CreateIndex, &milvuspb.CreateIndexRequest{
+			DbName: c.DB, CollectionName: c.Name, FieldName: ix.GetFieldName(), IndexName: ix.GetIndexName(), ExtraParams: ix.GetParams(),
+		}); err != nil {
+			return nil, err
+		}
+	}
+	aliases := slices.Sorted(slices.Values(desc.GetAliases()))
+	for _, a := range aliases {
+		e, err := add(&cat.After, contract.OpCreateAlias, commonpb.MsgType_CreateAlias, nil)
+		if err != nil {
+			return nil, err
+		}
+		e.Alias = a
+	}
+	switch {
+	case len(loaded) == 0:
+	case len(loaded) == len(parts) || cat.PartitionKey:
+		if _, err := add(&cat.After, contract.OpLoadCollection, commonpb.MsgType_LoadCollection,
+			&milvuspb.LoadCollectionRequest{DbName: c.DB, CollectionName: c.Name}); err != nil {
+			return nil, err
+		}
+	default:
+		e, err := add(&cat.After, contract.OpLoadPartitions, commonpb.MsgType_LoadPartitions, nil)
+		if err != nil {
+			return nil, err
+		}
+		e.Partitions = slices.Sorted(slices.Values(loaded))
+	}
+	return cat, nil
+}
