@@ -109,19 +109,12 @@ func eventKeys(ev *wal.Event, pkName string) ([]int64, []string, error) {
 // derivedInsert is an Insert of the source's current rows in one partition,
 // at the late event's timestamp and position.
 func derivedInsert(ev *wal.Event, partition string, data []*schemapb.FieldData, n int) *wal.Event {
-	ts := make([]uint64, n)
-	for i := range ts {
-		ts[i] = ev.Ts
-	}
-	req := &msgpb.InsertRequest{
-		Base:   &commonpb.MsgBase{MsgType: commonpb.MsgType_Insert, Timestamp: ev.Ts},
-		DbName: ev.DbName, CollectionName: ev.CollectionName, PartitionName: partition,
-		CollectionID: ev.CollectionID, FieldsData: data, NumRows: uint64(n), Timestamps: ts,
-		Version: msgpb.InsertDataVersion_ColumnBased,
-	}
 	d := *ev
 	d.Op, d.MsgType, d.BaseTs, d.PartitionName, d.Rows, d.Upsert, d.Derived = contract.OpInsert, commonpb.MsgType_Insert, ev.Ts, partition, int64(n), false, true
-	d.Payload, _ = proto.Marshal(req)
+	d.Payload = nil // an event without payload fails loudly where it is rendered
+	if ins, err := wal.InsertEvent(ev.DbName, ev.CollectionName, ev.CollectionID, partition, ev.Ts, data, n); err == nil {
+		d.Payload = ins.Payload
+	}
 	return &d
 }
 
