@@ -179,3 +179,31 @@ func TestKnownNamesPrunedAfterDrop(t *testing.T) {
 		t.Fatal("a non-numeric collection id was accepted")
 	}
 }
+
+// TestCheckpointKeepsSnapshot: a stored snapshot progress survives the
+// next position write, and UpdateSnapshot stores it with the positions.
+func TestCheckpointKeepsSnapshot(t *testing.T) {
+	res := service.MockResources(service.MockResourcesOptAddCache("c"))
+	c := New(res, "c", "k", 10, nil)
+	c.SetBase(map[string][]byte{"ch": []byte(contract.EarliestPosition)})
+	ctx := context.Background()
+	if err := c.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
+		s.State = contract.SnapshotCopying
+		s.Collections = []contract.SnapshotCollection{{ID: 1, DB: "d", Name: "c", Parts: map[string]*contract.PartCursor{"_default": {Rows: 5}}}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d := New(res, "c", "k", 10, nil)
+	st, err := d.Load(ctx)
+	if err != nil || st == nil || !st.Snapshot.Copying() {
+		t.Fatalf("loaded %+v, %v", st, err)
+	}
+	d.SetBase(st.Positions)
+	if err := d.StoreBase(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := New(res, "c", "k", 10, nil)
+	if st, err := e.Load(ctx); err != nil || st.Snapshot == nil || st.Snapshot.Collections[0].Parts["_default"].Rows != 5 {
+		t.Fatalf("after a position write the snapshot is %+v (%v)", st.Snapshot, err)
+	}
+}

@@ -29,8 +29,9 @@ type Checkpointer struct {
 	mu     sync.Mutex // held while writing, so writes never land out of order
 	failed error      // set after a nack without replay: no checkpoint may pass it
 	pos    map[string][]byte
-	carry  map[string][][]byte // acknowledged-ahead messages of the previous run, not yet passed
-	last   []byte              // what was written last
+	carry  map[string][][]byte     // acknowledged-ahead messages of the previous run, not yet passed
+	last   []byte                  // what was written last
+	snap   *contract.SnapshotState // the initial snapshot's progress (nil: none); stored with the positions
 }
 
 // New returns a checkpointer writing to cache (empty: none) under key,
@@ -64,9 +65,22 @@ func (c *Checkpointer) Load(ctx context.Context) (*contract.CheckpointState, err
 		return nil, fmt.Errorf("checkpoint %q in cache %q: %w", c.key, c.cache, err)
 	}
 	c.mu.Lock()
-	c.carry, c.last = st.Acked, raw
+	c.carry, c.last, c.snap = st.Acked, raw, st.Snapshot
 	c.mu.Unlock()
 	return &st, nil
+}
+
+// UpdateSnapshot changes the snapshot's progress with fn (given a new, empty
+// progress when none is stored) and stores it with the positions, in one
+// write.
+func (c *Checkpointer) UpdateSnapshot(ctx context.Context, fn func(*contract.SnapshotState)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap == nil {
+		c.snap = &contract.SnapshotState{}
+	}
+	fn(c.snap)
+	return c.storeLocked(ctx, nil)
 }
 
 // SetBase records where every channel starts, so that a checkpoint written
@@ -147,7 +161,7 @@ func (c *Checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byt
 		c.carry[ch] = kept
 		acked[ch] = append(acked[ch], kept...)
 	}
-	st := contract.CheckpointState{Positions: c.pos, Acked: acked}
+	st := contract.CheckpointState{Positions: c.pos, Acked: acked, Snapshot: c.snap}
 	if c.names != nil {
 		st.Names = c.names.Snapshot(c.pos)
 	}
