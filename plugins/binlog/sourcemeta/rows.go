@@ -2,6 +2,7 @@ package sourcemeta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -115,6 +116,9 @@ func (s *Shapes) Forget(id int64) { delete(s.byID, id) }
 // Source is where the shapes come from (and rows are queried).
 func (s *Shapes) Source() RowSource { return s.src }
 
+// ErrNotLoaded: the source answers queries only for loaded collections.
+var ErrNotLoaded = errors.New("the collection is not loaded on the source")
+
 // QueryPage reads up to limit rows matching expr in primary-key order, as
 // Milvus's query iterator does: `iterator` and `reduce_stop_for_best` make
 // the answer a prefix of the matching keys in key order (possibly shorter
@@ -130,6 +134,9 @@ func (g GRPC) QueryPage(ctx context.Context, db, coll, partition, expr string, f
 		QueryParams: []*commonpb.KeyValuePair{
 			{Key: "limit", Value: strconv.Itoa(limit)}, {Key: "iterator", Value: "true"}, {Key: "reduce_stop_for_best", Value: "true"},
 		}})
+	if err == nil && contract.NotLoaded(resp.GetStatus()) {
+		return nil, fmt.Errorf("%w: %s", ErrNotLoaded, resp.GetStatus().GetReason())
+	}
 	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
 		return nil, err
 	}

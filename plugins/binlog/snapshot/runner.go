@@ -1,0 +1,342 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/backoff"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
+)
+
+// RunnerSource is everything the copy reads from the source.
+type RunnerSource interface {
+	Source
+	CatalogSource
+}
+
+// Progress stores a change of the snapshot's progress (with the positions,
+// in one write: checkpoint.Checkpointer.UpdateSnapshot).
+type Progress func(ctx context.Context, fn func(*contract.SnapshotState)) error
+
+// Item is what the copy hands the pipeline: events to deliver as one batch,
+// and what to record once the output acknowledged them.
+type Item struct {
+	Events []*wal.Event
+	Ack    func(ctx context.Context) error
+}
+
+// Runner copies the planned collections, at most `parallel` at a time:
+// per collection the catalog first (acknowledged before any row), then every
+// partition page by page in primary-key order, then aliases and the load
+// state. Progress moves only over what the output acknowledged, so a
+// restart goes on from there (a page copied twice is an idempotent upsert).
+type Runner struct {
+	src      RunnerSource
+	save     Progress
+	plan     []contract.SnapshotCollection // as loaded (cursors to resume from)
+	ts       uint64
+	pageRows int
+	parallel int
+	log      *service.Logger
+	seen     func(id int64, ref contract.CollectionRef) // a copied collection is streamed from now on
+
+	items chan *Item
+	errs  chan error
+	done  chan struct{}
+	rows  counter
+}
+
+// NewRunner copies plan (a copy of the stored progress) reading at
+// guarantee timestamp ts.
+func NewRunner(src RunnerSource, save Progress, plan []contract.SnapshotCollection, ts uint64, pageRows, parallel int,
+	seen func(int64, contract.CollectionRef), log *service.Logger) *Runner {
+	return &Runner{src: src, save: save, plan: plan, ts: ts, pageRows: max(1, min(pageRows, 16384)), parallel: max(1, parallel),
+		seen: seen, log: log, items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})}
+}
+
+// Run copies until every collection is done or ctx ends; Next hands out
+// what it produces.
+func (r *Runner) Run(ctx context.Context) {
+	defer close(r.done)
+	sem := make(chan struct{}, r.parallel)
+	var wg sync.WaitGroup
+	stopLog := r.logProgress(ctx)
+	defer stopLog()
+	for i := range r.plan {
+		c := r.plan[i]
+		if c.Done {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := r.copyCollection(ctx, c); err != nil && ctx.Err() == nil {
+				select {
+				case r.errs <- err:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Next returns the next item; io.EOF once everything is copied and
+// acknowledged.
+func (r *Runner) Next(ctx context.Context) (*Item, error) {
+	select {
+	case it := <-r.items:
+		return it, nil
+	case err := <-r.errs:
+		return nil, err
+	case <-r.done:
+		select {
+		case err := <-r.errs:
+			return nil, err
+		default:
+		}
+		return nil, io.EOF
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// hand gives the pipeline events and waits until they are acknowledged
+// (then onAck has run) or ctx ends.
+func (r *Runner) hand(ctx context.Context, evs []*wal.Event, onAck func(ctx context.Context) error) error {
+	acked := make(chan error, 1)
+	it := &Item{Events: evs, Ack: func(ctx context.Context) error {
+		err := onAck(ctx)
+		acked <- err
+		return err
+	}}
+	select {
+	case r.items <- it:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-acked:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollection) error {
+	cat, err := r.catalog(ctx, c)
+	if err != nil || cat == nil {
+		return err
+	}
+	ref := contract.CollectionRef{DB: c.DB, Name: c.Name}
+	parts := cat.Partitions
+	if cat.PartitionKey {
+		parts = []string{""}
+	}
+	if !c.CatalogDone {
+		if err := r.hand(ctx, cat.Before, func(ctx context.Context) error {
+			r.seen(c.ID, ref)
+			return r.save(ctx, func(s *contract.SnapshotState) {
+				sc := s.Collection(c.ID)
+				if sc == nil {
+					return
+				}
+				sc.CatalogDone = true
+				if sc.Parts == nil {
+					sc.Parts = map[string]*contract.PartCursor{}
+				}
+				for _, p := range parts {
+					if sc.Parts[p] == nil {
+						sc.Parts[p] = &contract.PartCursor{}
+					}
+				}
+			})
+		}); err != nil {
+			return err
+		}
+	} else {
+		r.seen(c.ID, ref)
+	}
+	pk, fields := keyAndFields(cat)
+	if pk == nil {
+		return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: the source schema has no primary key", c.DB, c.Name)}
+	}
+	for _, p := range parts {
+		var after []byte
+		if cur := c.Parts[p]; cur != nil {
+			if cur.Done {
+				continue
+			}
+			after = cur.LastPK
+		}
+		pager := &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.ts, After: after}
+		if err := r.copyPartition(ctx, c, pager); err != nil {
+			return err
+		}
+	}
+	finish := func(ctx context.Context) error {
+		return r.save(ctx, func(s *contract.SnapshotState) {
+			if sc := s.Collection(c.ID); sc != nil {
+				sc.Done = true
+			}
+		})
+	}
+	if len(cat.After) == 0 {
+		return finish(ctx)
+	}
+	return r.hand(ctx, cat.After, finish)
+}
+
+// catalog reads the collection's catalog, retrying while the source cannot
+// answer; nil when the source no longer has it (recorded as gone: the
+// stream carries its drop).
+func (r *Runner) catalog(ctx context.Context, c contract.SnapshotCollection) (*Catalog, error) {
+	bo := backoff.New()
+	for {
+		cat, err := ReadCatalog(ctx, r.src, c, r.ts)
+		if err == nil {
+			return cat, nil
+		}
+		if contract.NotFoundErr(err) {
+			r.log.Infof("Snapshot: %s.%s is gone from the source (dropped meanwhile); the stream carries its drop", c.DB, c.Name)
+			return nil, r.save(ctx, func(s *contract.SnapshotState) {
+				if sc := s.Collection(c.ID); sc != nil {
+					sc.Done, sc.Gone = true, "dropped on the source during the copy"
+				}
+			})
+		}
+		r.log.Warnf("Snapshot: cannot read the catalog of %s.%s from the source, retrying: %v", c.DB, c.Name, err)
+		if !bo.Wait(ctx) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// copyPartition hands out the pages of one partition in key order and moves
+// the partition's cursor as each is acknowledged; the next page is read
+// while the previous one is applied.
+func (r *Runner) copyPartition(ctx context.Context, c contract.SnapshotCollection, p *Pager) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan Page, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		readErr <- r.readPages(ctx, c, p, pages)
+	}()
+	part := p.Partition
+	for page := range pages {
+		ev, err := wal.InsertEvent(c.DB, c.Name, c.ID, part, r.ts, page.Fields, page.Rows)
+		if err != nil {
+			return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w", c.DB, c.Name, err)}
+		}
+		ev.Snapshot = true
+		last, n := page.Last, int64(page.Rows)
+		if err := r.hand(ctx, []*wal.Event{ev}, func(ctx context.Context) error {
+			r.rows.add(n)
+			return r.save(ctx, func(s *contract.SnapshotState) {
+				if cur := cursor(s, c.ID, part); cur != nil {
+					cur.LastPK, cur.Rows = last, cur.Rows+n
+				}
+			})
+		}); err != nil {
+			return err
+		}
+	}
+	if err := <-readErr; err != nil {
+		return err
+	}
+	return r.save(ctx, func(s *contract.SnapshotState) {
+		if cur := cursor(s, c.ID, part); cur != nil {
+			cur.Done = true
+		}
+	})
+}
+
+// readPages reads the partition's pages into out until an empty page (nil)
+// or a permanent error; a source that cannot answer is retried.
+func (r *Runner) readPages(ctx context.Context, c contract.SnapshotCollection, p *Pager, out chan<- Page) error {
+	bo := backoff.New()
+	for {
+		page, err := p.Next(ctx)
+		if err != nil {
+			if errors.Is(err, sourcemeta.ErrNotLoaded) {
+				return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w. The copy reads rows with queries: load the collection on the source "+
+					"(or create the task with \"snapshot\": \"never\"), then resume; nothing was skipped", c.DB, c.Name, err)}
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.log.Warnf("Snapshot: %v; retrying", err)
+			if !bo.Wait(ctx) {
+				return ctx.Err()
+			}
+			continue
+		}
+		bo = backoff.New()
+		if page.Rows == 0 {
+			return nil
+		}
+		select {
+		case out <- page:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// cursor is the progress of partition part of collection id (nil if none).
+func cursor(s *contract.SnapshotState, id int64, part string) *contract.PartCursor {
+	if sc := s.Collection(id); sc != nil {
+		return sc.Parts[part]
+	}
+	return nil
+}
+
+// logProgress logs the copy's progress every 5 s until the returned func is
+// called.
+func (r *Runner) logProgress(ctx context.Context) func() {
+	stop := make(chan struct{})
+	start, startRows := time.Now(), r.rows.get()
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n := r.rows.get() - startRows
+				rate := float64(n) / time.Since(start).Seconds()
+				r.log.Infof("Snapshot: %d rows copied in this run (%.0f rows/s)", n, rate)
+			}
+		}
+	}()
+	return func() { close(stop) }
+}
+
+type counter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *counter) add(n int64) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
+func (c *counter) get() int64  { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
