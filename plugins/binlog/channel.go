@@ -33,6 +33,12 @@ type channelReader struct {
 	catalog      *sourcemeta.CatalogWatch
 	merge        *order.Merger
 	log          *service.Logger
+	// maxTs is the highest timestamp of the events this reader queued. A
+	// time tick can carry a lower one than a DDL message read before it on
+	// the same channel, so events the reader makes at a tick (renames, the
+	// catalog's) are stamped no lower than this: the output sees
+	// timestamps that never go back.
+	maxTs uint64
 }
 
 // run reads until ctx ends (nil) or the log fails for good (the error).
@@ -79,11 +85,19 @@ func (c *channelReader) run(ctx context.Context) error {
 			return nil // ctx ended
 		}
 		for _, e := range evs {
-			if !c.merge.PushEvent(c.idx, e) {
+			if !c.push(e) {
 				return nil
 			}
 		}
 	}
+}
+
+// push queues one event for the merge; false once the merge is closed.
+func (c *channelReader) push(e *wal.Event) bool {
+	if e.Ts > c.maxTs {
+		c.maxTs = e.Ts
+	}
+	return c.merge.PushEvent(c.idx, e)
 }
 
 // handle decodes one message and returns the events to queue; a message
@@ -109,7 +123,7 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 				c.log.Warnf("Asking the source for the partitions and properties of channel %s's collections (tried again in %s): %v", c.name, sourcemeta.CatalogCheckEvery, err)
 			}
 			found = append(c.renames(ev.Ts, msg.Position), found...)
-			floor := c.merge.Released()
+			floor := max(c.merge.Released(), c.maxTs)
 			for _, e := range found {
 				if e.Ts < floor {
 					e.Ts, e.BaseTs = floor, floor
@@ -118,7 +132,7 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 			evs = append(evs, c.kept(found)...)
 		}
 		for _, e := range evs {
-			if !c.merge.PushEvent(c.idx, e) {
+			if !c.push(e) {
 				return nil, context.Canceled
 			}
 		}
