@@ -206,6 +206,7 @@ type taskView struct {
 	DBCollections   map[string][]CollectionInfo `json:"db_collections,omitempty"`
 	State           string                      `json:"state"`
 	Reason          string                      `json:"reason,omitempty"`
+	Snapshot        *SnapshotView               `json:"snapshot,omitempty"`
 }
 
 func publicTask(t Task) taskView {
@@ -223,7 +224,7 @@ func publicTask(t Task) taskView {
 		}
 	}
 	return taskView{TaskID: t.ID, Target: target, CollectionInfos: t.CollectionInfos,
-		DBCollections: t.DBCollections, State: t.State, Reason: reason}
+		DBCollections: t.DBCollections, State: t.State, Reason: reason, Snapshot: t.Snapshot}
 }
 
 // fail answers err: an *APIError with its own code (a 4xx or 5xx), anything

@@ -448,3 +448,21 @@ func TestRequestLogLine(t *testing.T) {
 		t.Errorf("body logged: %s", logs.String())
 	}
 }
+
+// TestCreateSnapshotMode: "snapshot" defaults to initial, takes never, and
+// anything else is a 400 that names both values.
+func TestCreateSnapshotMode(t *testing.T) {
+	for _, c := range []struct{ field, want string }{{"", SnapshotInitial}, {`"snapshot":"initial",`, SnapshotInitial}, {`"snapshot":"never",`, SnapshotNever}} {
+		svc := newHTTPFakeService()
+		h := NewHandler(svc, HandlerOptions{})
+		code, out := cdcCall(t, h, `{"request_type":"create","request_data":{`+c.field+`"milvus_connect_param":{"uri":"http://t:19530"},"collection_infos":[{"name":"*"}]}}`)
+		if code != 200 || svc.lastReq.Snapshot != c.want {
+			t.Errorf("%s: %d %v, service got snapshot %q; want %q", c.field, code, out, svc.lastReq.Snapshot, c.want)
+		}
+	}
+	h := NewHandler(newHTTPFakeService(), HandlerOptions{})
+	code, out := cdcCall(t, h, `{"request_type":"create","request_data":{"snapshot":"always","milvus_connect_param":{"uri":"http://t:19530"},"collection_infos":[{"name":"*"}]}}`)
+	if msg, _ := out["message"].(string); code != 400 || !strings.Contains(msg, `"initial"`) || !strings.Contains(msg, `"never"`) {
+		t.Errorf("snapshot always: %d %v, want a 400 naming initial and never", code, out)
+	}
+}

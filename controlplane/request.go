@@ -190,6 +190,14 @@ func validateCreate(c CreateRequest) (CreateRequest, error) {
 	if err := validateCollections(c.CollectionInfos, c.DBCollections); err != nil {
 		return c, err
 	}
+	switch c.Snapshot {
+	case "":
+		c.Snapshot = SnapshotInitial
+	case SnapshotInitial, SnapshotNever:
+	default:
+		return c, Errorf(http.StatusBadRequest, "snapshot %q: want %q (copy what the source holds, then stream) or %q (only changes from now on)",
+			c.Snapshot, SnapshotInitial, SnapshotNever)
+	}
 	c.Target = target
 	return c, nil
 }

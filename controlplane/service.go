@@ -108,6 +108,9 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	if id == "" {
 		id = newTaskID()
 	}
+	if req.Snapshot == "" {
+		req.Snapshot = SnapshotInitial
+	}
 	if repeat, err := m.checkCreate(ctx, id, req); err != nil || repeat {
 		return id, err
 	}
@@ -121,6 +124,13 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	cancel()
 	if err != nil {
 		return "", Errorf(http.StatusServiceUnavailable, "cannot pin where task %s starts (the source's WAL in Pulsar): %v; nothing was created", id, err)
+	}
+	if req.Snapshot != SnapshotNever {
+		// The worker copies what the source holds, then streams from the
+		// positions just pinned.
+		if ckpt, err = withSnapshot(ckpt); err != nil {
+			return "", err
+		}
 	}
 
 	m.mu.Lock()
@@ -137,7 +147,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	}
 	t := Task{
 		ID: id, Target: req.Target.Public(), CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections,
-		State: StateRunning, CreatedAt: time.Now().UTC(),
+		State: StateRunning, CreatedAt: time.Now().UTC(), SnapshotMode: req.Snapshot,
 	}
 	if req.DisableAutoStart {
 		t.State, t.Reason = StatePaused, "created with disable_auto_start"
@@ -182,7 +192,35 @@ func sameSpec(t Task, req CreateRequest) bool {
 	b := collectionPatterns(Task{CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections})
 	ta, _ := t.Target.Address()
 	ra, _ := req.Target.Address()
-	return ta == ra && strings.Join(a, ",") == strings.Join(b, ",")
+	return ta == ra && strings.Join(a, ",") == strings.Join(b, ",") && (t.SnapshotMode == "" || t.SnapshotMode == req.Snapshot)
+}
+
+// withSnapshot adds a pending snapshot to a first checkpoint.
+func withSnapshot(ckpt []byte) ([]byte, error) {
+	st, err := contract.DecodeCheckpoint(ckpt)
+	if err != nil {
+		return nil, err
+	}
+	st.Snapshot = &contract.SnapshotState{State: contract.SnapshotPending}
+	return contract.EncodeCheckpoint(st)
+}
+
+// withProgress fills in the snapshot progress of t from its checkpoint.
+func (m *Manager) withProgress(ctx context.Context, t *Task) error {
+	switch t.SnapshotMode {
+	case "":
+		return nil
+	case SnapshotNever:
+		t.Snapshot = &SnapshotView{State: contract.SnapshotNever}
+		return nil
+	}
+	st, err := m.store.SnapshotProgress(ctx, t.ID)
+	if err != nil || st == nil {
+		return err
+	}
+	total, done, rows := st.Progress()
+	t.Snapshot = &SnapshotView{State: st.State, CollectionsTotal: total, CollectionsDone: done, RowsCopied: rows}
+	return nil
 }
 
 // overlaps reports whether two sets of db.collection patterns can name a
@@ -214,7 +252,16 @@ func (m *Manager) List(ctx context.Context) ([]Task, error) {
 	if err := m.intact(ctx); err != nil {
 		return nil, err
 	}
-	return m.store.List(ctx)
+	tasks, err := m.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range tasks {
+		if err := m.withProgress(ctx, &tasks[i]); err != nil {
+			return nil, err
+		}
+	}
+	return tasks, nil
 }
 
 func (m *Manager) Get(ctx context.Context, id string) (Task, error) {
@@ -225,7 +272,10 @@ func (m *Manager) Get(ctx context.Context, id string) (Task, error) {
 	if errors.Is(err, errNoTask) {
 		return Task{}, Errorf(http.StatusNotFound, "task %s not found", id)
 	}
-	return t, err
+	if err != nil {
+		return Task{}, err
+	}
+	return t, m.withProgress(ctx, &t)
 }
 
 func (m *Manager) setState(ctx context.Context, id, from, to, reason string) error {

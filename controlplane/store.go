@@ -51,7 +51,7 @@ var errNoTask = errors.New("no such task")
 
 // Put saves a task (secrets are never part of it).
 func (s *Store) Put(ctx context.Context, t Task) error {
-	t.Target = t.Target.Public()
+	t.Target, t.Snapshot = t.Target.Public(), nil
 	b, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) err
 			if err := fn(&t); err != nil {
 				return err
 			}
-			t.Target = t.Target.Public()
+			t.Target, t.Snapshot = t.Target.Public(), nil
 			b, err := json.Marshal(t)
 			if err != nil {
 				return err
@@ -229,6 +229,23 @@ func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, e
 		return nil, fmt.Errorf("checkpoint of %s: %w", id, err)
 	}
 	return ck.Channels, nil
+}
+
+// SnapshotProgress returns the snapshot progress in a task's checkpoint
+// (nil: none).
+func (s *Store) SnapshotProgress(ctx context.Context, id string) (*contract.SnapshotState, error) {
+	b, err := s.rdb.Get(ctx, s.key(contract.CheckpointKey(id))).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint of %s: %w", id, err)
+	}
+	ck, err := contract.ParseCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint of %s: %w", id, err)
+	}
+	return ck.Snapshot, nil
 }
 
 // PutCheckpoint stores a task's first checkpoint (contract.Checkpoint JSON).

@@ -60,6 +60,26 @@ type Task struct {
 	Reason          string                      `json:"reason,omitempty"`
 	Worker          string                      `json:"worker,omitempty"`
 	CreatedAt       time.Time                   `json:"created_at"`
+	// SnapshotMode is the create's "snapshot" (empty for tasks stored before
+	// it existed: they made none).
+	SnapshotMode string `json:"snapshot_mode,omitempty"`
+	// Snapshot is the copy's progress, read from the checkpoint for get and
+	// list; never stored with the task.
+	Snapshot *SnapshotView `json:"snapshot,omitempty"`
+}
+
+// Snapshot modes of a create.
+const (
+	SnapshotInitial = "initial" // copy what the source holds, then stream (the default)
+	SnapshotNever   = "never"   // stream the changes made from the create on
+)
+
+// SnapshotView is a task's snapshot progress as get and list show it.
+type SnapshotView struct {
+	State            string `json:"state"`
+	CollectionsTotal int    `json:"collections_total"`
+	CollectionsDone  int    `json:"collections_done"`
+	RowsCopied       int64  `json:"rows_copied"`
 }
 
 // CreateRequest is the request_data of a create.
@@ -69,6 +89,8 @@ type CreateRequest struct {
 	CollectionInfos  []CollectionInfo            `json:"collection_infos,omitempty"`
 	DBCollections    map[string][]CollectionInfo `json:"db_collections,omitempty"`
 	DisableAutoStart bool                        `json:"disable_auto_start,omitempty"`
+	// Snapshot: "initial" (empty: the default) or "never".
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // Service is what the HTTP layer asks of the task manager.

@@ -25,6 +25,9 @@ type binlogConfig struct {
 	idleAfter             time.Duration
 	queueSize, queueBytes int
 	failures              *failure.Reporter
+	streamSnapshot        bool
+	snapshotBatch         int
+	snapshotParallel      int
 }
 
 func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogConfig, error) {
@@ -58,6 +61,11 @@ func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) 
 	num(mbiFieldCheckpointLimit, &c.checkpointLimit)
 	num(mbiFieldQueueSize, &c.queueSize)
 	num(mbiFieldQueueBytes, &c.queueBytes)
+	num(mbiFieldSnapshotBatchSize, &c.snapshotBatch)
+	num(mbiFieldSnapshotParallelColl, &c.snapshotParallel)
+	if err == nil {
+		c.streamSnapshot, err = conf.FieldBool(mbiFieldStreamSnapshot)
+	}
 	if err != nil {
 		return nil, err
 	}

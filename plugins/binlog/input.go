@@ -2,6 +2,7 @@ package binlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -76,6 +77,16 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	if r == nil {
 		return nil, nil, service.ErrNotConnected
 	}
+	if r.snap != nil {
+		batch, ack, err := b.readSnapshot(ctx, r)
+		if err != nil {
+			return nil, nil, b.failRun(r, err)
+		}
+		if batch != nil {
+			return batch, ack, nil
+		}
+	}
+	r.markCaughtUp(ctx)
 	batch, pos, ids, err := b.nextBatch(ctx, r)
 	if err != nil {
 		if logreader.IsFatal(err) {
@@ -98,6 +109,30 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	return batch, func(ctx context.Context, ackErr error) error {
 		return done(ctx, ackErr)
 	}, nil
+}
+
+// failRun ends run r after the copy failed: for good with a fatal error
+// (Connect returns it from now on), else to be reopened by the next Connect,
+// which resumes from the checkpoint. A ctx error is passed on as it is.
+func (b *binlogInput) failRun(r *binlogRun, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	b.mu.Lock()
+	if logreader.IsFatal(err) {
+		b.fatalErr = err
+	}
+	if b.run == r {
+		b.run = nil
+	}
+	b.mu.Unlock()
+	if logreader.IsFatal(err) {
+		b.report(err)
+	} else {
+		b.log.Warnf("Snapshot interrupted (resumed from its checkpoint): %v", err)
+	}
+	r.close()
+	return service.ErrNotConnected
 }
 
 // report logs a fatal error (Connect returns it from now on, see fatalErr)
@@ -143,6 +178,15 @@ type binlogRun struct {
 	errs      chan error // fatal errors of channel readers
 	closeOnce sync.Once
 
+	// The copy served before the stream (nil: streaming), and the copy's
+	// end while the stream catches up to it (0: not catching up). Only
+	// ReadBatch's goroutine touches them.
+	snap  *snapshotCopy
+	endTs uint64
+	// snapDone is closed when the copy's runner returned (nil: no copy);
+	// set before the run is used, never changed.
+	snapDone chan struct{}
+
 	// What the batch policy holds between ReadBatch calls.
 	batchPos     map[string][]byte
 	batchIDs     map[string][][]byte
@@ -155,6 +199,9 @@ func (r *binlogRun) close() { r.closeOnce.Do(r.teardown) }
 func (r *binlogRun) teardown() {
 	r.log.Closing() // readers torn down from here on may complain: no news
 	r.cancel()
+	if r.snapDone != nil {
+		<-r.snapDone // the copy runs under the run's context
+	}
 	r.merge.Close()
 	r.wg.Wait()
 	if r.batcher != nil {

@@ -81,6 +81,13 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		names.Seen(id, ref)
 	}
 	resolver := sourcemeta.NewResolver(catalog, b.log, b.conf.source.Address())
+	// A fresh start with a snapshot pins the end of every channel: the
+	// stream goes on from there once the copy is done.
+	newSnapshot := b.conf.streamSnapshot && stored.Positions == nil
+	// A snapshot asked for by whoever stored the first checkpoint (the
+	// control plane pins the positions at create) is planned here: the
+	// guarantee timestamp is taken after the pin.
+	planSnap := newSnapshot || (stored.Snapshot != nil && stored.Snapshot.State == contract.SnapshotPending && stored.Snapshot.GuaranteeTs == 0)
 
 	readers := make([]*channelReader, 0, len(channels))
 	abort := func() { // before the readers run: close them and the run
@@ -90,7 +97,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		r.close()
 	}
 	for i, name := range channels {
-		ch, err := log.Open(ctx, logreader.OpenOptions{Name: name, From: stored.Positions[name], Latest: b.conf.startFrom == startLatest})
+		ch, err := log.Open(ctx, logreader.OpenOptions{Name: name, From: stored.Positions[name], Latest: b.conf.startFrom == startLatest || newSnapshot})
 		if err != nil {
 			abort()
 			return nil, err
@@ -109,7 +116,23 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	}
 	seedWatches(ctx, lister, stored.Names, readers, b.log)
 	ckpt.SetBase(r.merge.Positions())
-	if stored.Positions == nil {
+	switch {
+	case planSnap:
+		// The plan and the pinned positions are stored in one write, before
+		// anything is copied.
+		plan, err := planSnapshot(ctx, lister, b.conf.filter)
+		if err != nil {
+			abort()
+			return nil, err
+		}
+		g := guaranteeTs(ctx, src.Service, b.log)
+		if err := ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
+			*s = contract.SnapshotState{State: contract.SnapshotPending, GuaranteeTs: g, Collections: plan}
+		}); err != nil {
+			abort()
+			return nil, err
+		}
+	case stored.Positions == nil:
 		// Store where this run starts right away: a restart before the first
 		// acknowledgement must resume here, not at start_from again (for
 		// "latest" that would skip what was written in between).
@@ -118,21 +141,38 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			return nil, err
 		}
 	}
-	for _, cr := range readers {
-		r.wg.Add(1)
-		go func(cr *channelReader) {
-			defer r.wg.Done()
-			defer cr.ch.Close()
-			if err := cr.run(rctx); err != nil && rctx.Err() == nil {
-				r.errs <- err
-			}
-		}(cr)
-	}
 	from := b.conf.startFrom
-	if stored.Positions != nil {
+	switch {
+	case newSnapshot:
+		from = "the end of the log, pinned before the snapshot"
+	case stored.Positions != nil:
 		from = "the stored checkpoint"
 	}
-	b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
+	stream := func() {
+		if newSnapshot || stored.Snapshot.Copying() {
+			// Watch the catalog of what the copy made, as of now.
+			seedWatches(rctx, lister, names.Snapshot(r.merge.Positions()), readers, b.log)
+		}
+		for _, cr := range readers {
+			r.wg.Add(1)
+			go func(cr *channelReader) {
+				defer r.wg.Done()
+				defer cr.ch.Close()
+				if err := cr.run(rctx); err != nil && rctx.Err() == nil {
+					r.errs <- err
+				}
+			}(cr)
+		}
+		b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
+	}
+	if snap := ckpt.Snapshot(); snap.Copying() {
+		if err := b.startSnapshot(rctx, r, lister, names, stream); err != nil {
+			abort()
+			return nil, err
+		}
+		return r, nil
+	}
+	stream()
 	return r, nil
 }
 

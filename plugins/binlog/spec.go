@@ -39,6 +39,10 @@ const (
 	mbiFieldIdleChannel      = "idle_channel_timeout"
 	mbiFieldQueueSize        = "channel_queue_size"
 	mbiFieldQueueBytes       = "channel_queue_bytes"
+
+	mbiFieldStreamSnapshot       = "stream_snapshot"
+	mbiFieldSnapshotBatchSize    = "snapshot_max_batch_size"
+	mbiFieldSnapshotParallelColl = "max_parallel_snapshot_collections"
 )
 
 func milvusBinlogInputSpec() *service.ConfigSpec {
@@ -70,7 +74,20 @@ one object per inserted row, per deleted key and per DDL operation).
 Positions are written to `+"`checkpoint_cache`"+` under `+"`checkpoint_key`"+` only after the output acknowledged a
 message and every message before it, per channel. A stored checkpoint always wins over `+"`start_from`"+`, which
 only says where to begin when there is none. When a stored position no longer exists in Pulsar (retention removed
-it) the input fails with an error instead of skipping data.`).
+it) the input fails with an error instead of skipping data.
+
+### Snapshot
+
+With `+"`stream_snapshot: true`"+` and no checkpoint stored, the input first pins the end of every channel (the
+checkpoint is written there at once), then copies what the source already holds for every selected collection:
+the database, the collection with its schema and properties, every partition (empty ones too) and every index,
+then every row, page by page in primary-key order at a guarantee timestamp taken after the pin, then aliases and
+the load state. Only then does it stream, from the pinned positions: a change made during the copy is in the copy
+or after the pin (often both), and the output applies it again idempotently (inserts are upserts), so the target
+ends equal to the source with nothing missing and nothing doubled. Progress (per partition, the last primary key
+the output acknowledged) is kept in the checkpoint: a restart goes on from there, not from zero. A collection that
+is not loaded on the source is loaded for the copy and released after it. Snapshot messages carry the metadata
+`+"`milvus_snapshot: true`"+`.`).
 		Fields(
 			service.NewStringField(mbiFieldPulsarURL).
 				Description("Pulsar service URL of the source Milvus's message queue.").
@@ -100,6 +117,15 @@ it) the input fails with an error instead of skipping data.`).
 			service.NewStringEnumField(mbiFieldStartFrom, startEarliest, startLatest, startCheckpoint).
 				Description("Where to start when no checkpoint is stored: `earliest` (everything Pulsar still retains), `latest` (only new changes), or `checkpoint` (without a stored checkpoint the input stops for good and reports why: a lost checkpoint never silently restarts elsewhere).").
 				Default(startEarliest),
+			service.NewBoolField(mbiFieldStreamSnapshot).
+				Description("Copy what the source already holds before streaming (see Snapshot). Only when no checkpoint is stored; a snapshot cut short goes on where it was on the next start. Needs a `checkpoint_cache`. A fresh start with a snapshot streams from the positions pinned before the copy, whatever `start_from` says (`start_from: checkpoint` still refuses to start without a stored checkpoint).").
+				Default(false),
+			service.NewIntField(mbiFieldSnapshotBatchSize).
+				Description("Rows per query while copying (at most 16384, Milvus's limit); one page is one message.").
+				Default(2000).Advanced(),
+			service.NewIntField(mbiFieldSnapshotParallelColl).
+				Description("Collections copied at once.").
+				Default(1).Advanced(),
 			service.NewStringEnumField(mbiFieldFormat, formatProtobuf, formatJSON).
 				Description("Body of each message: `protobuf` (the original WAL payload, what `milvus_apply` consumes) or `json` (one object per row / key / operation, for any other output).").
 				Default(formatProtobuf),
@@ -162,6 +188,9 @@ var inputLint = confcheck.MustParse(`root = [
   if this.channel_queue_bytes.or(1) <= 0 { "channel_queue_bytes must be positive" },
   if this.idle_channel_timeout.or("2s").parse_duration().catch(0) < 1000000 { "idle_channel_timeout must be a duration of at least 1ms" },
   if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" { "start_from: checkpoint needs a checkpoint_cache" },
+  if this.stream_snapshot.or(false) && this.checkpoint_cache.or("") == "" { "stream_snapshot needs a checkpoint_cache (the copy's progress and the pinned positions are kept there)" },
+  if this.snapshot_max_batch_size.or(2000) <= 0 || this.snapshot_max_batch_size.or(2000) > 16384 { "snapshot_max_batch_size must be between 1 and 16384" },
+  if this.max_parallel_snapshot_collections.or(1) <= 0 { "max_parallel_snapshot_collections must be positive" },
   if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
   if this.pulsar_tls.enabled.or(false) && !this.pulsar_url.or("pulsar://").has_prefix("pulsar+ssl://") { "pulsar_tls is enabled but pulsar_url does not start with pulsar+ssl:// (Pulsar's TLS port)" },
   if this.collections.type() == "array" && this.collections.any(p -> !p.string().re_match("^[^.]+(\\.[^.]+)?$")) { "every collections pattern must be 'collection' or 'db.collection'" },

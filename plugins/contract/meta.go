@@ -98,6 +98,11 @@ func PhysicalTime(ts uint64) time.Time {
 	return time.UnixMilli(int64(ts >> 18)).UTC()
 }
 
+// HybridTs is the hybrid timestamp of wall-clock time t (logical counter 0).
+func HybridTs(t time.Time) uint64 {
+	return uint64(t.UnixMilli()) << 18
+}
+
 // Set writes m onto msg.
 func (m Meta) Set(msg *service.Message) {
 	msg.MetaSetMut(MetaOp, m.Op)

@@ -50,6 +50,26 @@ type PartCursor struct {
 	Done   bool            `json:"done,omitempty"`
 }
 
+// Clone returns a deep copy.
+func (s *SnapshotState) Clone() *SnapshotState {
+	out := *s
+	out.Collections = make([]SnapshotCollection, len(s.Collections))
+	for i, c := range s.Collections {
+		c.TempLoaded = append([]string(nil), c.TempLoaded...)
+		if c.Parts != nil {
+			parts := make(map[string]*PartCursor, len(c.Parts))
+			for k, p := range c.Parts {
+				cp := *p
+				cp.LastPK = append(json.RawMessage(nil), p.LastPK...)
+				parts[k] = &cp
+			}
+			c.Parts = parts
+		}
+		out.Collections[i] = c
+	}
+	return &out
+}
+
 // Copying reports whether the snapshot is not finished: the stream must not
 // move past the pinned positions yet.
 func (s *SnapshotState) Copying() bool {

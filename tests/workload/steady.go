@@ -28,8 +28,11 @@ type Steady struct {
 	// is away calls fail or time out, and the load goes on.
 	OpTimeout time.Duration
 	Seed      int64
-	// FirstKey is the first key inserted (default 1).
+	// FirstKey is the first key inserted (default 1, or ExistingKeys+1).
 	FirstKey int64
+	// ExistingKeys: keys 1..ExistingKeys exist before Run (inserted by the
+	// caller); upserts and deletes pick among them too.
+	ExistingKeys int64
 
 	mu    sync.Mutex
 	stats SteadyStats
@@ -76,10 +79,13 @@ func (s *Steady) defaults() {
 		s.OpTimeout = 10 * time.Second
 	}
 	if s.FirstKey == 0 {
-		s.FirstKey = 1
+		s.FirstKey = s.ExistingKeys + 1
 	}
 	if s.next == 0 {
 		s.next = s.FirstKey
+		for k := int64(1); k <= s.ExistingKeys; k++ {
+			s.live = append(s.live, k)
+		}
 	}
 }
 

@@ -83,6 +83,16 @@ func (c *Checkpointer) UpdateSnapshot(ctx context.Context, fn func(*contract.Sna
 	return c.storeLocked(ctx, nil)
 }
 
+// Snapshot returns a copy of the snapshot's progress (nil: none).
+func (c *Checkpointer) Snapshot() *contract.SnapshotState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap == nil {
+		return nil
+	}
+	return c.snap.Clone()
+}
+
 // SetBase records where every channel starts, so that a checkpoint written
 // before the first batch is fully acknowledged still names every channel.
 func (c *Checkpointer) SetBase(pos map[string][]byte) {

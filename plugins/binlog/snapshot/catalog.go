@@ -31,6 +31,7 @@ type Catalog struct {
 	Schema        *milvuspb.DescribeCollectionResponse
 	Partitions    []string
 	PartitionKey  bool
+	Loaded        []string // partitions loaded on the source (none: not loaded)
 }
 
 // ReadCatalog describes collection c on the source and builds its events,
@@ -52,7 +53,7 @@ func ReadCatalog(ctx context.Context, src CatalogSource, c contract.SnapshotColl
 	if err != nil {
 		return nil, fmt.Errorf("list loaded partitions of %s.%s: %w", c.DB, c.Name, err)
 	}
-	cat := &Catalog{Schema: desc, Partitions: parts}
+	cat := &Catalog{Schema: desc, Partitions: parts, Loaded: loaded}
 	for _, f := range desc.GetSchema().GetFields() {
 		cat.PartitionKey = cat.PartitionKey || f.GetIsPartitionKey()
 	}

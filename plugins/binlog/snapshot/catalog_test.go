@@ -23,7 +23,9 @@ type fakeCatalog struct {
 func (f *fakeCatalog) DescribeFull(context.Context, string, string) (*milvuspb.DescribeCollectionResponse, error) {
 	return f.desc, nil
 }
-func (f *fakeCatalog) Partitions(context.Context, string, string) ([]string, error) { return f.parts, nil }
+func (f *fakeCatalog) Partitions(context.Context, string, string) ([]string, error) {
+	return f.parts, nil
+}
 func (f *fakeCatalog) LoadedPartitions(context.Context, string, string) ([]string, error) {
 	return f.loaded, nil
 }
@@ -34,7 +36,7 @@ func (f *fakeCatalog) Indexes(context.Context, string, string) ([]*milvuspb.Inde
 func TestReadCatalogCopiesEverything(t *testing.T) {
 	src := &fakeCatalog{
 		desc: &milvuspb.DescribeCollectionResponse{
-			Schema: &schemapb.CollectionSchema{Name: "c", Fields: []*schemapb.FieldSchema{{FieldID: 100, Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}}},
+			Schema:              &schemapb.CollectionSchema{Name: "c", Fields: []*schemapb.FieldSchema{{FieldID: 100, Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}}},
 			VirtualChannelNames: []string{"v0", "v1"}, Aliases: []string{"b", "a"}, ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
 			Properties: []*commonpb.KeyValuePair{{Key: "collection.ttl.seconds", Value: "60"}},
 		},

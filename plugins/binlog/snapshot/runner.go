@@ -21,6 +21,7 @@ import (
 type RunnerSource interface {
 	Source
 	CatalogSource
+	Loader
 }
 
 // Progress stores a change of the snapshot's progress (with the positions,
@@ -177,6 +178,13 @@ func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollecti
 	if pk == nil {
 		return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: the source schema has no primary key", c.DB, c.Name)}
 	}
+	empty, err := r.prepareRows(ctx, &c, cat, parts)
+	if err != nil {
+		return err
+	}
+	if empty {
+		parts = nil // the source never held a row: nothing to page through
+	}
 	for _, p := range parts {
 		var after []byte
 		if cur := c.Parts[p]; cur != nil {
@@ -189,6 +197,9 @@ func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollecti
 		if err := r.copyPartition(ctx, c, pager); err != nil {
 			return err
 		}
+	}
+	if err := r.releaseTemp(ctx, &c); err != nil {
+		return err
 	}
 	finish := func(ctx context.Context) error {
 		return r.save(ctx, func(s *contract.SnapshotState) {

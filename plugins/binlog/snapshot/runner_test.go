@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,12 +15,27 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 type fakeRunnerSource struct {
 	fakeCatalog
 	fakeSource
+	loads, releases []string // "db.coll:parts"
+	loadErr         error
+}
+
+func (f *fakeRunnerSource) RowCount(context.Context, string, string) (int64, error) {
+	return int64(len(f.keys)), nil
+}
+func (f *fakeRunnerSource) Load(_ context.Context, db, coll string, parts []string) error {
+	f.loads = append(f.loads, fmt.Sprintf("%s.%s:%v", db, coll, parts))
+	return f.loadErr
+}
+func (f *fakeRunnerSource) Release(_ context.Context, db, coll string, parts []string) error {
+	f.releases = append(f.releases, fmt.Sprintf("%s.%s:%v", db, coll, parts))
+	return nil
 }
 
 // runAll drives a runner like the input does: take an item, acknowledge it.
@@ -85,5 +102,68 @@ func TestRunnerCopiesAndResumes(t *testing.T) {
 	}
 	if src.exprs[0] != "id > 4" || state.Collection(7).Parts["_default"].Rows != 7 {
 		t.Fatalf("resumed with %q, rows %d", src.exprs[0], state.Collection(7).Parts["_default"].Rows)
+	}
+}
+
+// TestRunnerLoadsWhatIsNotLoaded: a collection not loaded on the source is
+// loaded for the copy (recorded first, so a restart releases it too) and
+// released after it; one that never held a row is neither loaded nor read;
+// one the source refuses to load stops the copy with a reason.
+func TestRunnerLoadsWhatIsNotLoaded(t *testing.T) {
+	desc := &milvuspb.DescribeCollectionResponse{Schema: &schemapb.CollectionSchema{Name: "c", Fields: []*schemapb.FieldSchema{
+		{FieldID: 100, Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}}}}
+	var sawTemp bool // a save recorded a load
+	newState := func() (*contract.SnapshotState, Progress) {
+		state := &contract.SnapshotState{State: contract.SnapshotCopying, Collections: []contract.SnapshotCollection{{ID: 7, DB: "db", Name: "c"}}}
+		var mu sync.Mutex
+		sawTemp = false
+		return state, func(_ context.Context, fn func(*contract.SnapshotState)) error {
+			mu.Lock()
+			defer mu.Unlock()
+			fn(state)
+			sawTemp = sawTemp || len(state.Collections[0].TempLoaded) > 0
+			return nil
+		}
+	}
+	log := service.MockResources().Logger()
+	nop := func(int64, contract.CollectionRef) {}
+
+	src := &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default", "p1"}, loaded: []string{"_default"}},
+		fakeSource: fakeSource{keys: []int64{1, 2, 3}}}
+	state, save := newState()
+	runAll(t, NewRunner(src, save, state.Collections, 5, 10, 1, nop, log))
+	if len(src.loads) != 1 || src.loads[0] != "db.c:[p1]" || len(src.releases) != 1 || src.releases[0] != "db.c:[p1]" {
+		t.Fatalf("loads %v releases %v, want p1 loaded and released", src.loads, src.releases)
+	}
+	if c := state.Collections[0]; !c.Done || len(c.TempLoaded) != 0 || !sawTemp {
+		t.Fatalf("progress %+v: want done, the load recorded then cleared", c)
+	}
+
+	src = &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default"}}}
+	state, save = newState()
+	ops := runAll(t, NewRunner(src, save, state.Collections, 5, 10, 1, nop, log))
+	if len(src.loads) != 0 || len(src.exprs) != 0 || len(ops) != 2 || !state.Collections[0].Done {
+		t.Fatalf("empty collection: loads %v queries %v events %v done %v", src.loads, src.exprs, ops, state.Collections[0].Done)
+	}
+
+	src = &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default"}}, fakeSource: fakeSource{keys: []int64{1}},
+		loadErr: errors.New("index not found")}
+	state, save = newState()
+	r := NewRunner(src, save, state.Collections, 5, 10, 1, nop, log)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go r.Run(ctx)
+	var err error
+	for err == nil {
+		var it *Item
+		if it, err = r.Next(ctx); err == nil {
+			_ = it.Ack(ctx)
+		}
+	}
+	if !logreader.IsFatal(err) || !strings.Contains(err.Error(), "db.c") || !strings.Contains(err.Error(), "nothing was skipped") {
+		t.Fatalf("refused load: %v, want a fatal error naming db.c", err)
+	}
+	if len(src.loads) != loadTries || state.Collections[0].Done {
+		t.Fatalf("loads %v, done %v", src.loads, state.Collections[0].Done)
 	}
 }

@@ -1,0 +1,126 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/backoff"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+)
+
+// Loader loads on the source what the copy must query (Milvus 2.3 answers
+// queries on loaded partitions only).
+type Loader interface {
+	// RowCount: 0 means the collection never held a row.
+	RowCount(ctx context.Context, db, coll string) (int64, error)
+	// Load returns once the partitions (nil: the whole collection) are loaded.
+	Load(ctx context.Context, db, coll string, parts []string) error
+	Release(ctx context.Context, db, coll string, parts []string) error
+}
+
+// wholeCollection in TempLoaded: the copy loaded the whole collection.
+const wholeCollection = "*"
+
+// loadTries: a load the source refuses this often is not going to work
+// (typically a vector field without an index).
+const loadTries = 3
+
+// prepareRows makes the rows of collection c readable. It reports empty
+// when the source never held a row of it (nothing to read, nothing to
+// load). What it loads is recorded in the progress first (TempLoaded), so
+// a restart releases it too.
+func (r *Runner) prepareRows(ctx context.Context, c *contract.SnapshotCollection, cat *Catalog, parts []string) (empty bool, err error) {
+	if len(c.TempLoaded) > 0 {
+		return false, r.load(ctx, c, c.TempLoaded) // an earlier run loaded it: make sure it still is
+	}
+	loaded := make(map[string]bool, len(cat.Loaded))
+	for _, p := range cat.Loaded {
+		loaded[p] = true
+	}
+	var missing []string
+	for _, p := range parts {
+		if p != "" && !loaded[p] || p == "" && len(loaded) == 0 {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return false, nil
+	}
+	n, err := r.rowCount(ctx, c)
+	if err != nil || n == 0 {
+		return n == 0 && err == nil, err
+	}
+	if len(loaded) == 0 || slices.Contains(missing, "") {
+		missing = []string{wholeCollection}
+	}
+	if err := r.save(ctx, func(s *contract.SnapshotState) {
+		if sc := s.Collection(c.ID); sc != nil {
+			sc.TempLoaded = missing
+		}
+	}); err != nil {
+		return false, err
+	}
+	c.TempLoaded = missing
+	r.log.Infof("Snapshot: %s.%s is not loaded on the source (partitions %v); loading it for the copy, released after it", c.DB, c.Name, missing)
+	return false, r.load(ctx, c, missing)
+}
+
+func (r *Runner) rowCount(ctx context.Context, c *contract.SnapshotCollection) (int64, error) {
+	bo := backoff.New()
+	for {
+		n, err := r.src.RowCount(ctx, c.DB, c.Name)
+		if err == nil {
+			return n, nil
+		}
+		r.log.Warnf("Snapshot: cannot count the rows of %s.%s on the source, retrying: %v", c.DB, c.Name, err)
+		if !bo.Wait(ctx) {
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// load loads what (TempLoaded's form) of collection c on the source.
+func (r *Runner) load(ctx context.Context, c *contract.SnapshotCollection, what []string) error {
+	parts := what
+	if slices.Contains(what, wholeCollection) {
+		parts = nil
+	}
+	bo := backoff.New()
+	var err error
+	for range loadTries {
+		if err = r.src.Load(ctx, c.DB, c.Name, parts); err == nil || ctx.Err() != nil {
+			return err
+		}
+		r.log.Warnf("Snapshot: loading %s.%s on the source for the copy failed: %v", c.DB, c.Name, err)
+		if !bo.Wait(ctx) {
+			return ctx.Err()
+		}
+	}
+	return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: it is not loaded on the source and loading it for the copy failed: %w. "+
+		"The copy reads rows with queries, which need a loaded collection (and so an index on every vector field): "+
+		"index and load it on the source, then resume the task (or create the task with \"snapshot\": \"never\"); nothing was skipped", c.DB, c.Name, err)}
+}
+
+// releaseTemp releases what the copy loaded for collection c. A release
+// that fails is only logged: the rows are copied, and the load state the
+// target gets is the source's from before the copy.
+func (r *Runner) releaseTemp(ctx context.Context, c *contract.SnapshotCollection) error {
+	if len(c.TempLoaded) == 0 {
+		return nil
+	}
+	parts := c.TempLoaded
+	if slices.Contains(parts, wholeCollection) {
+		parts = nil
+	}
+	if err := r.src.Release(ctx, c.DB, c.Name, parts); err != nil {
+		r.log.Warnf("Snapshot: releasing %s.%s on the source after the copy failed (release it by hand): %v", c.DB, c.Name, err)
+	}
+	c.TempLoaded = nil
+	return r.save(ctx, func(s *contract.SnapshotState) {
+		if sc := s.Collection(c.ID); sc != nil {
+			sc.TempLoaded = nil
+		}
+	})
+}

@@ -1,0 +1,158 @@
+package binlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/snapshot"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+)
+
+// snapshotCopy is the copy a run serves before it streams. Only ReadBatch's
+// goroutine touches it.
+type snapshotCopy struct {
+	runner *snapshot.Runner
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the runner returned
+	stream func()        // starts the channel readers
+}
+
+// errCopyIncomplete: the runner ended with collections not done (one failed
+// for a reason that is not fatal): the run is reopened and resumes.
+var errCopyIncomplete = errors.New("the snapshot ended with collections not copied; resuming from the checkpoint")
+
+// planSnapshot lists the collections of every source database the filter
+// selects, in ID order.
+func planSnapshot(ctx context.Context, src sourcemeta.GRPC, filter *collectionFilter) ([]contract.SnapshotCollection, error) {
+	dbs, err := src.ListDatabases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: list the source's databases: %w", err)
+	}
+	var plan []contract.SnapshotCollection
+	for _, db := range dbs {
+		if !filter.matchesDB(db) {
+			continue
+		}
+		colls, err := src.ShowCollections(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot: list the collections of source database %s: %w", db, err)
+		}
+		for id, name := range colls {
+			if filter.matches(db, name) {
+				plan = append(plan, contract.SnapshotCollection{ID: id, DB: db, Name: name})
+			}
+		}
+	}
+	slices.SortFunc(plan, func(a, b contract.SnapshotCollection) int { return int(a.ID - b.ID) })
+	return plan, nil
+}
+
+// guaranteeTs is a timestamp of the source taken after the positions were
+// pinned: every page is read with all writes up to it visible, so a write
+// logged before the pin is in the copy. The source allocates it; a source
+// without AllocTimestamp (2.3) gets this machine's clock plus a second, a
+// bound on the clock skew between the two (queries wait until the source
+// passes it).
+func guaranteeTs(ctx context.Context, svc milvuspb.MilvusServiceClient, log *service.Logger) uint64 {
+	resp, err := svc.AllocTimestamp(ctx, &milvuspb.AllocTimestampRequest{})
+	if err = contract.StatusErr(resp.GetStatus(), err); err == nil && resp.GetTimestamp() != 0 {
+		return resp.GetTimestamp()
+	}
+	log.Debugf("Snapshot: the source allocates no timestamp (%v); using the local clock plus 1s", err)
+	return contract.HybridTs(time.Now().Add(time.Second))
+}
+
+// startSnapshot starts copying with the stored progress; stream starts the
+// channel readers once the copy is done.
+func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister sourcemeta.GRPC, names *checkpoint.Names, stream func()) error {
+	st := r.ckpt.Snapshot()
+	if st == nil {
+		return errors.New("snapshot: no progress stored")
+	}
+	ctx, cancel := context.WithCancel(rctx)
+	if st.State == contract.SnapshotPending {
+		if err := r.ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) { s.State = contract.SnapshotCopying }); err != nil {
+			cancel()
+			return err
+		}
+	}
+	total, done, rows := st.Progress()
+	b.log.Infof("Snapshot: copying %d collections (%d done, %d rows copied before) at source timestamp %d; streaming follows from the positions pinned before it",
+		total, done, rows, st.GuaranteeTs)
+	runner := snapshot.NewRunner(lister, r.ckpt.UpdateSnapshot, st.Collections, st.GuaranteeTs, b.conf.snapshotBatch, b.conf.snapshotParallel,
+		names.Seen, b.log)
+	sc := &snapshotCopy{runner: runner, cancel: cancel, done: make(chan struct{}), stream: stream}
+	go func() {
+		defer close(sc.done)
+		runner.Run(ctx)
+	}()
+	r.snap, r.snapDone = sc, sc.done
+	return nil
+}
+
+// readSnapshot hands out the copy's next batch. When the copy is over it
+// records catching_up, starts the stream and returns (nil, nil, nil): the
+// caller reads the stream.
+func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.MessageBatch, service.AckFunc, error) {
+	sc := r.snap
+	it, err := sc.runner.Next(ctx)
+	if errors.Is(err, io.EOF) {
+		st := r.ckpt.Snapshot()
+		if st == nil || slices.ContainsFunc(st.Collections, func(c contract.SnapshotCollection) bool { return !c.Done }) {
+			return nil, nil, errCopyIncomplete
+		}
+		if err := r.ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
+			s.State, s.EndTs = contract.SnapshotCatchingUp, s.GuaranteeTs
+		}); err != nil {
+			return nil, nil, err
+		}
+		_, _, rows := st.Progress()
+		b.log.Infof("Snapshot: %d collections copied (%d rows); streaming the changes made since the pin", len(st.Collections), rows)
+		sc.cancel()
+		r.snap = nil
+		r.endTs = st.GuaranteeTs
+		sc.stream()
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var batch service.MessageBatch
+	for _, ev := range it.Events {
+		msgs, err := b.render(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		batch = append(batch, msgs...)
+	}
+	return batch, func(ctx context.Context, ackErr error) error {
+		if ackErr != nil {
+			return nil // replayed by the nack policy; progress stays
+		}
+		return it.Ack(ctx)
+	}, nil
+}
+
+// markCaughtUp records the snapshot done once the stream released
+// everything up to the copy's end.
+func (r *binlogRun) markCaughtUp(ctx context.Context) {
+	if r.endTs == 0 || r.merge.Released() < r.endTs {
+		return
+	}
+	if err := r.ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
+		if s.State == contract.SnapshotCatchingUp {
+			s.State = contract.SnapshotDone
+		}
+	}); err == nil {
+		r.endTs = 0
+	}
+}
