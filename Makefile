@@ -8,7 +8,7 @@ STACK := tests/stack/stack.sh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.dateBuilt=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build demo test unit vet lint docs up down status clean bench bench-input bench-apply bench-resume fault
+.PHONY: all build demo test unit vet lint docs up down status clean bench bench-input bench-apply bench-resume bench-snapshot fault
 
 all: build
 
@@ -45,7 +45,7 @@ fault: build
 	  $(GO) test -count=1 -timeout 30m -v -run '^(TestFaults|TestStartGap)$$' ./tests/fault/ | grep -v '^\s*\[stack\]'
 
 # Both benchmarks on the running stack, one after the other.
-bench: bench-input bench-apply bench-resume
+bench: bench-input bench-apply bench-resume bench-snapshot
 
 # milvus_binlog input vs. a bare Pulsar reader (issue 4);
 # flags via BENCH_FLAGS, e.g. make bench-input BENCH_FLAGS="-rows 50000".
@@ -69,6 +69,12 @@ status:
 
 clean:
 	rm -rf $(BIN)
+
+# The initial snapshot of 1,000,000 existing rows through the pipeline vs.
+# direct upserts into the target (issue 16). Flags via BENCH_SNAPSHOT_FLAGS,
+# e.g. make bench-snapshot BENCH_SNAPSHOT_FLAGS="-rows 100000".
+bench-snapshot: build
+	set -o pipefail; eval "$$(bash $(STACK) env)"; $(GO) run ./bench/snapshot -bin $(BIN)/milvus-cdc $(BENCH_SNAPSHOT_FLAGS) | tee $(BIN)/bench-snapshot.md
 
 # How long a paused task's 500-row backlog takes to reach the target after
 # resume, through the control plane and a worker (issue 6).

@@ -68,6 +68,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 			}
 		}
 
+		r.markCaughtUp(ctx)
 		var timer *time.Timer
 		var timeout <-chan time.Time
 		if !noop && r.batchPending {

@@ -112,6 +112,9 @@ func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.M
 		}
 		if err := r.ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
 			s.State, s.EndTs = contract.SnapshotCatchingUp, s.GuaranteeTs
+			if len(s.Collections) == 0 {
+				s.State = contract.SnapshotDone // nothing copied: nothing to catch up with
+			}
 		}); err != nil {
 			return nil, nil, err
 		}
@@ -142,10 +145,10 @@ func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.M
 	}, nil
 }
 
-// markCaughtUp records the snapshot done once the stream released
-// everything up to the copy's end.
+// markCaughtUp records the snapshot done once the stream is past the
+// copy's end (its ticks or its events).
 func (r *binlogRun) markCaughtUp(ctx context.Context) {
-	if r.endTs == 0 || r.merge.Released() < r.endTs {
+	if r.endTs == 0 || !r.merge.Passed(r.endTs) {
 		return
 	}
 	if err := r.ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {

@@ -129,6 +129,19 @@ func (m *Merger) Released() uint64 {
 	return m.released
 }
 
+// Passed reports whether the merge is past timestamp ts: it released an
+// event at or after ts, or every channel that still produces has ticked
+// past it (at least one of them ticking).
+func (m *Merger) Passed(ts uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.released >= ts {
+		return true
+	}
+	f := m.frontierLocked()
+	return f != ^uint64(0) && f >= ts
+}
+
 // SetBusy marks channel ch's reader as handling a message (true) or back to
 // waiting for the next one (false). A busy channel is never taken for idle:
 // its next events may carry timestamps the merge must not have passed.

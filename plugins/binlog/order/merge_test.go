@@ -395,3 +395,28 @@ func TestMergeBusyClearsAtEnd(t *testing.T) {
 		t.Fatalf("released %v: b's confirmation predates its last message", tss(got))
 	}
 }
+
+// TestPassed: the merge is past a timestamp once every ticking channel has
+// ticked past it, or an event at or after it was released; never before
+// any channel ticked.
+func TestPassed(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	if m.Passed(50) {
+		t.Fatal("passed 50 before any tick")
+	}
+	m.PushTick(0, 60, []byte("a-t60"))
+	if m.Passed(50) {
+		t.Fatal("passed 50 while channel b has not ticked past it")
+	}
+	m.PushTick(1, 55, []byte("b-t55"))
+	if !m.Passed(50) || m.Passed(58) {
+		t.Fatalf("ticks 60 and 55: Passed(50) %v Passed(58) %v, want true, false", m.Passed(50), m.Passed(58))
+	}
+	m.PushEvent(1, ev(contract.OpInsert, 2, 56, "b56"))
+	m.PushTick(1, 70, []byte("b-t70"))
+	m.PopReady(10, 1<<30)
+	if !m.Passed(58) {
+		t.Fatal("not past 58 after both channels ticked past it")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/backoff"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
@@ -23,9 +24,11 @@ type Loader interface {
 // wholeCollection in TempLoaded: the copy loaded the whole collection.
 const wholeCollection = "*"
 
-// loadTries: a load the source refuses this often is not going to work
-// (typically a vector field without an index).
-const loadTries = 3
+// defaultLoadPatience is how long the copy keeps trying to load a collection the
+// source refuses to load (typically a vector field without an index yet: a
+// collection created just before the task is often indexed and loaded by
+// its owner a moment later). Then the task fails with the reason.
+const defaultLoadPatience = 10 * time.Minute
 
 // prepareRows makes the rows of collection c readable. It reports empty
 // when the source never held a row of it (nothing to read, nothing to
@@ -89,11 +92,14 @@ func (r *Runner) load(ctx context.Context, c *contract.SnapshotCollection, what 
 	}
 	bo := backoff.New()
 	var err error
-	for range loadTries {
+	for giveUp := time.Now().Add(r.loadPatience); ; {
 		if err = r.src.Load(ctx, c.DB, c.Name, parts); err == nil || ctx.Err() != nil {
 			return err
 		}
-		r.log.Warnf("Snapshot: loading %s.%s on the source for the copy failed: %v", c.DB, c.Name, err)
+		if time.Now().After(giveUp) {
+			break
+		}
+		r.log.Warnf("Snapshot: loading %s.%s on the source for the copy failed (tried again until %s): %v", c.DB, c.Name, giveUp.Format(time.RFC3339), err)
 		if !bo.Wait(ctx) {
 			return ctx.Err()
 		}

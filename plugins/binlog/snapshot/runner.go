@@ -49,6 +49,8 @@ type Runner struct {
 	parallel int
 	log      *service.Logger
 	seen     func(id int64, ref contract.CollectionRef) // a copied collection is streamed from now on
+	// loadPatience: how long a refused load is retried (defaultLoadPatience).
+	loadPatience time.Duration
 
 	items chan *Item
 	errs  chan error
@@ -61,7 +63,7 @@ type Runner struct {
 func NewRunner(src RunnerSource, save Progress, plan []contract.SnapshotCollection, ts uint64, pageRows, parallel int,
 	seen func(int64, contract.CollectionRef), log *service.Logger) *Runner {
 	return &Runner{src: src, save: save, plan: plan, ts: ts, pageRows: max(1, min(pageRows, 16384)), parallel: max(1, parallel),
-		seen: seen, log: log, items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})}
+		seen: seen, log: log, loadPatience: defaultLoadPatience, items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})}
 }
 
 // Run copies until every collection is done or ctx ends; Next hands out
