@@ -131,6 +131,9 @@ func (b *binlogInput) failRun(r *binlogRun, err error) error {
 	} else {
 		b.log.Warnf("Snapshot interrupted (resumed from its checkpoint): %v", err)
 	}
+	// The next run stores its own progress: an acknowledgement of this one
+	// arriving later must not move the stored state back.
+	r.ckpt.Close()
 	r.close()
 	return service.ErrNotConnected
 }
@@ -186,6 +189,9 @@ type binlogRun struct {
 	// snapDone is closed when the copy's runner returned (nil: no copy);
 	// set before the run is used, never changed.
 	snapDone chan struct{}
+	// startMu orders starting the stream after a copy with teardown.
+	startMu sync.Mutex
+	closing bool
 
 	// What the batch policy holds between ReadBatch calls.
 	batchPos     map[string][]byte
@@ -197,6 +203,9 @@ type binlogRun struct {
 func (r *binlogRun) close() { r.closeOnce.Do(r.teardown) }
 
 func (r *binlogRun) teardown() {
+	r.startMu.Lock()
+	r.closing = true
+	r.startMu.Unlock()
 	r.log.Closing() // readers torn down from here on may complain: no news
 	r.cancel()
 	if r.snapDone != nil {

@@ -125,7 +125,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			abort()
 			return nil, err
 		}
-		g := guaranteeTs(ctx, src.Service, b.log)
+		g := guaranteeTs(ctx, lister, plan, b.log)
 		if err := ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
 			*s = contract.SnapshotState{State: contract.SnapshotPending, GuaranteeTs: g, Collections: plan}
 		}); err != nil {
@@ -166,11 +166,14 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
 	}
 	if snap := ckpt.Snapshot(); snap.Copying() {
-		if err := b.startSnapshot(rctx, r, lister, names, stream); err != nil {
+		if err := b.startSnapshot(rctx, r, lister, catalog, names, stream); err != nil {
 			abort()
 			return nil, err
 		}
 		return r, nil
+	}
+	if snap := ckpt.Snapshot(); snap != nil && snap.State == contract.SnapshotCatchingUp {
+		r.endTs = snap.EndTs // marked done once the stream is past it
 	}
 	stream()
 	return r, nil

@@ -58,22 +58,32 @@ func planSnapshot(ctx context.Context, src sourcemeta.GRPC, filter *collectionFi
 
 // guaranteeTs is a timestamp of the source taken after the positions were
 // pinned: every page is read with all writes up to it visible, so a write
-// logged before the pin is in the copy. The source allocates it; a source
-// without AllocTimestamp (2.3) gets this machine's clock plus a second, a
-// bound on the clock skew between the two (queries wait until the source
+// logged before the pin is in the copy. The source allocates it
+// (AllocTimestamp, 2.4+), or gives it with a flush of the first planned
+// collection (2.3); failing both, this machine's clock plus a second (a
+// bound on the clock skew between the two; queries wait until the source
 // passes it).
-func guaranteeTs(ctx context.Context, svc milvuspb.MilvusServiceClient, log *service.Logger) uint64 {
-	resp, err := svc.AllocTimestamp(ctx, &milvuspb.AllocTimestampRequest{})
+func guaranteeTs(ctx context.Context, src sourcemeta.GRPC, plan []contract.SnapshotCollection, log *service.Logger) uint64 {
+	resp, err := src.Svc.AllocTimestamp(ctx, &milvuspb.AllocTimestampRequest{})
 	if err = contract.StatusErr(resp.GetStatus(), err); err == nil && resp.GetTimestamp() != 0 {
 		return resp.GetTimestamp()
 	}
-	log.Debugf("Snapshot: the source allocates no timestamp (%v); using the local clock plus 1s", err)
+	if len(plan) > 0 {
+		fctx, cancel := context.WithTimeout(ctx, time.Minute)
+		ts, ferr := src.FlushTs(fctx, plan[0].DB, plan[0].Name)
+		cancel()
+		if ferr == nil && ts != 0 {
+			return ts
+		}
+		err = errors.Join(err, ferr)
+	}
+	log.Warnf("Snapshot: the source gives no timestamp (%v); using this machine's clock plus 1s, which assumes it is not more than 1s behind the source's", err)
 	return contract.HybridTs(time.Now().Add(time.Second))
 }
 
 // startSnapshot starts copying with the stored progress; stream starts the
 // channel readers once the copy is done.
-func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister sourcemeta.GRPC, names *checkpoint.Names, stream func()) error {
+func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister sourcemeta.GRPC, catalog *sourcemeta.Catalog, names *checkpoint.Names, stream func()) error {
 	st := r.ckpt.Snapshot()
 	if st == nil {
 		return errors.New("snapshot: no progress stored")
@@ -88,8 +98,14 @@ func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister s
 	total, done, rows := st.Progress()
 	b.log.Infof("Snapshot: copying %d collections (%d done, %d rows copied before) at source timestamp %d; streaming follows from the positions pinned before it",
 		total, done, rows, st.GuaranteeTs)
+	// A copied collection is streamed from then on, and its name is known
+	// to the stream's naming (a drop or rename before the first listing).
+	seen := func(id int64, ref contract.CollectionRef) {
+		names.Seen(id, ref)
+		catalog.Remember(map[int64]contract.CollectionRef{id: ref})
+	}
 	runner := snapshot.NewRunner(lister, r.ckpt.UpdateSnapshot, st.Collections, st.GuaranteeTs, b.conf.snapshotBatch, b.conf.snapshotParallel,
-		names.Seen, b.log)
+		seen, b.log)
 	sc := &snapshotCopy{runner: runner, cancel: cancel, done: make(chan struct{}), stream: stream}
 	go func() {
 		defer close(sc.done)
@@ -123,7 +139,9 @@ func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.M
 		sc.cancel()
 		r.snap = nil
 		r.endTs = st.GuaranteeTs
-		sc.stream()
+		if !r.startStream(sc.stream) {
+			return nil, nil, context.Canceled // closed meanwhile
+		}
 		return nil, nil, nil
 	}
 	if err != nil {
@@ -137,12 +155,9 @@ func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.M
 		}
 		batch = append(batch, msgs...)
 	}
-	return batch, func(ctx context.Context, ackErr error) error {
-		if ackErr != nil {
-			return nil // replayed by the nack policy; progress stays
-		}
-		return it.Ack(ctx)
-	}, nil
+	// With auto_replay_nacks (the default) only successes reach here; a
+	// refusal that does ends the copy, resumed from the last acknowledgement.
+	return batch, it.Ack, nil
 }
 
 // markCaughtUp records the snapshot done once the stream is past the
@@ -158,4 +173,16 @@ func (r *binlogRun) markCaughtUp(ctx context.Context) {
 	}); err == nil {
 		r.endTs = 0
 	}
+}
+
+// startStream runs start (which starts the channel readers) unless the run
+// is closing: readers started after teardown waited for them would outlive it.
+func (r *binlogRun) startStream(start func()) bool {
+	r.startMu.Lock()
+	defer r.startMu.Unlock()
+	if r.closing {
+		return false
+	}
+	start()
+	return true
 }

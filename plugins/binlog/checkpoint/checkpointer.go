@@ -32,6 +32,19 @@ type Checkpointer struct {
 	carry  map[string][][]byte     // acknowledged-ahead messages of the previous run, not yet passed
 	last   []byte                  // what was written last
 	snap   *contract.SnapshotState // the initial snapshot's progress (nil: none); stored with the positions
+	closed bool                    // the run ended: a late acknowledgement writes nothing
+}
+
+// errClosed: the run of this checkpointer ended; the next run stores its own.
+var errClosed = errors.New("checkpoint: the input run that read this batch has ended (the next run repeats it)")
+
+// Close stops every later write: a run torn down (a reconnect) may still
+// see acknowledgements of what it read, and writing them would move the
+// stored state back under the next run's.
+func (c *Checkpointer) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 }
 
 // New returns a checkpointer writing to cache (empty: none) under key,
@@ -148,6 +161,9 @@ func (c *Checkpointer) Track(ctx context.Context, pos map[string][]byte, ids map
 // storeLocked writes the current positions with the acknowledged-ahead
 // messages of this run and those of the previous run not yet passed.
 func (c *Checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byte) error {
+	if c.closed {
+		return errClosed
+	}
 	if c.cache == "" || len(c.pos) == 0 {
 		return nil
 	}

@@ -53,6 +53,12 @@ func ReadCatalog(ctx context.Context, src CatalogSource, c contract.SnapshotColl
 	if err != nil {
 		return nil, fmt.Errorf("list loaded partitions of %s.%s: %w", c.DB, c.Name, err)
 	}
+	// What an earlier run of the copy loaded is not the source's load state.
+	if slices.Contains(c.TempLoaded, "*") {
+		loaded = nil
+	} else {
+		loaded = slices.DeleteFunc(loaded, func(p string) bool { return slices.Contains(c.TempLoaded, p) })
+	}
 	cat := &Catalog{Schema: desc, Partitions: parts, Loaded: loaded}
 	for _, f := range desc.GetSchema().GetFields() {
 		cat.PartitionKey = cat.PartitionKey || f.GetIsPartitionKey()

@@ -77,6 +77,11 @@ func (r *Runner) rowCount(ctx context.Context, c *contract.SnapshotCollection) (
 		if err == nil {
 			return n, nil
 		}
+		if contract.NotFoundErr(err) {
+			if gerr := r.where(ctx, c); gerr != nil {
+				return 0, gerr
+			}
+		}
 		r.log.Warnf("Snapshot: cannot count the rows of %s.%s on the source, retrying: %v", c.DB, c.Name, err)
 		if !bo.Wait(ctx) {
 			return 0, ctx.Err()
@@ -95,6 +100,11 @@ func (r *Runner) load(ctx context.Context, c *contract.SnapshotCollection, what 
 	for giveUp := time.Now().Add(r.loadPatience); ; {
 		if err = r.src.Load(ctx, c.DB, c.Name, parts); err == nil || ctx.Err() != nil {
 			return err
+		}
+		if contract.NotFoundErr(err) {
+			if gerr := r.where(ctx, c); gerr != nil {
+				return gerr
+			}
 		}
 		if time.Now().After(giveUp) {
 			break

@@ -33,9 +33,10 @@ type Pager struct {
 
 // Page is one page of rows: the columns, how many rows, and the largest key.
 type Page struct {
-	Fields []*schemapb.FieldData
-	Rows   int
-	Last   json.RawMessage
+	DB, Coll string // the collection's name when the page was read
+	Fields   []*schemapb.FieldData
+	Rows     int
+	Last     json.RawMessage
 }
 
 // Done reports whether an empty page ended the partition.

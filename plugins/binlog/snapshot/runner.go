@@ -22,7 +22,14 @@ type RunnerSource interface {
 	Source
 	CatalogSource
 	Loader
+	// Locate finds a collection by ID: its database and name now, or
+	// found false once the source no longer has it.
+	Locate(ctx context.Context, id int64) (db, name string, found bool, err error)
 }
+
+// errGone: the collection being copied was dropped on the source; its drop
+// is in the stream.
+var errGone = errors.New("dropped on the source during the copy")
 
 // Progress stores a change of the snapshot's progress (with the positions,
 // in one write: checkpoint.Checkpointer.UpdateSnapshot).
@@ -32,7 +39,10 @@ type Progress func(ctx context.Context, fn func(*contract.SnapshotState)) error
 // and what to record once the output acknowledged them.
 type Item struct {
 	Events []*wal.Event
-	Ack    func(ctx context.Context) error
+	// Ack is called with the output's result: nil records the progress; an
+	// error (a batch the output refused) ends the copy with it, and the
+	// next run goes on from the last acknowledged key.
+	Ack func(ctx context.Context, ackErr error) error
 }
 
 // Runner copies the planned collections, at most `parallel` at a time:
@@ -124,7 +134,11 @@ func (r *Runner) Next(ctx context.Context) (*Item, error) {
 // (then onAck has run) or ctx ends.
 func (r *Runner) hand(ctx context.Context, evs []*wal.Event, onAck func(ctx context.Context) error) error {
 	acked := make(chan error, 1)
-	it := &Item{Events: evs, Ack: func(ctx context.Context) error {
+	it := &Item{Events: evs, Ack: func(ctx context.Context, ackErr error) error {
+		if ackErr != nil {
+			acked <- fmt.Errorf("the output refused a snapshot batch: %w", ackErr)
+			return nil
+		}
 		err := onAck(ctx)
 		acked <- err
 		return err
@@ -143,8 +157,16 @@ func (r *Runner) hand(ctx context.Context, evs []*wal.Event, onAck func(ctx cont
 }
 
 func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollection) error {
+	err := r.copyOne(ctx, &c)
+	if errors.Is(err, errGone) {
+		return r.gone(ctx, &c)
+	}
+	return err
+}
+
+func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) error {
 	cat, err := r.catalog(ctx, c)
-	if err != nil || cat == nil {
+	if err != nil {
 		return err
 	}
 	ref := contract.CollectionRef{DB: c.DB, Name: c.Name}
@@ -180,7 +202,7 @@ func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollecti
 	if pk == nil {
 		return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: the source schema has no primary key", c.DB, c.Name)}
 	}
-	empty, err := r.prepareRows(ctx, &c, cat, parts)
+	empty, err := r.prepareRows(ctx, c, cat, parts)
 	if err != nil {
 		return err
 	}
@@ -196,11 +218,11 @@ func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollecti
 			after = cur.LastPK
 		}
 		pager := &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.ts, After: after}
-		if err := r.copyPartition(ctx, c, pager); err != nil {
+		if err := r.copyPartition(ctx, *c, pager); err != nil {
 			return err
 		}
 	}
-	if err := r.releaseTemp(ctx, &c); err != nil {
+	if err := r.releaseTemp(ctx, c); err != nil {
 		return err
 	}
 	finish := func(ctx context.Context) error {
@@ -219,26 +241,57 @@ func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollecti
 // catalog reads the collection's catalog, retrying while the source cannot
 // answer; nil when the source no longer has it (recorded as gone: the
 // stream carries its drop).
-func (r *Runner) catalog(ctx context.Context, c contract.SnapshotCollection) (*Catalog, error) {
+func (r *Runner) catalog(ctx context.Context, c *contract.SnapshotCollection) (*Catalog, error) {
 	bo := backoff.New()
 	for {
-		cat, err := ReadCatalog(ctx, r.src, c, r.ts)
+		cat, err := ReadCatalog(ctx, r.src, *c, r.ts)
 		if err == nil {
 			return cat, nil
 		}
 		if contract.NotFoundErr(err) {
-			r.log.Infof("Snapshot: %s.%s is gone from the source (dropped meanwhile); the stream carries its drop", c.DB, c.Name)
-			return nil, r.save(ctx, func(s *contract.SnapshotState) {
-				if sc := s.Collection(c.ID); sc != nil {
-					sc.Done, sc.Gone = true, "dropped on the source during the copy"
-				}
-			})
+			if gerr := r.where(ctx, c); gerr != nil {
+				return nil, gerr
+			}
 		}
 		r.log.Warnf("Snapshot: cannot read the catalog of %s.%s from the source, retrying: %v", c.DB, c.Name, err)
 		if !bo.Wait(ctx) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// where finds collection c on the source by its ID after a "not found": a
+// collection renamed since it was planned is copied under its name now
+// (recorded in the progress), errGone when it was dropped. Names alone
+// decide nothing: a "not found" can be about something else, and another
+// collection may have taken the name.
+func (r *Runner) where(ctx context.Context, c *contract.SnapshotCollection) error {
+	db, name, found, err := r.src.Locate(ctx, c.ID)
+	switch {
+	case err != nil:
+		return nil // not known now: the caller retries
+	case !found:
+		return errGone
+	case db == c.DB && name == c.Name:
+		return nil
+	}
+	r.log.Infof("Snapshot: %s.%s is now %s.%s on the source; copied under that name", c.DB, c.Name, db, name)
+	c.DB, c.Name = db, name
+	return r.save(ctx, func(s *contract.SnapshotState) {
+		if sc := s.Collection(c.ID); sc != nil {
+			sc.DB, sc.Name = db, name
+		}
+	})
+}
+
+// gone records that collection c was dropped before it was copied in full.
+func (r *Runner) gone(ctx context.Context, c *contract.SnapshotCollection) error {
+	r.log.Infof("Snapshot: %s.%s is gone from the source (dropped meanwhile); the stream carries its drop", c.DB, c.Name)
+	return r.save(ctx, func(s *contract.SnapshotState) {
+		if sc := s.Collection(c.ID); sc != nil {
+			sc.Done, sc.Gone = true, "dropped on the source during the copy"
+		}
+	})
 }
 
 // copyPartition hands out the pages of one partition in key order and moves
@@ -255,9 +308,9 @@ func (r *Runner) copyPartition(ctx context.Context, c contract.SnapshotCollectio
 	}()
 	part := p.Partition
 	for page := range pages {
-		ev, err := wal.InsertEvent(c.DB, c.Name, c.ID, part, r.ts, page.Fields, page.Rows)
+		ev, err := wal.InsertEvent(page.DB, page.Coll, c.ID, part, r.ts, page.Fields, page.Rows)
 		if err != nil {
-			return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w", c.DB, c.Name, err)}
+			return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w", page.DB, page.Coll, err)}
 		}
 		ev.Snapshot = true
 		last, n := page.Last, int64(page.Rows)
@@ -296,6 +349,15 @@ func (r *Runner) readPages(ctx context.Context, c contract.SnapshotCollection, p
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if contract.NotFoundErr(err) {
+				// Renamed (read on under the new name) or dropped (errGone)?
+				cc := c
+				cc.DB, cc.Name = p.DB, p.Coll
+				if gerr := r.where(ctx, &cc); gerr != nil {
+					return gerr
+				}
+				p.DB, p.Coll = cc.DB, cc.Name
+			}
 			r.log.Warnf("Snapshot: %v; retrying", err)
 			if !bo.Wait(ctx) {
 				return ctx.Err()
@@ -306,6 +368,7 @@ func (r *Runner) readPages(ctx context.Context, c contract.SnapshotCollection, p
 		if page.Rows == 0 {
 			return nil
 		}
+		page.DB, page.Coll = p.DB, p.Coll
 		select {
 		case out <- page:
 		case <-ctx.Done():

@@ -24,6 +24,14 @@ type fakeRunnerSource struct {
 	fakeSource
 	loads, releases []string // "db.coll:parts"
 	loadErr         error
+	dropped         bool // Locate finds nothing
+}
+
+func (f *fakeRunnerSource) Locate(_ context.Context, id int64) (string, string, bool, error) {
+	if f.dropped {
+		return "", "", false, nil
+	}
+	return "db", "c", true, nil
 }
 
 func (f *fakeRunnerSource) RowCount(context.Context, string, string) (int64, error) {
@@ -58,7 +66,7 @@ func runAll(t *testing.T, r *Runner) (ops []string) {
 			}
 			ops = append(ops, e.Op)
 		}
-		if err := it.Ack(ctx); err != nil {
+		if err := it.Ack(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,7 +166,7 @@ func TestRunnerLoadsWhatIsNotLoaded(t *testing.T) {
 	for err == nil {
 		var it *Item
 		if it, err = r.Next(ctx); err == nil {
-			_ = it.Ack(ctx)
+			_ = it.Ack(ctx, nil)
 		}
 	}
 	if !logreader.IsFatal(err) || !strings.Contains(err.Error(), "db.c") || !strings.Contains(err.Error(), "nothing was skipped") {
@@ -166,5 +174,67 @@ func TestRunnerLoadsWhatIsNotLoaded(t *testing.T) {
 	}
 	if len(src.loads) != 1 || state.Collections[0].Done {
 		t.Fatalf("loads %v, done %v", src.loads, state.Collections[0].Done)
+	}
+}
+
+type failingQueries struct {
+	*fakeRunnerSource
+	err error
+}
+
+func (f failingQueries) QueryPage(context.Context, string, string, string, string, []string, int, uint64) ([]*schemapb.FieldData, error) {
+	return nil, f.err
+}
+
+// TestRunnerDroppedAndRefused: a collection whose queries answer "not found"
+// and that the source no longer has by ID is recorded as gone (its drop is
+// in the stream) and the copy ends; a batch the output refuses ends the
+// copy with an error and moves no progress.
+func TestRunnerDroppedAndRefused(t *testing.T) {
+	desc := &milvuspb.DescribeCollectionResponse{Schema: &schemapb.CollectionSchema{Name: "c", Fields: []*schemapb.FieldSchema{
+		{FieldID: 100, Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}}}}
+	log := service.MockResources().Logger()
+	nop := func(int64, contract.CollectionRef) {}
+	newState := func() (*contract.SnapshotState, Progress) {
+		state := &contract.SnapshotState{State: contract.SnapshotCopying, Collections: []contract.SnapshotCollection{{ID: 7, DB: "db", Name: "c"}}}
+		var mu sync.Mutex
+		return state, func(_ context.Context, fn func(*contract.SnapshotState)) error {
+			mu.Lock()
+			defer mu.Unlock()
+			fn(state)
+			return nil
+		}
+	}
+
+	base := &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default"}, loaded: []string{"_default"}}, dropped: true}
+	state, save := newState()
+	runAll(t, NewRunner(failingQueries{base, errors.New("milvus error (code 100): collection not found[collection=7]")}, save, state.Collections, 5, 10, 1, nop, log))
+	if c := state.Collections[0]; !c.Done || c.Gone == "" {
+		t.Fatalf("dropped collection: progress %+v, want done and gone", c)
+	}
+
+	src := &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default"}, loaded: []string{"_default"}},
+		fakeSource: fakeSource{keys: []int64{1, 2, 3}}}
+	state, save = newState()
+	r := NewRunner(src, save, state.Collections, 5, 10, 1, nop, log)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go r.Run(ctx)
+	it, err := r.Next(ctx) // the catalog
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Ack(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if it, err = r.Next(ctx); err != nil { // the first page
+		t.Fatal(err)
+	}
+	_ = it.Ack(ctx, errors.New("target down"))
+	if _, err = r.Next(ctx); err == nil || !strings.Contains(err.Error(), "target down") {
+		t.Fatalf("after a refused page: %v, want the refusal", err)
+	}
+	if c := state.Collections[0]; c.Done || c.Parts["_default"].Rows != 0 || c.Parts["_default"].LastPK != nil {
+		t.Fatalf("progress moved past a refused page: %+v %+v", c, c.Parts["_default"])
 	}
 }

@@ -13,9 +13,14 @@ import (
 )
 
 // RowCount is the number of rows the source counts for collection db.coll
-// (inserted rows of every segment; deletes are not subtracted): 0 means it
-// never held a row.
+// (inserted rows; deletes are not subtracted), after a flush of the
+// collection: statistics count flushed segments only, so without it rows
+// still in growing segments would read as none. 0 means it never held a
+// row up to now.
 func (g GRPC) RowCount(ctx context.Context, db, coll string) (int64, error) {
+	if _, err := g.flush(ctx, db, coll); err != nil {
+		return 0, err
+	}
 	resp, err := g.Svc.GetCollectionStatistics(ctx, &milvuspb.GetCollectionStatisticsRequest{DbName: db, CollectionName: coll})
 	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
 		return 0, err
@@ -26,6 +31,58 @@ func (g GRPC) RowCount(ctx context.Context, db, coll string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("statistics of %s.%s have no row_count", db, coll)
+}
+
+// FlushTs flushes db.coll and returns the source timestamp the flush was
+// given (0 when the source does not say): a timestamp of the source's own
+// clock, taken now.
+func (g GRPC) FlushTs(ctx context.Context, db, coll string) (uint64, error) {
+	return g.flush(ctx, db, coll)
+}
+
+// flush flushes db.coll and waits until its segments are flushed.
+func (g GRPC) flush(ctx context.Context, db, coll string) (uint64, error) {
+	resp, err := g.Svc.Flush(ctx, &milvuspb.FlushRequest{DbName: db, CollectionNames: []string{coll}})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return 0, fmt.Errorf("flush %s.%s: %w", db, coll, err)
+	}
+	segs, ts := resp.GetCollSegIDs()[coll].GetData(), resp.GetCollFlushTs()[coll]
+	for {
+		st, err := g.Svc.GetFlushState(ctx, &milvuspb.GetFlushStateRequest{SegmentIDs: segs, FlushTs: ts, DbName: db, CollectionName: coll})
+		if err := contract.StatusErr(st.GetStatus(), err); err != nil {
+			return 0, fmt.Errorf("flush state of %s.%s: %w", db, coll, err)
+		}
+		if st.GetFlushed() {
+			return ts, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Locate finds collection id among the source's databases: its database and
+// name now, or found false when the source no longer has it.
+func (g GRPC) Locate(ctx context.Context, id int64) (db, name string, found bool, err error) {
+	dbs, err := g.ListDatabases(ctx)
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, d := range dbs {
+		colls, err := g.ShowCollections(ctx, d)
+		if err != nil {
+			if contract.NotFoundErr(err) {
+				continue // dropped meanwhile
+			}
+			return "", "", false, err
+		}
+		if n, ok := colls[id]; ok {
+			return d, n, true, nil
+		}
+	}
+	return "", "", false, nil
 }
 
 // Load loads partitions parts of db.coll (nil: the whole collection) on the
