@@ -11,6 +11,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/repair"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/upsert"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
@@ -33,6 +34,12 @@ type channelReader struct {
 	catalog      *sourcemeta.CatalogWatch
 	merge        *order.Merger
 	log          *service.Logger
+	// startHalf is the upsert Insert the channel starts at (the message the
+	// position names, not read again), until its time passes: the Delete of
+	// that upsert, right after it, belongs to it and is not replayed alone.
+	// (A pin taken between the two would otherwise remove on the target a
+	// row the source holds.)
+	startHalf *wal.Event
 	// maxTs is the highest timestamp of the events this reader queued. A
 	// time tick can carry a lower one than a DDL message read before it on
 	// the same channel, so events the reader makes at a tick (renames, the
@@ -58,6 +65,9 @@ func (c *channelReader) run(ctx context.Context) error {
 		}
 		switch msg.Kind {
 		case logreader.StartMark:
+			if ev, err := wal.Decode(msg.Payload); err == nil && upsert.IsInsertHalf(ev) {
+				c.startHalf = ev
+			}
 			if msg.AtEnd {
 				// A channel whose newest message is older than the idle
 				// timeout is used by no collection (those tick every 200 ms):
@@ -111,6 +121,17 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 			"channel %s, message %x: %w. It is not replicated and not skipped: the input stops before it (nothing from it on is acknowledged). "+
 				"Upgrade milvus-cdc to a version that reads it, then resume; or delete the task and create it again to give up on what follows",
 			c.name, msg.Position, err)}
+	}
+	if c.startHalf != nil {
+		switch {
+		case upsert.Completes(ev, c.startHalf):
+			c.log.Infof("Channel %s starts between the Insert and the Delete of an upsert of collection %d (ts %d): the Delete belongs to the upsert before the start and is not replayed",
+				c.name, ev.CollectionID, ev.Ts)
+			c.merge.PushSkipped(c.idx, msg.Position)
+			return nil, nil
+		case ev.Op == contract.OpTimeTick && ev.Ts > c.startHalf.Ts:
+			c.startHalf = nil
+		}
 	}
 	if ev.Op == contract.OpTimeTick {
 		broken, evs := c.repair.Tick(ctx, ev.Ts, msg.Position)

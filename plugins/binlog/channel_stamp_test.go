@@ -69,3 +69,46 @@ func TestCatalogEventsNeverGoBackInTime(t *testing.T) {
 		t.Fatalf("create_partition at ts %d, before its collection's create at %d", got[1].Ts, got[0].Ts)
 	}
 }
+
+// TestStartBetweenUpsertHalves: a channel that starts at the Insert of an
+// upsert (a pin taken between its two messages) does not replay the Delete
+// that follows alone: the source holds the upserted row, and a lone delete
+// would remove it on the target.
+func TestStartBetweenUpsertHalves(t *testing.T) {
+	ins, err := proto.Marshal(&msgpb.InsertRequest{Base: &commonpb.MsgBase{MsgType: commonpb.MsgType_Insert}, CollectionID: 9,
+		Timestamps: []uint64{500}, RowIDs: []int64{1}, NumRows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := proto.Marshal(&msgpb.DeleteRequest{Base: &commonpb.MsgBase{MsgType: commonpb.MsgType_Delete, Timestamp: 500}, CollectionID: 9,
+		Timestamps: []uint64{500}, NumRows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick, err := proto.Marshal(&msgpb.TimeTickMsg{Base: &commonpb.MsgBase{MsgType: commonpb.MsgType_TimeTick, Timestamp: 600}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merge := order.New([]string{"dml_0"}, "", time.Second, 16, 1<<20)
+	merge.SetStart(0, []byte{0})
+	log := service.MockResources().Logger()
+	cr := &channelReader{idx: 0, name: "dml_0", merge: merge, log: log, repair: repair.NewChannel("dml_0", nil, log, ""),
+		catalog: sourcemeta.NewCatalogWatch(onePartitionMore{}, nil, time.Hour),
+		ch: &scriptedChannel{msgs: []logreader.Message{
+			{Kind: logreader.StartMark, Position: []byte{1}, Payload: ins},
+			{Kind: logreader.Data, Position: []byte{2}, Payload: del},
+			{Kind: logreader.Data, Position: []byte{3}, Payload: tick},
+		}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = cr.run(ctx)
+	if got, _ := merge.PopReady(10, 1<<20); len(got) != 0 {
+		t.Fatalf("released %d events, want the lone Delete dropped", len(got))
+	}
+	if pos := merge.Positions()["dml_0"]; string(pos) != "\x03" {
+		t.Fatalf("position %x, want past the Delete and the tick", pos)
+	}
+	if cr.startHalf != nil {
+		t.Fatal("the start's upsert is still remembered after a later tick")
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
 	"slices"
 	"testing"
@@ -17,10 +18,10 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
-// TestStackSnapshotPagerReadsEveryKey: paging a collection in primary-key
-// order (query iterator, reduce_stop_for_best) returns every live key once,
-// with sealed and growing segments, keys inserted twice (a duplicate in
-// another segment) and deleted keys, on 2 shards.
+// TestStackSnapshotPagerReadsEveryKey: paging a collection by primary key
+// returns every live key once, with sealed and growing segments, keys
+// inserted twice (a duplicate in another segment), deleted keys, and keys
+// upserted and inserted out of key order into growing segments, on 2 shards.
 func TestStackSnapshotPagerReadsEveryKey(t *testing.T) {
 	env := harness.RequireStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -59,6 +60,26 @@ func TestStackSnapshotPagerReadsEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	insert(8000, 1500) // growing
+	// Keys upserted (and inserted) out of key order into the growing
+	// segments: a limited query answers in storage order there.
+	var shuffled []int64
+	for _, k := range rng.Perm(2000) {
+		if k%3 != 0 {
+			shuffled = append(shuffled, int64(k)*5) // existing keys: upserts
+		} else {
+			shuffled = append(shuffled, 20000+int64(k)) // new keys
+		}
+	}
+	titles := make([]string, len(shuffled))
+	vecs := make([][]float32, len(shuffled))
+	for i, k := range shuffled {
+		titles[i], vecs[i] = fmt.Sprintf("shuffled-%d", k), []float32{rng.Float32(), 0, 0, 1}
+		live[k] = true
+	}
+	if _, err := src.Upsert(ctx, coll, "", entity.NewColumnInt64("id", shuffled), entity.NewColumnVarChar("title", titles),
+		entity.NewColumnFloatVector("vec", 4, vecs)); err != nil {
+		t.Fatal(err)
+	}
 	if err := workload.IndexAndLoad(ctx, src, coll); err != nil {
 		t.Fatal(err)
 	}

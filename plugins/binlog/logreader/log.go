@@ -64,6 +64,7 @@ type Message struct {
 	Key         Key
 	Payload     []byte
 	PublishTime time.Time
+	// A StartMark carries the start message's payload (it is not data).
 	// AtEnd (StartMark): the start message was the newest of the channel
 	// when it opened, so its age tells whether the channel is in use.
 	AtEnd bool

@@ -71,7 +71,9 @@ func (c *pulsarChannel) Next(ctx context.Context) (Message, error) {
 			}
 			c.verify = nil
 			c.last, c.hasLast = k, true
-			m.Kind, m.AtEnd, m.Payload = StartMark, c.verifyIsLast, nil
+			// The payload stays: the reader needs to know whether the
+			// start splits an upsert's Insert from its Delete.
+			m.Kind, m.AtEnd = StartMark, c.verifyIsLast
 			return m, nil
 		}
 		if c.hasLast && !k.After(c.last) {

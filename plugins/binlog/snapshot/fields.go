@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"slices"
+
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 )
 
@@ -17,6 +19,11 @@ func keyAndFields(cat *Catalog) (*schemapb.FieldSchema, []string) {
 			pk = f
 		}
 		fields = append(fields, f.GetName())
+	}
+	// DescribeCollection of 2.3 lists no dynamic field; its values are read
+	// as `$meta`.
+	if cat.Schema.GetSchema().GetEnableDynamicField() && !slices.Contains(fields, "$meta") {
+		fields = append(fields, "$meta")
 	}
 	return pk, fields
 }

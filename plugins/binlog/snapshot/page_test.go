@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"math/rand"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -11,17 +12,26 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 )
 
-// fakeSource holds int64 keys and answers `id > N` (or the first-page
-// expression) with up to limit keys in key order.
+// fakeSource holds int64 keys in storage order and answers the pager's
+// expressions (`id > N` or the first-page one, optionally `(...) && id <= M`)
+// as Milvus 2.3 does: under a limit, the first matches in storage order
+// (not the smallest keys); count(*) counts every match.
 type fakeSource struct {
 	keys  []int64
 	exprs []string
 }
 
-func (f *fakeSource) QueryPage(_ context.Context, _, _, _, expr string, _ []string, limit int, _ uint64) ([]*schemapb.FieldData, error) {
+func (f *fakeSource) QueryPage(_ context.Context, _, _, _, expr string, fields []string, limit int, _ uint64) ([]*schemapb.FieldData, error) {
 	f.exprs = append(f.exprs, expr)
-	after := int64(-1 << 63)
-	first := true
+	hi := int64(1<<63 - 1)
+	if i := strings.LastIndex(expr, ") && id <= "); i >= 0 {
+		n, err := strconv.ParseInt(expr[i+len(") && id <= "):], 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		hi, expr = n, expr[1:i]
+	}
+	after, first := int64(-1<<63), true
 	if rest, ok := strings.CutPrefix(expr, "id > "); ok {
 		n, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil {
@@ -31,12 +41,56 @@ func (f *fakeSource) QueryPage(_ context.Context, _, _, _, expr string, _ []stri
 	}
 	var out []int64
 	for _, k := range f.keys {
-		if (first || k > after) && len(out) < limit {
+		if (first || k > after) && k <= hi && (limit <= 0 || len(out) < limit) {
 			out = append(out, k)
 		}
 	}
-	return []*schemapb.FieldData{{FieldName: "id", Type: schemapb.DataType_Int64,
-		Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: out}}}}}}, nil
+	if slices.Equal(fields, []string{"count(*)"}) {
+		return []*schemapb.FieldData{longs("count(*)", []int64{int64(len(out))})}, nil
+	}
+	return []*schemapb.FieldData{longs("id", out)}, nil
+}
+
+func longs(name string, d []int64) *schemapb.FieldData {
+	return &schemapb.FieldData{FieldName: name, Type: schemapb.DataType_Int64,
+		Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: d}}}}}
+}
+
+// TestPagerNeedsNoKeyOrder: keys stored out of order (a growing segment
+// with upserted keys) are all read exactly once, in pages of at most
+// pageCap limits, though every limited answer is in storage order.
+func TestPagerNeedsNoKeyOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	keys := rng.Perm(5000)
+	src := &fakeSource{}
+	for _, k := range keys {
+		src.keys = append(src.keys, int64(k))
+	}
+	p := &Pager{Src: src, PK: &schemapb.FieldSchema{Name: "id", DataType: schemapb.DataType_Int64}, Limit: 100}
+	seen := map[int64]int{}
+	for !p.Done() {
+		page, err := p.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Rows > pageCap*100 {
+			t.Fatalf("a page of %d rows, over %d", page.Rows, pageCap*100)
+		}
+		if page.Rows == 0 {
+			continue
+		}
+		for _, k := range page.Fields[0].GetScalars().GetLongData().GetData() {
+			seen[k]++
+		}
+	}
+	if len(seen) != 5000 {
+		t.Fatalf("%d of 5000 keys read", len(seen))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("key %d read %d times", k, n)
+		}
+	}
 }
 
 func TestPagerReadsEveryKeyOnceAndResumes(t *testing.T) {

@@ -119,21 +119,24 @@ func (s *Shapes) Source() RowSource { return s.src }
 // ErrNotLoaded: the source answers queries only for loaded collections.
 var ErrNotLoaded = errors.New("the collection is not loaded on the source")
 
-// QueryPage reads up to limit rows matching expr in primary-key order, as
-// Milvus's query iterator does: `iterator` and `reduce_stop_for_best` make
-// the answer a prefix of the matching keys in key order (possibly shorter
-// than limit when keys repeat across segments), so the caller continues
-// after the page's largest key and stops only at an empty page.
+// QueryPage reads the rows matching expr at guarantee timestamp guarantee:
+// every one (limit <= 0), or up to limit of them with the query iterator's
+// parameters (`iterator`, `reduce_stop_for_best`). Milvus 2.3 does not
+// promise the smallest keys under a limit (see snapshot.Pager).
 func (g GRPC) QueryPage(ctx context.Context, db, coll, partition, expr string, fields []string, limit int, guarantee uint64) ([]*schemapb.FieldData, error) {
 	var parts []string
 	if partition != "" {
 		parts = []string{partition}
 	}
+	var params []*commonpb.KeyValuePair
+	if limit > 0 {
+		params = []*commonpb.KeyValuePair{
+			{Key: "limit", Value: strconv.Itoa(limit)}, {Key: "iterator", Value: "true"}, {Key: "reduce_stop_for_best", Value: "true"},
+		}
+	}
 	resp, err := g.Svc.Query(ctx, &milvuspb.QueryRequest{DbName: db, CollectionName: coll, PartitionNames: parts,
 		Expr: expr, OutputFields: fields, ConsistencyLevel: commonpb.ConsistencyLevel_Customized, GuaranteeTimestamp: guarantee,
-		QueryParams: []*commonpb.KeyValuePair{
-			{Key: "limit", Value: strconv.Itoa(limit)}, {Key: "iterator", Value: "true"}, {Key: "reduce_stop_for_best", Value: "true"},
-		}})
+		QueryParams: params})
 	if err == nil && contract.NotLoaded(resp.GetStatus()) {
 		return nil, fmt.Errorf("%w: %s", ErrNotLoaded, resp.GetStatus().GetReason())
 	}
