@@ -2,8 +2,8 @@ package snapshot
 
 import (
 	"context"
-	"math/rand"
 	"encoding/json"
+	"math/rand"
 	"slices"
 	"strconv"
 	"strings"
