@@ -65,7 +65,7 @@ type Runner struct {
 	items chan *Item
 	errs  chan error
 	done  chan struct{}
-	rows  counter
+	rows  progress
 }
 
 // NewRunner copies plan (a copy of the stored progress) reading at
@@ -169,6 +169,8 @@ func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) er
 	if err != nil {
 		return err
 	}
+	r.rows.begin(ctx, r.src, c)
+	defer r.rows.end(c.ID)
 	ref := contract.CollectionRef{DB: c.DB, Name: c.Name}
 	parts := cat.Partitions
 	if cat.PartitionKey {
@@ -315,7 +317,7 @@ func (r *Runner) copyPartition(ctx context.Context, c contract.SnapshotCollectio
 		ev.Snapshot = true
 		last, n := page.Last, int64(page.Rows)
 		if err := r.hand(ctx, []*wal.Event{ev}, func(ctx context.Context) error {
-			r.rows.add(n)
+			r.rows.add(c.ID, n)
 			return r.save(ctx, func(s *contract.SnapshotState) {
 				if cur := cursor(s, c.ID, part); cur != nil {
 					cur.LastPK, cur.Rows = last, cur.Rows+n
@@ -384,35 +386,3 @@ func cursor(s *contract.SnapshotState, id int64, part string) *contract.PartCurs
 	}
 	return nil
 }
-
-// logProgress logs the copy's progress every 5 s until the returned func is
-// called.
-func (r *Runner) logProgress(ctx context.Context) func() {
-	stop := make(chan struct{})
-	start, startRows := time.Now(), r.rows.get()
-	go func() {
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				n := r.rows.get() - startRows
-				rate := float64(n) / time.Since(start).Seconds()
-				r.log.Infof("Snapshot: %d rows copied in this run (%.0f rows/s)", n, rate)
-			}
-		}
-	}()
-	return func() { close(stop) }
-}
-
-type counter struct {
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *counter) add(n int64) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
-func (c *counter) get() int64  { c.mu.Lock(); defer c.mu.Unlock(); return c.n }

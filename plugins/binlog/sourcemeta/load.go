@@ -33,6 +33,21 @@ func (g GRPC) RowCount(ctx context.Context, db, coll string) (int64, error) {
 	return 0, fmt.Errorf("statistics of %s.%s have no row_count", db, coll)
 }
 
+// RowEstimate is the row count of the source's statistics without a flush
+// (rows in growing segments may not be counted yet): for estimates only.
+func (g GRPC) RowEstimate(ctx context.Context, db, coll string) (int64, error) {
+	resp, err := g.Svc.GetCollectionStatistics(ctx, &milvuspb.GetCollectionStatisticsRequest{DbName: db, CollectionName: coll})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return 0, err
+	}
+	for _, kv := range resp.GetStats() {
+		if kv.GetKey() == "row_count" {
+			return strconv.ParseInt(kv.GetValue(), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("statistics of %s.%s have no row_count", db, coll)
+}
+
 // FlushTs flushes db.coll and returns the source timestamp the flush was
 // given (0 when the source does not say): a timestamp of the source's own
 // clock, taken now.
