@@ -124,7 +124,7 @@ is not loaded on the source is loaded for the copy and released after it. Snapsh
 				Description("Rows per query while copying (at most 16384, Milvus's limit); one page is one message.").
 				Default(2000).Advanced(),
 			service.NewIntField(mbiFieldSnapshotParallelColl).
-				Description("Collections copied at once.").
+				Description("Collections copied at once, and partitions of one collection copied at once.").
 				Default(1).Advanced(),
 			service.NewStringEnumField(mbiFieldFormat, formatProtobuf, formatJSON).
 				Description("Body of each message: `protobuf` (the original WAL payload, what `milvus_apply` consumes) or `json` (one object per row / key / operation, for any other output).").

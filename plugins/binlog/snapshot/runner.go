@@ -211,6 +211,7 @@ func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) er
 	if empty {
 		parts = nil // the source never held a row: nothing to page through
 	}
+	var pagers []*Pager
 	for _, p := range parts {
 		var after []byte
 		if cur := c.Parts[p]; cur != nil {
@@ -219,10 +220,10 @@ func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) er
 			}
 			after = cur.LastPK
 		}
-		pager := &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.ts, After: after}
-		if err := r.copyPartition(ctx, *c, pager); err != nil {
-			return err
-		}
+		pagers = append(pagers, &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.ts, After: after})
+	}
+	if err := r.copyPartitions(ctx, *c, pagers); err != nil {
+		return err
 	}
 	if err := r.releaseTemp(ctx, c); err != nil {
 		return err
@@ -240,60 +241,37 @@ func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) er
 	return r.hand(ctx, cat.After, finish)
 }
 
-// catalog reads the collection's catalog, retrying while the source cannot
-// answer; nil when the source no longer has it (recorded as gone: the
-// stream carries its drop).
-func (r *Runner) catalog(ctx context.Context, c *contract.SnapshotCollection) (*Catalog, error) {
-	bo := backoff.New()
-	for {
-		cat, err := ReadCatalog(ctx, r.src, *c, r.ts)
-		if err == nil {
-			return cat, nil
+// copyPartitions copies the partitions, `parallel` at a time; the first
+// error stops the others.
+func (r *Runner) copyPartitions(ctx context.Context, c contract.SnapshotCollection, pagers []*Pager) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, r.parallel)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	for _, p := range pagers {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
 		}
-		if contract.NotFoundErr(err) {
-			if gerr := r.where(ctx, c); gerr != nil {
-				return nil, gerr
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := r.copyPartition(ctx, c, p); err != nil {
+				once.Do(func() { firstErr = err; cancel() })
 			}
-		}
-		r.log.Warnf("Snapshot: cannot read the catalog of %s.%s from the source, retrying: %v", c.DB, c.Name, err)
-		if !bo.Wait(ctx) {
-			return nil, ctx.Err()
-		}
+		}()
 	}
-}
-
-// where finds collection c on the source by its ID after a "not found": a
-// collection renamed since it was planned is copied under its name now
-// (recorded in the progress), errGone when it was dropped. Names alone
-// decide nothing: a "not found" can be about something else, and another
-// collection may have taken the name.
-func (r *Runner) where(ctx context.Context, c *contract.SnapshotCollection) error {
-	db, name, found, err := r.src.Locate(ctx, c.ID)
-	switch {
-	case err != nil:
-		return nil // not known now: the caller retries
-	case !found:
-		return errGone
-	case db == c.DB && name == c.Name:
-		return nil
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
 	}
-	r.log.Infof("Snapshot: %s.%s is now %s.%s on the source; copied under that name", c.DB, c.Name, db, name)
-	c.DB, c.Name = db, name
-	return r.save(ctx, func(s *contract.SnapshotState) {
-		if sc := s.Collection(c.ID); sc != nil {
-			sc.DB, sc.Name = db, name
-		}
-	})
-}
-
-// gone records that collection c was dropped before it was copied in full.
-func (r *Runner) gone(ctx context.Context, c *contract.SnapshotCollection) error {
-	r.log.Infof("Snapshot: %s.%s is gone from the source (dropped meanwhile); the stream carries its drop", c.DB, c.Name)
-	return r.save(ctx, func(s *contract.SnapshotState) {
-		if sc := s.Collection(c.ID); sc != nil {
-			sc.Done, sc.Gone = true, "dropped on the source during the copy"
-		}
-	})
+	return ctx.Err()
 }
 
 // copyPartition hands out the pages of one partition in key order and moves
