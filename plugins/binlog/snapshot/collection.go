@@ -62,4 +62,3 @@ func (r *Runner) gone(ctx context.Context, c *contract.SnapshotCollection) error
 		}
 	})
 }
-

@@ -10,7 +10,9 @@ import (
 
 type fixedEstimate int64
 
-func (f fixedEstimate) RowEstimate(context.Context, string, string) (int64, error) { return int64(f), nil }
+func (f fixedEstimate) RowEstimate(context.Context, string, string) (int64, error) {
+	return int64(f), nil
+}
 
 // TestProgressLine: the log names each collection being copied, its rows
 // copied (what earlier runs copied included), about how many it holds and
