@@ -106,6 +106,7 @@ func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister s
 	}
 	runner := snapshot.NewRunner(lister, r.ckpt.UpdateSnapshot, st.Collections, st.GuaranteeTs, b.conf.snapshotBatch, b.conf.snapshotParallel,
 		seen, b.log)
+	runner.SetAfterPin(createdAfterPin(r.log, r.merge.Positions()))
 	sc := &snapshotCopy{runner: runner, cancel: cancel, done: make(chan struct{}), stream: stream}
 	go func() {
 		defer close(sc.done)

@@ -19,6 +19,9 @@ type Loader interface {
 	// Load returns once the partitions (nil: the whole collection) are loaded.
 	Load(ctx context.Context, db, coll string, parts []string) error
 	Release(ctx context.Context, db, coll string, parts []string) error
+	// Loading reports whether the partitions (nil: the collection) are
+	// loaded or being loaded.
+	Loading(ctx context.Context, db, coll string, parts []string) (bool, error)
 }
 
 // wholeCollection in TempLoaded: the copy loaded the whole collection.
@@ -36,7 +39,7 @@ const defaultLoadPatience = 10 * time.Minute
 // a restart releases it too.
 func (r *Runner) prepareRows(ctx context.Context, c *contract.SnapshotCollection, cat *Catalog, parts []string) (empty bool, err error) {
 	if len(c.TempLoaded) > 0 {
-		return false, r.load(ctx, c, c.TempLoaded) // an earlier run loaded it: make sure it still is
+		return false, r.load(ctx, c, c.TempLoaded, false) // an earlier run loaded it: make sure it still is
 	}
 	loaded := make(map[string]bool, len(cat.Loaded))
 	for _, p := range cat.Loaded {
@@ -50,6 +53,18 @@ func (r *Runner) prepareRows(ctx context.Context, c *contract.SnapshotCollection
 	}
 	if len(missing) == 0 {
 		return false, nil
+	}
+	if r.afterPin != nil {
+		// Created after the pin (a collection made right after the task,
+		// typically not indexed yet): the stream replays it from its
+		// creation, so nothing needs loading or reading.
+		after, err := r.afterPin(ctx, c.ID, cat.Schema.GetPhysicalChannelNames(), cat.Schema.GetCreatedTimestamp())
+		if err != nil {
+			r.log.Warnf("Snapshot: cannot tell whether %s.%s was created after the stream's start (its rows are copied): %v", c.DB, c.Name, err)
+		} else if after {
+			r.log.Infof("Snapshot: %s.%s was created after the stream's start: its rows come with the stream", c.DB, c.Name)
+			return true, nil
+		}
 	}
 	n, err := r.rowCount(ctx, c)
 	if err != nil || n == 0 {
@@ -67,7 +82,7 @@ func (r *Runner) prepareRows(ctx context.Context, c *contract.SnapshotCollection
 	}
 	c.TempLoaded = missing
 	r.log.Infof("Snapshot: %s.%s is not loaded on the source (partitions %v); loading it for the copy, released after it", c.DB, c.Name, missing)
-	return false, r.load(ctx, c, missing)
+	return false, r.load(ctx, c, missing, true)
 }
 
 func (r *Runner) rowCount(ctx context.Context, c *contract.SnapshotCollection) (int64, error) {
@@ -89,15 +104,25 @@ func (r *Runner) rowCount(ctx context.Context, c *contract.SnapshotCollection) (
 	}
 }
 
-// load loads what (TempLoaded's form) of collection c on the source.
-func (r *Runner) load(ctx context.Context, c *contract.SnapshotCollection, what []string) error {
+// load loads what (TempLoaded's form) of collection c on the source. fresh:
+// the collection was just seen not loaded, so a load in progress (or done)
+// when the copy is about to load it is its owner's.
+func (r *Runner) load(ctx context.Context, c *contract.SnapshotCollection, what []string, fresh bool) error {
 	parts := what
 	if slices.Contains(what, wholeCollection) {
 		parts = nil
 	}
 	bo := backoff.New()
 	var err error
-	for giveUp := time.Now().Add(r.loadPatience); ; {
+	for giveUp, tried := time.Now().Add(r.loadPatience), false; ; tried = true {
+		if tried || fresh {
+			// Seen not loaded, or refused before: if it is loading now, its owner loads it
+			// (typically right after creating its index). The copy waits
+			// for that load and must not release it afterwards.
+			if busy, lerr := r.src.Loading(ctx, c.DB, c.Name, parts); lerr == nil && busy {
+				return r.ownersLoad(ctx, c, parts)
+			}
+		}
 		if err = r.src.Load(ctx, c.DB, c.Name, parts); err == nil || ctx.Err() != nil {
 			return err
 		}
@@ -117,6 +142,21 @@ func (r *Runner) load(ctx context.Context, c *contract.SnapshotCollection, what 
 	return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: it is not loaded on the source and loading it for the copy failed: %w. "+
 		"The copy reads rows with queries, which need a loaded collection (and so an index on every vector field): "+
 		"index and load it on the source, then resume the task (or create the task with \"snapshot\": \"never\"); nothing was skipped", c.DB, c.Name, err)}
+}
+
+// ownersLoad waits for a load the collection's owner started and records
+// that the copy loaded nothing (so releases nothing).
+func (r *Runner) ownersLoad(ctx context.Context, c *contract.SnapshotCollection, parts []string) error {
+	r.log.Infof("Snapshot: %s.%s is being loaded on the source by its owner; the copy waits for it and will not release it", c.DB, c.Name)
+	if err := r.src.Load(ctx, c.DB, c.Name, parts); err != nil { // waits for the load in progress
+		return err
+	}
+	c.TempLoaded = nil
+	return r.save(ctx, func(s *contract.SnapshotState) {
+		if sc := s.Collection(c.ID); sc != nil {
+			sc.TempLoaded = nil
+		}
+	})
 }
 
 // releaseTemp releases what the copy loaded for collection c. A release

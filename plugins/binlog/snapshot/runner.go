@@ -61,6 +61,7 @@ type Runner struct {
 	seen     func(id int64, ref contract.CollectionRef) // a copied collection is streamed from now on
 	// loadPatience: how long a refused load is retried (defaultLoadPatience).
 	loadPatience time.Duration
+	afterPin     AfterPin
 
 	items chan *Item
 	errs  chan error
@@ -75,6 +76,14 @@ func NewRunner(src RunnerSource, save Progress, plan []contract.SnapshotCollecti
 	return &Runner{src: src, save: save, plan: plan, ts: ts, pageRows: max(1, min(pageRows, 16384)), parallel: max(1, parallel),
 		seen: seen, log: log, loadPatience: defaultLoadPatience, items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})}
 }
+
+// AfterPin reports whether collection id was created after the positions
+// the stream starts from (its whole history is in the stream then).
+type AfterPin func(ctx context.Context, id int64, channels []string, createdTs uint64) (bool, error)
+
+// SetAfterPin gives the runner the check it makes before it loads a
+// collection that is not loaded (none: every such collection is loaded).
+func (r *Runner) SetAfterPin(f AfterPin) { r.afterPin = f }
 
 // Run copies until every collection is done or ctx ends; Next hands out
 // what it produces.

@@ -25,6 +25,7 @@ type fakeRunnerSource struct {
 	loads, releases []string // "db.coll:parts"
 	loadErr         error
 	dropped         bool // Locate finds nothing
+	ownerLoads      bool // Loading answers true
 }
 
 func (f *fakeRunnerSource) Locate(_ context.Context, id int64) (string, string, bool, error) {
@@ -40,6 +41,9 @@ func (f *fakeRunnerSource) RowCount(context.Context, string, string) (int64, err
 func (f *fakeRunnerSource) Load(_ context.Context, db, coll string, parts []string) error {
 	f.loads = append(f.loads, fmt.Sprintf("%s.%s:%v", db, coll, parts))
 	return f.loadErr
+}
+func (f *fakeRunnerSource) Loading(context.Context, string, string, []string) (bool, error) {
+	return f.ownerLoads, nil
 }
 func (f *fakeRunnerSource) Release(_ context.Context, db, coll string, parts []string) error {
 	f.releases = append(f.releases, fmt.Sprintf("%s.%s:%v", db, coll, parts))
@@ -236,5 +240,55 @@ func TestRunnerDroppedAndRefused(t *testing.T) {
 	}
 	if c := state.Collections[0]; c.Done || c.Parts["_default"].Rows != 0 || c.Parts["_default"].LastPK != nil {
 		t.Fatalf("progress moved past a refused page: %+v %+v", c, c.Parts["_default"])
+	}
+}
+
+// TestRunnerLeavesTheOwnersLoad: a collection its owner starts loading while
+// the copy waits to load it (index not built yet) is read once loaded and
+// not released after the copy.
+func TestRunnerLeavesTheOwnersLoad(t *testing.T) {
+	desc := &milvuspb.DescribeCollectionResponse{Schema: &schemapb.CollectionSchema{Name: "c", Fields: []*schemapb.FieldSchema{
+		{FieldID: 100, Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}}}}
+	src := &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default"}}, fakeSource: fakeSource{keys: []int64{1, 2}},
+		ownerLoads: true}
+	state := &contract.SnapshotState{State: contract.SnapshotCopying, Collections: []contract.SnapshotCollection{{ID: 7, DB: "db", Name: "c"}}}
+	var mu sync.Mutex
+	save := func(_ context.Context, fn func(*contract.SnapshotState)) error {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(state)
+		return nil
+	}
+	runAll(t, NewRunner(src, save, state.Collections, 5, 10, 1, func(int64, contract.CollectionRef) {}, service.MockResources().Logger()))
+	if len(src.releases) != 0 || len(state.Collections[0].TempLoaded) != 0 || !state.Collections[0].Done {
+		t.Fatalf("releases %v, progress %+v: want the owner's load left alone", src.releases, state.Collections[0])
+	}
+}
+
+// TestRunnerSkipsRowsCreatedAfterThePin: a collection that is not loaded and
+// was created after the stream's start is neither loaded nor read: the
+// stream replays it from its creation.
+func TestRunnerSkipsRowsCreatedAfterThePin(t *testing.T) {
+	desc := &milvuspb.DescribeCollectionResponse{Schema: &schemapb.CollectionSchema{Name: "c", Fields: []*schemapb.FieldSchema{
+		{FieldID: 100, Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}}},
+		PhysicalChannelNames: []string{"dml_1"}, CreatedTimestamp: 42}
+	src := &fakeRunnerSource{fakeCatalog: fakeCatalog{desc: desc, parts: []string{"_default"}}, fakeSource: fakeSource{keys: []int64{1, 2}}}
+	state := &contract.SnapshotState{State: contract.SnapshotCopying, Collections: []contract.SnapshotCollection{{ID: 7, DB: "db", Name: "c"}}}
+	var mu sync.Mutex
+	save := func(_ context.Context, fn func(*contract.SnapshotState)) error {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(state)
+		return nil
+	}
+	r := NewRunner(src, save, state.Collections, 5, 10, 1, func(int64, contract.CollectionRef) {}, service.MockResources().Logger())
+	var asked string
+	r.SetAfterPin(func(_ context.Context, id int64, chans []string, ts uint64) (bool, error) {
+		asked = fmt.Sprint(id, chans, ts)
+		return true, nil
+	})
+	ops := runAll(t, r)
+	if asked != "7 [dml_1] 42" || len(src.loads) != 0 || len(src.exprs) != 0 || !state.Collections[0].Done {
+		t.Fatalf("asked %q, loads %v, queries %v, events %v, done %v", asked, src.loads, src.exprs, ops, state.Collections[0].Done)
 	}
 }

@@ -129,6 +129,17 @@ func (g GRPC) Load(ctx context.Context, db, coll string, parts []string) error {
 	}
 }
 
+// Loading reports whether partitions parts of db.coll (nil: the whole
+// collection) are loaded or being loaded on the source.
+func (g GRPC) Loading(ctx context.Context, db, coll string, parts []string) (bool, error) {
+	resp, err := g.Svc.GetLoadState(ctx, &milvuspb.GetLoadStateRequest{DbName: db, CollectionName: coll, PartitionNames: parts})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return false, err
+	}
+	st := resp.GetState()
+	return st == commonpb.LoadState_LoadStateLoading || st == commonpb.LoadState_LoadStateLoaded, nil
+}
+
 // Release releases partitions parts of db.coll (nil: the whole collection)
 // on the source.
 func (g GRPC) Release(ctx context.Context, db, coll string, parts []string) error {
