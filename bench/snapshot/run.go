@@ -54,11 +54,6 @@ func run(ctx context.Context, o *options) (*result, error) {
 		return nil, err
 	}
 	defer src.Close()
-	tgtDB, err := client.NewClient(ctx, client.Config{Address: o.target, DBName: db})
-	if err != nil {
-		return nil, err
-	}
-	defer tgtDB.Close()
 	rdb := redis.NewClient(&redis.Options{Addr: o.redisAddr})
 	defer rdb.Close()
 	ckptKey := "ckpt-" + tag
@@ -66,7 +61,10 @@ func run(ctx context.Context, o *options) (*result, error) {
 		bg := context.Background()
 		_ = src.DropCollection(bg, coll)
 		_ = srcAdmin.DropDatabase(bg, db)
-		_ = tgtDB.DropCollection(bg, coll)
+		if t, err := client.NewClient(bg, client.Config{Address: o.target, DBName: db}); err == nil {
+			_ = t.DropCollection(bg, coll)
+			_ = t.Close()
+		}
 		_ = tgt.DropDatabase(bg, db)
 		_ = tgt.DropCollection(bg, direct)
 		rdb.Del(bg, checkpointPrefix+ckptKey)
@@ -151,6 +149,12 @@ func run(ctx context.Context, o *options) (*result, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	// The pipeline made the target database.
+	tgtDB, err := client.NewClient(ctx, client.Config{Address: o.target, DBName: db})
+	if err != nil {
+		return nil, err
+	}
+	defer tgtDB.Close()
 	if err := waitCount(ctx, tgtDB, coll, int64(o.rows)); err != nil {
 		return nil, err
 	}

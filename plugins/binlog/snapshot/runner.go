@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,6 +78,11 @@ func NewRunner(src RunnerSource, save Progress, plan []contract.SnapshotCollecti
 		seen: seen, log: log, loadPatience: defaultLoadPatience, items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})}
 }
 
+// pagesInFlight is how many pages of one partition may await the output's
+// acknowledgement at once: the next page is rendered and decoded while one
+// is written.
+const pagesInFlight = 4
+
 // AfterPin reports whether collection id was created after the positions
 // the stream starts from (its whole history is in the stream then).
 type AfterPin func(ctx context.Context, id int64, channels []string, createdTs uint64) (bool, error)
@@ -142,26 +148,37 @@ func (r *Runner) Next(ctx context.Context) (*Item, error) {
 // hand gives the pipeline events and waits until they are acknowledged
 // (then onAck has run) or ctx ends.
 func (r *Runner) hand(ctx context.Context, evs []*wal.Event, onAck func(ctx context.Context) error) error {
-	acked := make(chan error, 1)
-	it := &Item{Events: evs, Ack: func(ctx context.Context, ackErr error) error {
-		if ackErr != nil {
-			acked <- fmt.Errorf("the output refused a snapshot batch: %w", ackErr)
-			return nil
-		}
-		err := onAck(ctx)
-		acked <- err
+	acked, err := r.send(ctx, evs)
+	if err != nil {
 		return err
-	}}
-	select {
-	case r.items <- it:
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 	select {
 	case err := <-acked:
-		return err
+		if err != nil {
+			return err
+		}
+		return onAck(ctx)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// send gives the pipeline events once it takes them; the returned channel
+// yields the output's result (nil: acknowledged).
+func (r *Runner) send(ctx context.Context, evs []*wal.Event) (<-chan error, error) {
+	acked := make(chan error, 1)
+	it := &Item{Events: evs, Ack: func(ctx context.Context, ackErr error) error {
+		if ackErr != nil {
+			ackErr = fmt.Errorf("the output refused a snapshot batch: %w", ackErr)
+		}
+		acked <- ackErr
+		return nil
+	}}
+	select {
+	case r.items <- it:
+		return acked, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
@@ -296,21 +313,52 @@ func (r *Runner) copyPartition(ctx context.Context, c contract.SnapshotCollectio
 		readErr <- r.readPages(ctx, c, p, pages)
 	}()
 	part := p.Partition
+	// Up to pagesInFlight pages travel at once (the output applies them in
+	// order); the cursor moves over each once it and every page before it
+	// are acknowledged.
+	type inFlight struct {
+		acked <-chan error
+		last  json.RawMessage
+		n     int64
+	}
+	var window []inFlight
+	settle := func() error {
+		f := window[0]
+		window = window[1:]
+		select {
+		case err := <-f.acked:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.rows.add(c.ID, f.n)
+		return r.save(ctx, func(s *contract.SnapshotState) {
+			if cur := cursor(s, c.ID, part); cur != nil {
+				cur.LastPK, cur.Rows = f.last, cur.Rows+f.n
+			}
+		})
+	}
 	for page := range pages {
 		ev, err := wal.InsertEvent(page.DB, page.Coll, c.ID, part, r.ts, page.Fields, page.Rows)
 		if err != nil {
 			return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w", page.DB, page.Coll, err)}
 		}
 		ev.Snapshot = true
-		last, n := page.Last, int64(page.Rows)
-		if err := r.hand(ctx, []*wal.Event{ev}, func(ctx context.Context) error {
-			r.rows.add(c.ID, n)
-			return r.save(ctx, func(s *contract.SnapshotState) {
-				if cur := cursor(s, c.ID, part); cur != nil {
-					cur.LastPK, cur.Rows = last, cur.Rows+n
-				}
-			})
-		}); err != nil {
+		acked, err := r.send(ctx, []*wal.Event{ev})
+		if err != nil {
+			return err
+		}
+		window = append(window, inFlight{acked: acked, last: page.Last, n: int64(page.Rows)})
+		if len(window) >= pagesInFlight {
+			if err := settle(); err != nil {
+				return err
+			}
+		}
+	}
+	for len(window) > 0 {
+		if err := settle(); err != nil {
 			return err
 		}
 	}
