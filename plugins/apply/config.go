@@ -10,6 +10,7 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
@@ -23,6 +24,7 @@ type applyConfig struct {
 	maxRetry      time.Duration // 0: retry transient failures without limit
 	replicationID string        // tags the collections this replication creates
 	failures      *failure.Reporter
+	status        *status.Writer
 	lease         *lease.Config // nil: no lease (a pipeline on its own)
 }
 
@@ -46,6 +48,9 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 		return nil, err
 	}
 	if c.replicationID, err = conf.FieldString(maoFieldReplicationID); err != nil {
+		return nil, err
+	}
+	if c.status, err = status.WriterFromParsed(conf, res); err != nil {
 		return nil, err
 	}
 	if c.failures, err = failure.ReporterFromParsed(conf, res); err != nil {

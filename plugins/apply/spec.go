@@ -6,6 +6,7 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
@@ -87,6 +88,7 @@ Failed with it, and resume retries).`).
 		).
 		Fields(lease.Field()).
 		Fields(failure.Fields()...).
+		Fields(status.Fields()...).
 		LintRule(outputLint.Text()).
 		Example("Replicate the local stack", "", `
 input:

@@ -33,6 +33,7 @@ type applyWriter struct {
 	lease  *lease.Lease // held while target is set (nil: no lease configured)
 	apply  *applier
 	failed error // a permanent error: nothing after it is applied or acknowledged
+	stats  *applyStats
 }
 
 // applier applies steps to the target; used by one WriteBatch at a time.
@@ -58,7 +59,9 @@ func milvusApplyOutputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 		return nil, err
 	}
 	closing, shut := context.WithCancel(context.Background())
-	return &applyWriter{conf: c, log: mgr.Logger(), closing: closing, shut: shut, mu: newCtxMutex()}, nil
+	w := &applyWriter{conf: c, log: mgr.Logger(), closing: closing, shut: shut, mu: newCtxMutex(), stats: newApplyStats(mgr.Metrics())}
+	go c.status.Run(closing, w.stats.status, w.log)
+	return w, nil
 }
 
 // withClosing derives from ctx a context that also ends when Close is called.
@@ -204,6 +207,7 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 		began := time.Now()
 		err := w.apply.step(ctx, st)
 		if err == nil {
+			w.stats.applied(st)
 			if attempt > 1 {
 				w.log.Infof("Applied %s on target %s after %d attempts", st, w.conf.target.Address(), attempt)
 			}
@@ -218,12 +222,16 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 			if !strings.HasPrefix(err.Error(), st.String()) {
 				err = fmt.Errorf("%s: %w", st, err)
 			}
+			w.stats.failed(err, true)
 			return w.fail(err)
 		}
+		w.stats.failed(fmt.Errorf("%s: %w", st, err), false)
 		failing += time.Since(began)
 		if w.conf.maxRetry > 0 && failing >= w.conf.maxRetry {
-			return w.fail(fmt.Errorf("%s: still failing after %s of retries (%s, attempt %d): %w",
-				st, failing.Round(time.Second), maoFieldMaxRetry, attempt, err))
+			err = fmt.Errorf("%s: still failing after %s of retries (%s, attempt %d): %w",
+				st, failing.Round(time.Second), maoFieldMaxRetry, attempt, err)
+			w.stats.failed(err, true)
+			return w.fail(err)
 		}
 		wait := bo.NextBackOff()
 		w.log.Warnf("Applying %s to target %s failed (attempt %d), retrying in %s: %v", st, w.conf.target.Address(), attempt, wait, err)

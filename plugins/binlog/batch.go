@@ -29,7 +29,9 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 			if evs, pos := r.merge.PopReady(maxUnbatched, maxUnbatchedBytes); len(evs) > 0 {
 				var batch service.MessageBatch
 				ids := map[string][][]byte{}
+				r.lastMaxTs = 0
 				for _, ev := range evs {
+					r.lastMaxTs = max(r.lastMaxTs, ev.Ts)
 					msgs, err := b.render(ev)
 					if err != nil {
 						return nil, nil, nil, err
@@ -49,6 +51,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 				}
 				full := false
 				for _, ev := range evs {
+					r.batchMaxTs = max(r.batchMaxTs, ev.Ts)
 					msgs, err := b.render(ev)
 					if err != nil {
 						return nil, nil, nil, err
@@ -69,6 +72,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 		}
 
 		r.markCaughtUp(ctx)
+		r.applied.idle(r.merge, r.batchPending)
 		var timer *time.Timer
 		var timeout <-chan time.Time
 		if !noop && r.batchPending {
@@ -108,5 +112,6 @@ func (r *binlogRun) flushBatch(ctx context.Context) (service.MessageBatch, map[s
 	}
 	pos, ids := r.batchPos, r.batchIDs
 	r.batchPos, r.batchIDs, r.batchPending = nil, nil, false
+	r.lastMaxTs, r.batchMaxTs = r.batchMaxTs, 0
 	return batch, pos, ids, nil
 }

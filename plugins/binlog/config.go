@@ -10,6 +10,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
 
@@ -25,6 +26,7 @@ type binlogConfig struct {
 	idleAfter             time.Duration
 	queueSize, queueBytes int
 	failures              *failure.Reporter
+	status                *status.Writer
 	streamSnapshot        bool
 	snapshotBatch         int
 	snapshotParallel      int
@@ -102,6 +104,9 @@ func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) 
 		return nil, err
 	}
 	if c.failures, err = failure.ReporterFromParsed(conf, mgr); err != nil {
+		return nil, err
+	}
+	if c.status, err = status.WriterFromParsed(conf, mgr); err != nil {
 		return nil, err
 	}
 	if c.cacheName != "" && !mgr.HasCache(c.cacheName) {

@@ -106,8 +106,13 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	if err != nil {
 		return nil, nil, err
 	}
+	applied := r.applied.add(r.lastMaxTs)
 	return batch, func(ctx context.Context, ackErr error) error {
-		return done(ctx, ackErr)
+		err := done(ctx, ackErr)
+		if ackErr == nil && err == nil {
+			r.applied.ack(applied)
+		}
+		return err
 	}, nil
 }
 
@@ -186,6 +191,10 @@ type binlogRun struct {
 	// ReadBatch's goroutine touches them.
 	snap  *snapshotCopy
 	endTs uint64
+	// applied follows what the output acknowledged (lag, status); lastMaxTs
+	// is the newest timestamp of the batch nextBatch just made.
+	applied   appliedTracker
+	lastMaxTs uint64
 	// snapDone is closed when the copy's runner returned (nil: no copy);
 	// set before the run is used, never changed.
 	snapDone chan struct{}
@@ -197,6 +206,7 @@ type binlogRun struct {
 	batchPos     map[string][]byte
 	batchIDs     map[string][][]byte
 	batchPending bool
+	batchMaxTs   uint64
 }
 
 // close tears the run down, once (a fatal read and Close may race).

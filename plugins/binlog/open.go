@@ -165,6 +165,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		}
 		b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
 	}
+	go b.publish(rctx, r) // metrics and status until the run ends
 	if snap := ckpt.Snapshot(); snap.Copying() {
 		if err := b.startSnapshot(rctx, r, lister, catalog, names, stream); err != nil {
 			abort()

@@ -14,6 +14,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
 
@@ -151,6 +152,7 @@ is not loaded on the source is loaded for the copy and released after it. Snapsh
 				Default(8<<20).Advanced(),
 		).
 		Fields(failure.Fields()...).
+		Fields(status.Fields()...).
 		LintRule(inputLint.Text()).
 		Example("Replicate to another Milvus", "Read every change and apply it to a second Milvus, checkpointing in Redis.", `
 input:

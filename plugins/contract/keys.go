@@ -43,7 +43,16 @@ func FailureKey(id string) string { return "failed:" + id }
 // LeaseKey is the key of a task's writer lease (one writer per task).
 func LeaseKey(id string) string { return "lease:" + id }
 
+// InputStatusKey is the key under which a task stream's input reports its
+// progress (InputStatus).
+func InputStatusKey(id string) string { return "status_in:" + id }
+
+// OutputStatusKey is the key under which a task stream's output reports what
+// it applied (OutputStatus).
+func OutputStatusKey(id string) string { return "status_out:" + id }
+
 // TaskKeys are every key a task owns besides the task set's entry.
 func TaskKeys(id string) []string {
-	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id), LeaseKey(id), LeaseKey(id) + ":epoch"}
+	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id), LeaseKey(id), LeaseKey(id) + ":epoch",
+		InputStatusKey(id), OutputStatusKey(id)}
 }

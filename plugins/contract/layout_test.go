@@ -8,7 +8,7 @@ import (
 // TestLayoutIsStable: stored keys and topic names are read by deployed
 // streams, control planes and Milvus itself; they must not change.
 func TestLayoutIsStable(t *testing.T) {
-	if got := TaskKeys("t1"); !reflect.DeepEqual(got, []string{"task:t1", "secret:t1", "ckpt:t1", "failed:t1", "lease:t1", "lease:t1:epoch"}) {
+	if got := TaskKeys("t1"); !reflect.DeepEqual(got, []string{"task:t1", "secret:t1", "ckpt:t1", "failed:t1", "lease:t1", "lease:t1:epoch", "status_in:t1", "status_out:t1"}) {
 		t.Errorf("task keys: %v", got)
 	}
 	tp := DefaultTopics()

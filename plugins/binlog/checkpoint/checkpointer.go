@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -33,6 +34,14 @@ type Checkpointer struct {
 	last   []byte                  // what was written last
 	snap   *contract.SnapshotState // the initial snapshot's progress (nil: none); stored with the positions
 	closed bool                    // the run ended: a late acknowledgement writes nothing
+	wrote  time.Time               // when the checkpoint was last written
+}
+
+// LastWrite is when the checkpoint was last written (zero: not yet).
+func (c *Checkpointer) LastWrite() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wrote
 }
 
 // errClosed: the run of this checkpointer ended; the next run stores its own.
@@ -196,6 +205,7 @@ func (c *Checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byt
 		return err
 	}
 	if bytes.Equal(b, c.last) {
+		c.wrote = time.Now() // what is stored is current
 		return nil
 	}
 	var setErr error
@@ -207,6 +217,6 @@ func (c *Checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byt
 	if setErr != nil {
 		return fmt.Errorf("write checkpoint %q to cache %q: %w", c.key, c.cache, setErr)
 	}
-	c.last = b
+	c.last, c.wrote = b, time.Now()
 	return nil
 }

@@ -142,6 +142,21 @@ func (m *Merger) Passed(ts uint64) bool {
 	return f != ^uint64(0) && f >= ts
 }
 
+// Drained returns the frontier when no channel has an event queued (ok
+// false otherwise, or when no channel ticks yet): every change up to it
+// has been released.
+func (m *Merger) Drained() (uint64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.chans {
+		if len(c.queue) > 0 {
+			return 0, false
+		}
+	}
+	f := m.frontierLocked()
+	return f, f != ^uint64(0)
+}
+
 // SetBusy marks channel ch's reader as handling a message (true) or back to
 // waiting for the next one (false). A busy channel is never taken for idle:
 // its next events may carry timestamps the merge must not have passed.
