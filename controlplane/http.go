@@ -25,6 +25,8 @@ type HandlerOptions struct {
 	// Logger gets one line per request (method, path, request_type, task_id,
 	// status, duration); never a body or a secret. Nil discards.
 	Logger *slog.Logger
+	// Metrics, if set, counts requests and is served on GET /metrics.
+	Metrics *Metrics
 }
 
 // apiHandler serves the /cdc API on a Service.
@@ -35,13 +37,14 @@ type apiHandler struct {
 	// in constant time does not reveal the token's length either.
 	tokenSum [sha256.Size]byte
 	log      *slog.Logger
+	metrics  *Metrics
 }
 
 // NewHandler returns the control plane's HTTP API: POST /cdc (every request
 // type of the /cdc API) and GET /healthz. Every error is answered as
 // {"code": <status>, "message": "..."} with the same HTTP status.
 func NewHandler(svc Service, opts HandlerOptions) http.Handler {
-	h := &apiHandler{svc: svc, log: opts.Logger}
+	h := &apiHandler{svc: svc, log: opts.Logger, metrics: opts.Metrics}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -55,6 +58,9 @@ func NewHandler(svc Service, opts HandlerOptions) http.Handler {
 	r.Handle("/cdc", h.requireAuth(methodNotAllowed(http.MethodPost)))
 	r.HandleFunc("/healthz", serveHealth).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/healthz", methodNotAllowed(http.MethodGet, http.MethodHead))
+	if opts.Metrics != nil {
+		r.Handle("/metrics", opts.Metrics.Handler()).Methods(http.MethodGet)
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeAPIJSON(w, http.StatusNotFound, apiErrorBody{Code: http.StatusNotFound,
 			Message: "not found: the API is POST /cdc (and GET /healthz)"})
@@ -207,6 +213,10 @@ type taskView struct {
 	State           string                      `json:"state"`
 	Reason          string                      `json:"reason,omitempty"`
 	Snapshot        *SnapshotView               `json:"snapshot,omitempty"`
+	LagSeconds      *float64                    `json:"lag_seconds,omitempty"`
+	AppliedUntil    string                      `json:"applied_until,omitempty"`
+	RowsApplied     map[string]int64            `json:"rows_applied,omitempty"`
+	LastError       string                      `json:"last_error,omitempty"`
 }
 
 func publicTask(t Task) taskView {
@@ -224,7 +234,9 @@ func publicTask(t Task) taskView {
 		}
 	}
 	return taskView{TaskID: t.ID, Target: target, CollectionInfos: t.CollectionInfos,
-		DBCollections: t.DBCollections, State: t.State, Reason: reason, Snapshot: t.Snapshot}
+		DBCollections: t.DBCollections, State: t.State, Reason: reason, Snapshot: t.Snapshot,
+		LagSeconds: t.LagSeconds, AppliedUntil: t.AppliedUntil, RowsApplied: t.RowsApplied,
+		LastError: scrubSecrets(t.LastError, cdcRequest{Create: CreateRequest{Target: t.Target}}.secrets())}
 }
 
 // fail answers err: an *APIError with its own code (a 4xx or 5xx), anything
@@ -330,6 +342,9 @@ func (h *apiHandler) observe(next http.Handler) http.Handler {
 				}
 			}
 			h.logRequest(r, info, rec.status, time.Since(start))
+			if r.URL.Path == "/cdc" {
+				h.metrics.request(info.requestType, rec.status, time.Since(start))
+			}
 		}()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 	})

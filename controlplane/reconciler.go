@@ -24,6 +24,7 @@ type Reconciler struct {
 	workers  map[string]*StreamsClient // by base URL
 	interval time.Duration
 	log      *slog.Logger
+	metrics  *Metrics // nil: none
 	kick     chan struct{}
 	storeID  string          // the store's identity: streams labelled with it are ours
 	self     string          // this control plane, for the leader key
@@ -77,6 +78,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 			r.leading = lead
 		}
 		if lead {
+			r.metrics.pass()
 			if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
 				r.log.Warn("reconcile pass failed", "error", err)
 			}
@@ -202,6 +204,7 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 		}
 		load[keep]++
 		r.log.Info("task stream started", "task_id", t.ID, "worker", keep)
+		r.metrics.streamStarted()
 	}
 	if t.Worker != keep {
 		err := r.store.Update(ctx, t.ID, func(cur *Task) error {
@@ -238,6 +241,7 @@ func (r *Reconciler) remove(ctx context.Context, worker, id string) {
 		return
 	}
 	r.log.Info("task stream removed", "task_id", id, "worker", worker)
+	r.metrics.streamRemoved()
 }
 
 // RemoveEverywhere deletes a task's stream from every reachable worker and

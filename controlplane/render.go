@@ -37,6 +37,7 @@ type streamParams struct {
 	SourceTLS, PulsarTLS, TargetTLS                 string // rendered tls blocks
 	// Keys of the task store (package contract) the stream reads and writes.
 	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
+	InputStatusKey, OutputStatusKey                            string
 	LeaseKey, LeaseTTL                                         string
 	StoreLabel                                                 string
 }
@@ -80,6 +81,7 @@ func (r *renderer) render(t Task) ([]byte, error) {
 		TargetAddress: addr, ConnectTimeout: fmt.Sprintf("%ds", timeout),
 		SourceTLS: r.src.TLS.yaml(), PulsarTLS: r.src.PulsarTLS.yaml(), TargetTLS: targetTLS.yaml(),
 		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
+		InputStatusKey: contract.InputStatusKey(t.ID), OutputStatusKey: contract.OutputStatusKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
 		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), StoreLabel: contract.StreamLabel(r.storeID),
 	}

@@ -42,6 +42,9 @@ type ServerConfig struct {
 	// WorkerPassword is the basic-auth password of the workers' streams APIs
 	// (their WORKER_PASSWORD); needed when they listen beyond loopback.
 	WorkerPassword string `yaml:"worker_password"`
+	// StallAfter: a Running task whose lag is over this shows it in its
+	// reason (get/list); 0 turns it off.
+	StallAfter time.Duration `yaml:"stall_after"`
 }
 
 func defaultServerConfig() ServerConfig {
@@ -52,6 +55,7 @@ func defaultServerConfig() ServerConfig {
 	c.Workers = []string{"http://127.0.0.1:4195"}
 	c.ReconcileInterval = 2 * time.Second
 	c.MaxTasks = DefaultMaxTasks
+	c.StallAfter = DefaultStallAfter
 	return c
 }
 
@@ -150,7 +154,10 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 		return err
 	}
 	mgr := NewManager(store, rec, c.Source, c.MaxTasks)
-	srv := &http.Server{Addr: c.Listen, Handler: NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, Logger: log}),
+	mgr.stallAfter = c.StallAfter
+	metrics := NewMetrics(mgr)
+	rec.metrics = metrics
+	srv := &http.Server{Addr: c.Listen, Handler: NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, Logger: log, Metrics: metrics}),
 		ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

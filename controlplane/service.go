@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"path"
 	"strings"
@@ -26,8 +27,14 @@ type Manager struct {
 	dial     func(ctx context.Context, p ConnectParam) error
 	pin      func(ctx context.Context) ([]byte, error)
 	maxTasks int
-	mu       sync.Mutex // serializes changes of task state; never held across a dial
+	// stallAfter: a Running task lagging more shows it in its reason.
+	stallAfter time.Duration
+	mu         sync.Mutex // serializes changes of task state; never held across a dial
 }
+
+// DefaultStallAfter is how much lag makes a Running task say it is not
+// moving (stall_after).
+const DefaultStallAfter = 5 * time.Minute
 
 // DefaultMaxTasks is how many tasks a control plane runs unless max_tasks
 // says otherwise (as the established CDC server does).
@@ -223,6 +230,33 @@ func (m *Manager) withProgress(ctx context.Context, t *Task) error {
 	return nil
 }
 
+// withHealth fills in what the task's stream reported: lag (measured from
+// now, so a task that hangs shows a growing lag), rows applied, last error;
+// a Running task lagging over stall_after says so in its reason.
+func (m *Manager) withHealth(ctx context.Context, t *Task) error {
+	in, out, err := m.store.Status(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if in != nil && in.AppliedUntil != 0 {
+		at := contract.PhysicalTime(in.AppliedUntil)
+		lag := max(time.Since(at).Seconds(), 0)
+		t.LagSeconds, t.AppliedUntil = &lag, at.Format(time.RFC3339Nano)
+		if m.stallAfter > 0 && t.State == StateRunning && lag > m.stallAfter.Seconds() && (t.Snapshot == nil || !snapshotCopying(t.Snapshot.State)) {
+			t.Reason = fmt.Sprintf("not moving: nothing applied for %.0f s (newest applied source change at %s); see the worker's log",
+				lag, t.AppliedUntil)
+		}
+	}
+	if out != nil {
+		t.RowsApplied, t.LastError = out.RowsApplied, out.LastError
+	}
+	return nil
+}
+
+func snapshotCopying(state string) bool {
+	return state == contract.SnapshotPending || state == contract.SnapshotCopying
+}
+
 // overlaps reports whether two sets of db.collection patterns can name a
 // common collection.
 func overlaps(a, b []string) bool {
@@ -260,6 +294,9 @@ func (m *Manager) List(ctx context.Context) ([]Task, error) {
 		if err := m.withProgress(ctx, &tasks[i]); err != nil {
 			return nil, err
 		}
+		if err := m.withHealth(ctx, &tasks[i]); err != nil {
+			return nil, err
+		}
 	}
 	return tasks, nil
 }
@@ -275,7 +312,10 @@ func (m *Manager) Get(ctx context.Context, id string) (Task, error) {
 	if err != nil {
 		return Task{}, err
 	}
-	return t, m.withProgress(ctx, &t)
+	if err := m.withProgress(ctx, &t); err != nil {
+		return Task{}, err
+	}
+	return t, m.withHealth(ctx, &t)
 }
 
 func (m *Manager) setState(ctx context.Context, id, from, to, reason string) error {

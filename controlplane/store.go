@@ -51,7 +51,7 @@ var errNoTask = errors.New("no such task")
 
 // Put saves a task (secrets are never part of it).
 func (s *Store) Put(ctx context.Context, t Task) error {
-	t.Target, t.Snapshot = t.Target.Public(), nil
+	t = t.stored()
 	b, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) err
 			if err := fn(&t); err != nil {
 				return err
 			}
-			t.Target, t.Snapshot = t.Target.Public(), nil
+			t = t.stored()
 			b, err := json.Marshal(t)
 			if err != nil {
 				return err
@@ -229,6 +229,29 @@ func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, e
 		return nil, fmt.Errorf("checkpoint of %s: %w", id, err)
 	}
 	return ck.Channels, nil
+}
+
+// Status returns what a task's stream reported (nil when nothing yet).
+func (s *Store) Status(ctx context.Context, id string) (*contract.InputStatus, *contract.OutputStatus, error) {
+	vals, err := s.rdb.MGet(ctx, s.key(contract.InputStatusKey(id)), s.key(contract.OutputStatusKey(id))).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the status of %s: %w", id, err)
+	}
+	var in *contract.InputStatus
+	var out *contract.OutputStatus
+	if v, ok := vals[0].(string); ok {
+		in = &contract.InputStatus{}
+		if err := json.Unmarshal([]byte(v), in); err != nil {
+			in = nil // a status is informative: a bad one is no status
+		}
+	}
+	if v, ok := vals[1].(string); ok {
+		out = &contract.OutputStatus{}
+		if err := json.Unmarshal([]byte(v), out); err != nil {
+			out = nil
+		}
+	}
+	return in, out, nil
 }
 
 // SnapshotProgress returns the snapshot progress in a task's checkpoint

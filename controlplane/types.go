@@ -66,6 +66,11 @@ type Task struct {
 	// Snapshot is the copy's progress, read from the checkpoint for get and
 	// list; never stored with the task.
 	Snapshot *SnapshotView `json:"snapshot,omitempty"`
+	// Health, read from what the stream reports, never stored.
+	LagSeconds   *float64         `json:"lag_seconds,omitempty"`
+	AppliedUntil string           `json:"applied_until,omitempty"`
+	RowsApplied  map[string]int64 `json:"rows_applied,omitempty"`
+	LastError    string           `json:"last_error,omitempty"`
 }
 
 // Snapshot modes of a create.
@@ -118,4 +123,11 @@ func (e *APIError) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Messa
 // Errorf builds an APIError.
 func Errorf(code int, format string, args ...any) *APIError {
 	return &APIError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// stored is t as the store keeps it: public target, no view fields.
+func (t Task) stored() Task {
+	t.Target, t.Snapshot = t.Target.Public(), nil
+	t.LagSeconds, t.AppliedUntil, t.RowsApplied, t.LastError = nil, "", nil, ""
+	return t
 }
