@@ -25,6 +25,12 @@ func TestDockerComposeValid(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
 	}
+	// The monitoring profile adds Prometheus and Grafana.
+	cmd = exec.Command(bin, "-f", "../../docker-compose.yml", "--profile", "monitoring", "config", "--services")
+	cmd.Env = append(os.Environ(), "REDIS_PASSWORD=test-redis-password", "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "prometheus") || !strings.Contains(string(out), "grafana") {
+		t.Fatalf("docker-compose --profile monitoring: %v\n%s", err, out)
+	}
 	// Without a Redis password or a bearer token it refuses to start.
 	cmd = exec.Command(bin, "-f", "../../docker-compose.yml", "config", "-q")
 	cmd.Env = append(os.Environ(), "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker")
