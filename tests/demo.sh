@@ -52,5 +52,9 @@ sleep 4
 echo "== the lines above are the source's WAL as milvus_binlog decodes it"
 echo "== comparing source and target: the task's stream copied the changes"
 bin/milvus-cdc verify --quiet --source "$MILVUS_SOURCE_ADDR" --target "$MILVUS_TARGET_ADDR" --collections "default.$coll"
+echo "== the task's health (get: lag_seconds, applied_until, rows_applied, snapshot) and the control plane's metrics"
+sleep 3   # the stream reports every 2 s
+curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "get", "request_data": {"task_id": "'"$task"'"}}'; echo
+curl -s http://localhost:8444/metrics | grep -E '^milvus_cdc_(tasks|replication_lag_seconds|rows_applied)' || true
 curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "position", "request_data": {"task_id": "'"$task"'"}}' | cut -c1-200; echo
 curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "delete", "request_data": {"task_id": "'"$task"'"}}'; echo
