@@ -106,7 +106,7 @@ func (c *taskCollector) Collect(ch chan<- prometheus.Metric) {
 	states := map[string]float64{StateRunning: 0, StatePaused: 0, StateFailed: 0}
 	for _, t := range tasks {
 		states[t.State]++
-		if t.LagSeconds != nil {
+		if t.LagSeconds != nil && t.State == StateRunning { // a paused task lags by design
 			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, *t.LagSeconds, t.ID)
 		}
 		for op, n := range t.RowsApplied {

@@ -242,9 +242,13 @@ func (m *Manager) withHealth(ctx context.Context, t *Task) error {
 		at := contract.PhysicalTime(in.AppliedUntil)
 		lag := max(time.Since(at).Seconds(), 0)
 		t.LagSeconds, t.AppliedUntil = &lag, at.Format(time.RFC3339Nano)
-		if m.stallAfter > 0 && t.State == StateRunning && lag > m.stallAfter.Seconds() && (t.Snapshot == nil || !snapshotCopying(t.Snapshot.State)) {
-			t.Reason = fmt.Sprintf("not moving: nothing applied for %.0f s (newest applied source change at %s); see the worker's log",
-				lag, t.AppliedUntil)
+		// Stuck, not catching up: the lag is over the limit and it has not
+		// moved for as long (a frozen worker stops reporting altogether).
+		still := time.Since(in.MovedAt)
+		if m.stallAfter > 0 && t.State == StateRunning && lag > m.stallAfter.Seconds() && still > m.stallAfter &&
+			(t.Snapshot == nil || !snapshotCopying(t.Snapshot.State)) {
+			t.Reason = fmt.Sprintf("not moving: nothing applied for %.0f s (newest applied source change at %s, lag %.0f s); see the worker's log",
+				still.Seconds(), t.AppliedUntil, lag)
 		}
 	}
 	if out != nil {

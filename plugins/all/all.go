@@ -6,5 +6,6 @@ package all
 import (
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/apply"
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog"
+	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/prometheus"
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/redis"
 )

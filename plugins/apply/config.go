@@ -10,9 +10,9 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 )
 
 // applyConfig is the parsed output configuration.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 )
 
 // Field names of the milvus_apply output.

@@ -86,14 +86,23 @@ func (t *appliedTracker) get() uint64 {
 	return t.until
 }
 
+// status is the input's status; nil until something was applied in this
+// run (the stored one, of an earlier run, stays true meanwhile).
+func (t *appliedTracker) status() any {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.until == 0 {
+		return nil
+	}
+	return contract.InputStatus{AppliedUntil: t.until, MovedAt: t.movedAt.UTC(), UpdatedAt: time.Now().UTC()}
+}
+
 // publish sets the input's gauges and writes its status until ctx ends.
 func (b *binlogInput) publish(ctx context.Context, r *binlogRun) {
 	m := b.res.Metrics()
 	lag, until, age := m.NewGauge(metricLag), m.NewGauge(metricAppliedUntil), m.NewGauge(metricCheckpointAge)
 	rows, done, total := m.NewGauge(metricSnapshotRows), m.NewGauge(metricSnapshotDone), m.NewGauge(metricSnapshotTotal)
-	go b.conf.status.Run(ctx, func() any {
-		return contract.InputStatus{AppliedUntil: r.applied.get(), UpdatedAt: time.Now().UTC()}
-	}, b.log)
+	go b.conf.status.Run(ctx, r.applied.status, b.log)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

@@ -10,8 +10,8 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 )
 
 // binlogConfig is the parsed configuration of the input.

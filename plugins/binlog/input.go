@@ -109,8 +109,8 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	applied := r.applied.add(r.lastMaxTs)
 	return batch, func(ctx context.Context, ackErr error) error {
 		err := done(ctx, ackErr)
-		if ackErr == nil && err == nil {
-			r.applied.ack(applied)
+		if ackErr == nil {
+			r.applied.ack(applied) // applied, even if this checkpoint write failed
 		}
 		return err
 	}, nil

@@ -14,8 +14,8 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 )
 
 // Field names of the milvus_binlog input.

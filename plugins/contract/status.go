@@ -9,8 +9,11 @@ type InputStatus struct {
 	// the input read is acknowledged by the output (0: none yet). It moves
 	// with the source's time ticks while nothing is pending, so the time
 	// since it is the replication lag, and it grows when the task hangs.
-	AppliedUntil uint64    `json:"applied_until_ts"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	AppliedUntil uint64 `json:"applied_until_ts"`
+	// MovedAt is when AppliedUntil last moved: a task whose lag is large
+	// but moves is catching up, one whose MovedAt is old is stuck.
+	MovedAt   time.Time `json:"moved_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // OutputStatus is what milvus_apply reports (under OutputStatusKey).

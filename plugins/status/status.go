@@ -54,8 +54,9 @@ func WriterFromParsed(conf *service.ParsedConfig, res *service.Resources) (*Writ
 // Enabled reports whether the writer has somewhere to write.
 func (w *Writer) Enabled() bool { return w != nil && w.cache != "" && w.key != "" }
 
-// Run writes get() every Every until ctx ends; a failed write is retried at
-// the next turn (the status is informative: it never holds anything up).
+// Run writes get() every Every until ctx ends (nothing while get returns
+// nil: what is stored stays); a failed write is retried at the next turn
+// (the status is informative: it never holds anything up).
 func (w *Writer) Run(ctx context.Context, get func() any, log *service.Logger) {
 	if !w.Enabled() {
 		return
@@ -69,7 +70,11 @@ func (w *Writer) Run(ctx context.Context, get func() any, log *service.Logger) {
 			return
 		case <-t.C:
 		}
-		b, err := json.Marshal(get())
+		v := get()
+		if v == nil {
+			continue
+		}
+		b, err := json.Marshal(v)
 		if err == nil {
 			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			var setErr error
