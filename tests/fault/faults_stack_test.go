@@ -27,7 +27,7 @@ func scenarios() []scenario {
 		{"Redis restarted (down 5 s)", "redis", restartRedis},
 		{"Redis emptied (FLUSHALL), restored from a backup", "flush", flushRedis},
 		{"Pulsar stopped 20 s", "pulsar", stopPart("pulsar", 20*time.Second)},
-		{"target Milvus stopped 60 s", "target", stopPart("target", 60*time.Second)},
+		{"target Milvus stopped 60 s", "target", stopTarget(60 * time.Second)},
 		{"50 pause/resume cycles", "pause", pauseResume},
 	}
 }

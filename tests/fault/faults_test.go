@@ -105,6 +105,32 @@ func stopPart(part string, d time.Duration) func(*fixture) time.Time {
 	}
 }
 
+// stopTarget stops the target Milvus for d (at least 40 s): meanwhile the
+// task's lag (get's lag_seconds, measured from now) must grow, not freeze.
+func stopTarget(d time.Duration) func(*fixture) time.Time {
+	return func(f *fixture) time.Time {
+		f.t.Cleanup(func() { harness.StackCtl(f.t, "start", "target") })
+		harness.StackCtl(f.t, "stop", "target")
+		stopped := time.Now()
+		lagAt := func(at time.Duration) float64 {
+			time.Sleep(time.Until(stopped.Add(at)))
+			_, resp := harness.CDC(f.t, f.cp.Base, "get", map[string]any{"task_id": f.id})
+			d, _ := resp["data"].(map[string]any)
+			task, _ := d["task"].(map[string]any)
+			lag, _ := task["lag_seconds"].(float64)
+			return lag
+		}
+		early, late := lagAt(15*time.Second), lagAt(40*time.Second)
+		f.t.Logf("target stopped: lag %.1f s after 15 s, %.1f s after 40 s", early, late)
+		if late < early+20 {
+			f.t.Errorf("with the target stopped the lag went from %.1f s to %.1f s in 25 s: it must grow", early, late)
+		}
+		time.Sleep(time.Until(stopped.Add(d)))
+		harness.StackCtl(f.t, "start", "target")
+		return time.Now()
+	}
+}
+
 // pauseResume pauses and resumes the task 50 times while the load runs;
 // a pause has stopped the stream when it returns, a resume starts it again.
 func pauseResume(f *fixture) time.Time {
