@@ -57,8 +57,12 @@ func (s *applyStats) applied(st *applyStep) {
 }
 
 // failed counts a failed attempt: a retry (permanent false) or an error
-// that stops the output.
-func (s *applyStats) failed(err error, permanent bool) {
+// that stops the output; msg is the error, credentials scrubbed, cut to
+// 1 KiB.
+func (s *applyStats) failed(msg string, permanent bool) {
+	if len(msg) > 1024 {
+		msg = msg[:1024] + "..."
+	}
 	if permanent {
 		s.errors.Incr(1)
 	} else {
@@ -71,7 +75,7 @@ func (s *applyStats) failed(err error, permanent bool) {
 	} else {
 		s.st.Retries++
 	}
-	s.st.LastError, s.st.LastErrorAt = err.Error(), time.Now().UTC()
+	s.st.LastError, s.st.LastErrorAt = msg, time.Now().UTC()
 }
 
 // status is a copy of the counts, stamped now.

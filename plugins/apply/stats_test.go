@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -16,8 +15,8 @@ func TestApplyStats(t *testing.T) {
 	s.applied(&applyStep{op: contract.OpInsert, rows: 100, bytes: 4000})
 	s.applied(&applyStep{op: contract.OpDelete, rows: 3})
 	s.applied(&applyStep{op: contract.OpCreateIndex, rows: 0})
-	s.failed(errors.New("target busy"), false)
-	s.failed(errors.New("schema conflict"), true)
+	s.failed("target busy", false)
+	s.failed("schema conflict", true)
 	st := s.status().(contract.OutputStatus)
 	if st.RowsApplied["insert"] != 100 || st.RowsApplied["delete"] != 3 || st.RowsApplied["create_index"] != 1 || st.BytesApplied != 4000 {
 		t.Fatalf("counts %+v", st)

@@ -222,15 +222,15 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 			if !strings.HasPrefix(err.Error(), st.String()) {
 				err = fmt.Errorf("%s: %w", st, err)
 			}
-			w.stats.failed(err, true)
+			w.stats.failed(w.conf.target.Scrub(err.Error()), true)
 			return w.fail(err)
 		}
-		w.stats.failed(fmt.Errorf("%s: %w", st, err), false)
+		w.stats.failed(w.conf.target.Scrub(fmt.Sprintf("%s: %v", st, err)), false)
 		failing += time.Since(began)
 		if w.conf.maxRetry > 0 && failing >= w.conf.maxRetry {
 			err = fmt.Errorf("%s: still failing after %s of retries (%s, attempt %d): %w",
 				st, failing.Round(time.Second), maoFieldMaxRetry, attempt, err)
-			w.stats.failed(err, true)
+			w.stats.failed(w.conf.target.Scrub(err.Error()), true)
 			return w.fail(err)
 		}
 		wait := bo.NextBackOff()
@@ -245,7 +245,7 @@ func (w *applyWriter) applyWithRetry(ctx context.Context, st *applyStep) error {
 func (w *applyWriter) fail(err error) error {
 	w.failed = fmt.Errorf("milvus_apply stopped: %w; nothing after it is applied or acknowledged until the pipeline is fixed and restarted", err)
 	w.log.Errorf("%v", w.failed)
-	w.conf.failures.Report(w.failed.Error(), w.log)
+	w.conf.failures.Report(w.conf.target.Scrub(w.failed.Error()), w.log)
 	return w.failed
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
@@ -83,6 +84,21 @@ type Conn struct {
 	credsCache     string
 	credsKey       string
 	keyring        contract.Keyring // opens sealed credentials
+
+	secretsMu sync.Mutex
+	secrets   []string // credentials used by the last dial, to keep out of reported errors
+}
+
+// Scrub replaces in s every credential the connection dialed with (a
+// password, an API key or token) by "***": error texts reported beyond the
+// logs (status, failure reason) must never carry one.
+func (c *Conn) Scrub(s string) string {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	for _, sec := range c.secrets {
+		s = strings.ReplaceAll(s, sec, "***")
+	}
+	return s
 }
 
 func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, error) {
@@ -182,6 +198,15 @@ func (c *Conn) Dial(ctx context.Context) (*client.GrpcClient, error) {
 	if err != nil {
 		return nil, err
 	}
+	var secrets []string
+	for _, sec := range []string{cr.Password, cr.APIKey} {
+		if len(sec) >= 3 { // a shorter one would scrub ordinary text
+			secrets = append(secrets, sec)
+		}
+	}
+	c.secretsMu.Lock()
+	c.secrets = secrets
+	c.secretsMu.Unlock()
 	cfg := client.Config{
 		Address:  c.address,
 		Username: cr.Username,
