@@ -217,6 +217,15 @@ func (s *Store) ResealSecrets(ctx context.Context) (resealed int, err error) {
 
 // Checkpoint returns the stream's stored read positions (nil when none).
 func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, error) {
+	ck, err := s.checkpoint(ctx, id)
+	if err != nil || ck == nil {
+		return nil, err
+	}
+	return ck.Channels, nil
+}
+
+// checkpoint reads and parses a task's stored checkpoint (nil when none).
+func (s *Store) checkpoint(ctx context.Context, id string) (*contract.Checkpoint, error) {
 	b, err := s.rdb.Get(ctx, s.key(contract.CheckpointKey(id))).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -228,7 +237,7 @@ func (s *Store) Checkpoint(ctx context.Context, id string) (map[string]string, e
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint of %s: %w", id, err)
 	}
-	return ck.Channels, nil
+	return &ck, nil
 }
 
 // Status returns what a task's stream reported (nil when nothing yet).
@@ -257,16 +266,9 @@ func (s *Store) Status(ctx context.Context, id string) (*contract.InputStatus, *
 // SnapshotProgress returns the snapshot progress in a task's checkpoint
 // (nil: none).
 func (s *Store) SnapshotProgress(ctx context.Context, id string) (*contract.SnapshotState, error) {
-	b, err := s.rdb.Get(ctx, s.key(contract.CheckpointKey(id))).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoint of %s: %w", id, err)
-	}
-	ck, err := contract.ParseCheckpoint(b)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint of %s: %w", id, err)
+	ck, err := s.checkpoint(ctx, id)
+	if err != nil || ck == nil {
+		return nil, err
 	}
 	return ck.Snapshot, nil
 }

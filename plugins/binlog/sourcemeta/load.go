@@ -18,19 +18,10 @@ import (
 // still in growing segments would read as none. 0 means it never held a
 // row up to now.
 func (g GRPC) RowCount(ctx context.Context, db, coll string) (int64, error) {
-	if _, err := g.flush(ctx, db, coll); err != nil {
+	if _, err := g.FlushTs(ctx, db, coll); err != nil {
 		return 0, err
 	}
-	resp, err := g.Svc.GetCollectionStatistics(ctx, &milvuspb.GetCollectionStatisticsRequest{DbName: db, CollectionName: coll})
-	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
-		return 0, err
-	}
-	for _, kv := range resp.GetStats() {
-		if kv.GetKey() == "row_count" {
-			return strconv.ParseInt(kv.GetValue(), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("statistics of %s.%s have no row_count", db, coll)
+	return g.RowEstimate(ctx, db, coll)
 }
 
 // RowEstimate is the row count of the source's statistics without a flush
@@ -48,15 +39,10 @@ func (g GRPC) RowEstimate(ctx context.Context, db, coll string) (int64, error) {
 	return 0, fmt.Errorf("statistics of %s.%s have no row_count", db, coll)
 }
 
-// FlushTs flushes db.coll and returns the source timestamp the flush was
-// given (0 when the source does not say): a timestamp of the source's own
-// clock, taken now.
+// FlushTs flushes db.coll, waits until its segments are flushed, and
+// returns the source timestamp the flush was given (0 when the source does
+// not say): a timestamp of the source's own clock, taken now.
 func (g GRPC) FlushTs(ctx context.Context, db, coll string) (uint64, error) {
-	return g.flush(ctx, db, coll)
-}
-
-// flush flushes db.coll and waits until its segments are flushed.
-func (g GRPC) flush(ctx context.Context, db, coll string) (uint64, error) {
 	resp, err := g.Svc.Flush(ctx, &milvuspb.FlushRequest{DbName: db, CollectionNames: []string{coll}})
 	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
 		return 0, fmt.Errorf("flush %s.%s: %w", db, coll, err)
