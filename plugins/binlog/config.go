@@ -30,6 +30,7 @@ type binlogConfig struct {
 	streamSnapshot        bool
 	snapshotBatch         int
 	snapshotParallel      int
+	ordering              string
 }
 
 func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogConfig, error) {
@@ -58,6 +59,7 @@ func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) 
 	str(mbiFieldReplicateChannel, &t.Replicate)
 	str(mbiFieldStartFrom, &c.startFrom)
 	str(mbiFieldFormat, &c.format)
+	str(mbiFieldOrdering, &c.ordering)
 	str(mbiFieldCheckpointCache, &c.cacheName)
 	str(mbiFieldCheckpointKey, &c.cacheKey)
 	num(mbiFieldCheckpointLimit, &c.checkpointLimit)

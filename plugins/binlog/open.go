@@ -68,6 +68,7 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		ckpt:   ckpt,
 		errs:   make(chan error, len(channels)),
 	}
+	r.merge.SetOrdering(b.conf.ordering)
 	if !b.conf.batching.IsNoop() {
 		if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
 			r.close()

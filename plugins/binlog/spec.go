@@ -11,6 +11,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
@@ -40,6 +41,7 @@ const (
 	mbiFieldIdleChannel      = "idle_channel_timeout"
 	mbiFieldQueueSize        = "channel_queue_size"
 	mbiFieldQueueBytes       = "channel_queue_bytes"
+	mbiFieldOrdering         = "ordering"
 
 	mbiFieldStreamSnapshot       = "stream_snapshot"
 	mbiFieldSnapshotBatchSize    = "snapshot_max_batch_size"
@@ -56,10 +58,28 @@ func milvusBinlogInputSpec() *service.ConfigSpec {
 Milvus writes every change to a write-ahead log before applying it: one Pulsar topic per physical DML channel
 (`+"`{cluster_prefix}-rootcoord-dml_0`"+` ... `+"`_{dml_channels-1}`"+`) plus a replicate channel that
 carries flush, index, load/release and database operations. This input opens one Pulsar reader per channel,
-decodes each message with the Milvus protobuf types, and merges all channels in source commit order: a message
-with timestamp t is released only when every channel that still produces has shown a time tick >= t (this costs
-about one tick interval, 200 ms, of latency). Time ticks themselves are not emitted. Messages that were written
-by replication (`+"`Base.ReplicateInfo.IsReplicate`"+`) are skipped, so active-active setups do not loop.
+decodes each message with the Milvus protobuf types, and merges all channels. Time ticks themselves are not
+emitted. Messages that were written by replication (`+"`Base.ReplicateInfo.IsReplicate`"+`) are skipped, so
+active-active setups do not loop.
+
+### Order
+
+A time tick t of a channel promises that nothing older than t follows on it. With `+"`ordering: total`"+` a message
+with timestamp t is released only when every channel that still produces has shown a tick >= t: one global
+source commit order, at the cost of waiting for the ticks (Milvus ticks every 200 ms by default).
+
+With `+"`ordering: key`"+` (the default) an insert or delete is released as soon as it heads its channel's queue. A
+row's final state depends only on the order of the changes to its own primary key, and Milvus writes every key
+of a collection to one channel, always in the same place relative to the collection's other operations. Within
+a channel, writes of several proxies (or writes Milvus re-publishes after a Pulsar outage) can arrive out of
+timestamp order; the input keeps each key right anyway: a late write whose keys were not changed since is
+released as it is, one whose keys were is replaced by the source's current rows for them. Everything else stays
+in total order: a collection, partition, database, rename, alias, index, load, release or flush operation is
+released only when every channel ticked past it and every older message went first, and a channel's messages
+are released in the order they were read, so rows written after their collection's create (which Milvus writes
+to each of the collection's channels) wait for it. What changes for a consumer: two rows of different keys (or
+collections) may come in another order than their timestamps; the changes of one key, and everything against
+operations that are not row changes, keep timestamp order.
 
 Milvus 2.3 logs no CreatePartition and no AlterCollection. Every 3 seconds each channel asks the source
 (`+"`ShowPartitions`"+`, `+"`DescribeCollection`"+`) for the partitions and properties of the collections it has
@@ -144,6 +164,9 @@ is not loaded on the source is loaded for the copy and released after it. Snapsh
 			service.NewDurationField(mbiFieldIdleChannel).
 				Description("A DML channel that shows nothing (not even a time tick) for this long no longer holds the merge back (no collection uses it), but only while its reader is idle and Pulsar confirms the reader has the topic's last message (checked every second, trusted for 2 s): a reader that is reconnecting or stuck keeps holding the merge.").
 				Default("2s").Advanced(),
+			service.NewStringEnumField(mbiFieldOrdering, order.OrderingKey, order.OrderingTotal).
+				Description("`key`: inserts and deletes are released on arrival, in order per primary key, everything else in source timestamp order (see Order). `total`: every message in source timestamp order, e.g. for a log that must hold one global order.").
+				Default(order.OrderingKey),
 			service.NewIntField(mbiFieldQueueSize).
 				Description("Decoded messages buffered per channel while the merge waits for other channels.").
 				Default(1024).Advanced(),
@@ -193,6 +216,7 @@ var inputLint = confcheck.MustParse(`root = [
   if this.stream_snapshot.or(false) && this.checkpoint_cache.or("") == "" { "stream_snapshot needs a checkpoint_cache (the copy's progress and the pinned positions are kept there)" },
   if this.snapshot_max_batch_size.or(2000) <= 0 || this.snapshot_max_batch_size.or(2000) > 16384 { "snapshot_max_batch_size must be between 1 and 16384" },
   if this.max_parallel_snapshot_collections.or(1) <= 0 { "max_parallel_snapshot_collections must be positive" },
+  if !["key", "total"].contains(this.ordering.or("key")) { "ordering must be key or total" },
   if !this.pulsar_url.or("pulsar://").re_match("^pulsar(\\+ssl)?://.+") { "pulsar_url must start with pulsar:// or pulsar+ssl://" },
   if this.pulsar_tls.enabled.or(false) && !this.pulsar_url.or("pulsar://").has_prefix("pulsar+ssl://") { "pulsar_tls is enabled but pulsar_url does not start with pulsar+ssl:// (Pulsar's TLS port)" },
   if this.collections.type() == "array" && this.collections.any(p -> !p.string().re_match("^[^.]+(\\.[^.]+)?$")) { "every collections pattern must be 'collection' or 'db.collection'" },

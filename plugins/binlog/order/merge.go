@@ -1,5 +1,6 @@
-// Package order merges the events of every channel of the log into source
-// timestamp order, using the channels' time ticks, with bounded queues; it
+// Package order merges the events of every channel of the log, using the
+// channels' time ticks, with bounded queues: in source timestamp order, or
+// row changes on arrival and the rest in timestamp order (release.go); it
 // tells the input which positions are safe to checkpoint.
 package order
 
@@ -7,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/upsert"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
 
@@ -32,8 +32,11 @@ type Merger struct {
 	wake      chan struct{} // signalled when something may have become ready
 	space     *sync.Cond    // signalled when queues shrink or on close
 	closed    bool
-	markedTs  uint64 // last timestamp whose upsert pairs were marked
 	released  uint64 // highest timestamp released so far
+	// ordered: every event up to it has been released (the highest one
+	// released in total order).
+	ordered uint64
+	early   bool // OrderingKey: row changes go on arrival (release.go)
 	// pairWait bounds how long an upsert's Insert waits for its Delete.
 	pairWait time.Duration
 	// endEvery, endTimeout, endValid: see WatchEnd.
@@ -46,7 +49,8 @@ const defaultPairWait = 10 * time.Second
 
 type chanState struct {
 	name      string
-	ticking   bool // DML channel: carries time ticks and blocks the merge
+	ticking   bool   // DML channel: carries time ticks and blocks the merge
+	markedTs  uint64 // last timestamp whose upsert pairs were marked
 	queue     []*wal.Event
 	bytes     int         // payload bytes queued
 	befores   [][]byte    // befores[i] = position of the message read before queue[i]
@@ -129,13 +133,13 @@ func (m *Merger) Released() uint64 {
 	return m.released
 }
 
-// Passed reports whether the merge is past timestamp ts: it released an
-// event at or after ts, or every channel that still produces has ticked
-// past it (at least one of them ticking).
+// Passed reports whether the merge is past timestamp ts: it released in
+// total order an event at or after ts, or every channel that still produces
+// has ticked past it (at least one of them ticking).
 func (m *Merger) Passed(ts uint64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.released >= ts {
+	if m.ordered >= ts {
 		return true
 	}
 	f := m.frontierLocked()
@@ -245,112 +249,6 @@ func (m *Merger) frontierLocked() uint64 {
 		}
 	}
 	return f
-}
-
-// PopReady releases up to max events (and about maxBytes of payload) that are ready, in timestamp order, and
-// returns them with the per-channel positions that are safe to resume from
-// once all of them (and everything released before) are acknowledged. Events
-// sharing the last one's timestamp come along even beyond max: the Insert and
-// Delete of one upsert are never split over two batches.
-func (m *Merger) PopReady(max, maxBytes int) ([]*wal.Event, map[string][]byte) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.frontierLocked()
-	var out []*wal.Event
-	size := 0
-	for {
-		best := -1
-		for i, c := range m.chans {
-			if len(c.queue) == 0 {
-				continue
-			}
-			if best < 0 || c.queue[0].Ts < m.chans[best].queue[0].Ts {
-				best = i
-			}
-		}
-		if best < 0 || m.chans[best].queue[0].Ts > f {
-			break
-		}
-		if (len(out) >= max || (len(out) > 0 && size+len(m.chans[best].queue[0].Payload) > maxBytes)) &&
-			m.chans[best].queue[0].Ts != out[len(out)-1].Ts {
-			break
-		}
-		c := m.chans[best]
-		ev := c.queue[0]
-		if m.awaitsDeleteLocked(c) {
-			break
-		}
-		c.bytes -= len(ev.Payload)
-		size += len(ev.Payload)
-		if (ev.Ts != m.markedTs && ev.IsRow()) || (upsert.IsInsertHalf(ev) && !ev.Upsert) {
-			m.markUpsertsLocked(ev.Ts)
-		}
-		c.queue[0], c.befores[0] = nil, nil
-		c.queue, c.befores, c.queuedAt = c.queue[1:], c.befores[1:], c.queuedAt[1:]
-		out = append(out, ev)
-		if ev.Ts > m.released {
-			m.released = ev.Ts
-		}
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	m.space.Broadcast()
-	return out, m.positionsLocked()
-}
-
-// awaitsDeleteLocked reports whether the head of c's queue is an upsert's
-// Insert whose Delete is not queued yet. Normally both precede the next time
-// tick, so this never holds anything; but after a Pulsar outage Milvus's
-// producer can publish the pair after a newer tick, and an Insert released
-// alone would let its Delete follow as a plain delete that removes the new
-// rows on the target (and a checkpoint between the two would do the same
-// after a restart). It waits at most pairWait: a Delete that never comes (its
-// produce failed) must not stop the stream.
-func (m *Merger) awaitsDeleteLocked(c *chanState) bool {
-	ev := c.queue[0]
-	if !upsert.IsInsertHalf(ev) || ev.Upsert || m.now().Sub(c.queuedAt[0]) >= m.pairWait {
-		return false
-	}
-	for _, q := range c.queue[1:] {
-		if upsert.Completes(q, ev) {
-			return false
-		}
-	}
-	return true
-}
-
-// markUpsertsLocked marks the upsert pairs among the events of timestamp ts.
-// All events with ts are queued by now, because every blocking channel
-// ticked >= ts.
-func (m *Merger) markUpsertsLocked(ts uint64) {
-	m.markedTs = ts
-	var at []*wal.Event
-	for _, c := range m.chans {
-		for _, ev := range c.queue {
-			if ev.Ts > ts {
-				break
-			}
-			if ev.Ts == ts {
-				at = append(at, ev)
-			}
-		}
-	}
-	upsert.Mark(at)
-}
-
-// PairBroken stops holding the upsert Inserts of collection coll at ts on
-// channel ch: their Delete will not come (see upsert.Tracker).
-func (m *Merger) PairBroken(ch int, ts uint64, coll int64) {
-	m.mu.Lock()
-	c := m.chans[ch]
-	for i, ev := range c.queue {
-		if upsert.IsInsertHalf(ev) && ev.Ts == ts && ev.CollectionID == coll {
-			c.queuedAt[i] = time.Time{}
-		}
-	}
-	m.mu.Unlock()
-	m.signal()
 }
 
 // Wake is signalled when events may have become ready.

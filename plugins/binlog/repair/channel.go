@@ -33,6 +33,10 @@ type Channel struct {
 	// rows (set after a reconnect to Pulsar or a late write).
 	resyncTill time.Time
 	pairs      upsert.Tracker
+	// tick is the highest time tick the channel showed: no write older than
+	// it can follow, unless Milvus re-publishes after an outage.
+	tick  uint64
+	order disorder
 }
 
 // NewChannel returns the repair stage of channel name, reading rows through
@@ -57,12 +61,29 @@ func (c *Channel) Write(ctx context.Context, ev *wal.Event) []*wal.Event {
 	if !ev.SourceGone {
 		c.pairs.Track(ev)
 	}
-	if ev.Ts < c.maxTs {
-		c.Resync(fmt.Sprintf("a late %s (timestamp %d behind %d)", ev.Op, ev.Ts, c.maxTs))
+	replace := false
+	switch {
+	case ev.Ts < c.tick:
+		// Behind a tick: Milvus re-publishes after an outage, and may have
+		// dropped writes of that time; only the source is the truth a while.
+		c.Resync(fmt.Sprintf("a late %s (timestamp %d behind the channel's time tick %d)", ev.Op, ev.Ts, c.tick))
+	case ev.Ts < c.maxTs && !ev.SourceGone:
+		conflict, err := c.conflicts(ctx, ev)
+		if err != nil {
+			c.Resync(fmt.Sprintf("a late %s (timestamp %d behind %d) whose keys could not be compared (%v)", ev.Op, ev.Ts, c.maxTs, err))
+		}
+		replace = conflict
 	}
-	if c.now().Before(c.resyncTill) && !ev.SourceGone {
+	c.order.note(ev)
+	if (replace || c.now().Before(c.resyncTill)) && !ev.SourceGone {
 		if repaired, err := c.fromSource(ctx, ev); err == nil {
 			evs = repaired
+			if upsert.IsInsertHalf(ev) {
+				if c.order.replaced == nil {
+					c.order.replaced = map[pairKey]bool{}
+				}
+				c.order.replaced[pairKey{ev.CollectionID, ev.Ts}] = true
+			}
 		}
 	}
 	c.maxTs = max(c.maxTs, ev.Ts)
@@ -75,6 +96,8 @@ func (c *Channel) Write(ctx context.Context, ev *wal.Event) []*wal.Event {
 // keys: the events to queue, at the tick's timestamp and position.
 func (c *Channel) Tick(ctx context.Context, ts uint64, pos []byte) (broken []wal.Event, evs []*wal.Event) {
 	c.maxTs = max(c.maxTs, ts)
+	c.tick = max(c.tick, ts)
+	c.order.tick(ts)
 	if !c.pairs.Pending() {
 		return nil, nil
 	}
