@@ -11,9 +11,11 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// maxStepBytes caps the payload merged into one upsert call (the target's
-// gRPC limit is 64 MiB by default).
-const maxStepBytes = 8 << 20
+// MaxUpsertBytes caps the payload merged into one upsert call (the target's
+// gRPC limit is 64 MiB by default); bench/apply sizes its direct baseline by it.
+const MaxUpsertBytes = 8 << 20
+
+const maxStepBytes = MaxUpsertBytes
 
 // applyStep is one call (or one small sequence of calls) on the target.
 type applyStep struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
-// TestStackInputOrdersAcrossChannels: three collections whose shards sit on
+// TestStackInputOrdersAcrossChannels: with ordering: total, three collections whose shards sit on
 // three different physical channels get interleaved inserts, then one is
 // dropped while the others go on. The merged stream never goes back in time,
 // every row comes once, and the drop comes after all inserts of its
@@ -28,6 +28,7 @@ milvus_binlog:
   collections: [ "default.%s_*" ]
   start_from: latest
   format: json
+  ordering: total
 `, env.PulsarURL, env.SourceAddr, base), "")
 	time.Sleep(3 * time.Second)
 

@@ -32,14 +32,12 @@ func (m *Merger) awaitsDeleteLocked(c *chanState) bool {
 // markUpserts marks the upsert pairs among the events of timestamp ts queued
 // on c. Both halves of an upsert are written to the same channel (a key's
 // Insert and Delete go to its shard), so they are queued there by now: the
-// channel ticked past ts, or awaitsDeleteLocked saw the Delete.
+// channel ticked past ts, or awaitsDeleteLocked saw the Delete. Writes of
+// other proxies can sit between the two halves: the whole queue is looked at.
 func markUpserts(c *chanState, ts uint64) {
 	c.markedTs = ts
 	var at []*wal.Event
 	for _, ev := range c.queue {
-		if ev.Ts > ts {
-			break // a pair's halves are read one right after the other
-		}
 		if ev.Ts == ts {
 			at = append(at, ev)
 		}

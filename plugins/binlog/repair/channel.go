@@ -55,36 +55,43 @@ func (c *Channel) Resync(why string) {
 }
 
 // Write takes a row event (insert or delete) as read and returns the events
-// to queue in its place: itself, or the source's rows for its keys.
+// to queue in its place: itself, itself and the newer writes it passed over
+// (disorder.go), or the source's rows for its keys.
 func (c *Channel) Write(ctx context.Context, ev *wal.Event) []*wal.Event {
 	evs := []*wal.Event{ev}
 	if !ev.SourceGone {
 		c.pairs.Track(ev)
 	}
-	replace := false
-	switch {
-	case ev.Ts < c.tick:
+	if ev.Ts < c.tick {
 		// Behind a tick: Milvus re-publishes after an outage, and may have
 		// dropped writes of that time; only the source is the truth a while.
 		c.Resync(fmt.Sprintf("a late %s (timestamp %d behind the channel's time tick %d)", ev.Op, ev.Ts, c.tick))
-	case ev.Ts < c.maxTs && !ev.SourceGone:
-		conflict, err := c.conflicts(ctx, ev)
-		if err != nil {
-			c.Resync(fmt.Sprintf("a late %s (timestamp %d behind %d) whose keys could not be compared (%v)", ev.Op, ev.Ts, c.maxTs, err))
-		}
-		replace = conflict
 	}
-	c.order.note(ev)
-	if (replace || c.now().Before(c.resyncTill)) && !ev.SourceGone {
-		if repaired, err := c.fromSource(ctx, ev); err == nil {
-			evs = repaired
-			if upsert.IsInsertHalf(ev) {
-				if c.order.replaced == nil {
-					c.order.replaced = map[pairKey]bool{}
-				}
-				c.order.replaced[pairKey{ev.CollectionID, ev.Ts}] = true
+	switch {
+	case c.now().Before(c.resyncTill):
+		c.order.reset()
+		if !ev.SourceGone {
+			if repaired, err := c.fromSource(ctx, ev); err == nil {
+				evs = repaired
 			}
 		}
+	case ev.Ts < c.maxTs && !upsert.IsInsertHalf(ev) && !ev.SourceGone:
+		// (An upsert's Insert is followed by its Delete, late as well: the
+		// newer writes are replayed after the Delete, or they would sit
+		// between the two halves.)
+		replays, err := c.replays(ctx, ev)
+		if err != nil {
+			c.Resync(fmt.Sprintf("a late %s (timestamp %d behind %d) whose keys could not be compared (%v)", ev.Op, ev.Ts, c.maxTs, err))
+			c.order.reset()
+			if repaired, err := c.fromSource(ctx, ev); err == nil {
+				evs = repaired
+			}
+			break
+		}
+		evs = append(evs, replays...)
+		c.order.note(ev)
+	default:
+		c.order.note(ev)
 	}
 	c.maxTs = max(c.maxTs, ev.Ts)
 	return evs

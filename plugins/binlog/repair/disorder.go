@@ -3,38 +3,33 @@ package repair
 import (
 	"context"
 	"fmt"
+	"slices"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
 
 // Writes out of order between two ticks. Several proxies (or one proxy
-// running calls concurrently) publish to one channel, so writes can arrive
-// out of timestamp order until the channel's next tick passes them. Such a
-// late write is harmless unless a newer write of one of its keys came first:
-// that one may be on the target already (with milvus_binlog's ordering: key
-// it is), and the late write would undo it there. So the channel remembers
-// the writes read since its last tick; a late write whose keys none of the
-// newer ones touched goes as it is, one that shares a key is replaced by the
-// source's current rows for its keys (which hold the newer write).
+// running calls concurrently: seen on the stack with four writers) publish
+// to one channel, so writes can arrive out of timestamp order until the
+// channel's next tick passes them. Such a late write is harmless unless a
+// newer write of one of its keys came first: that one may be on the target
+// already (with milvus_binlog's ordering: key it is), and the late write
+// would undo it there. So the channel remembers the writes read since its
+// last tick. A late write whose keys none of the newer ones touched goes as
+// it is; otherwise it goes, followed by a copy of every newer write of its
+// collection in timestamp order: the target then holds what applying them
+// in timestamp order gives, which is what the source holds (a delete removes
+// only older rows there). No source query is needed, so this works for
+// collections that are not loaded too.
 
 // maxRecent bounds the writes remembered between two ticks; past it a late
 // write starts a resync window instead (safe, only slower).
 const maxRecent = 4096
 
-// pairKey names an upsert (its halves share collection and timestamp).
-type pairKey struct {
-	coll int64
-	ts   uint64
-}
-
 // disorder is the channel's memory of the writes since its last tick.
 type disorder struct {
 	recent   []*wal.Event // writes read since the tick, as read
 	overflow bool         // more than maxRecent since the tick
-	// replaced: upserts whose Insert was replaced by the source's rows; their
-	// Delete is replaced too, or it would remove those rows on the target.
-	replaced map[pairKey]bool
 }
 
 // note remembers a write as read.
@@ -56,22 +51,22 @@ func (d *disorder) tick(ts uint64) {
 	}
 	clear(d.recent[len(kept):])
 	d.recent, d.overflow = kept, false
-	for k := range d.replaced {
-		if k.ts <= ts {
-			delete(d.replaced, k)
-		}
-	}
 }
 
-// conflicts reports whether a newer write read before ev changed one of
-// ev's keys. An error means the keys could not be compared: the caller
-// takes the safe way.
-func (c *Channel) conflicts(ctx context.Context, ev *wal.Event) (bool, error) {
+// reset forgets everything (a resync window takes every write from the
+// source meanwhile).
+func (d *disorder) reset() {
+	clear(d.recent)
+	d.recent, d.overflow = d.recent[:0], false
+}
+
+// replays returns, when a newer write read before the late write ev changed
+// one of its keys, copies of every newer write of ev's collection in
+// timestamp order, to apply after ev; nil when none did. An error means the
+// keys could not be compared: the caller takes the safe way.
+func (c *Channel) replays(ctx context.Context, ev *wal.Event) ([]*wal.Event, error) {
 	if c.order.overflow {
-		return true, fmt.Errorf("more than %d writes between two ticks", maxRecent)
-	}
-	if ev.Op == contract.OpDelete && c.order.replaced[pairKey{ev.CollectionID, ev.Ts}] {
-		return true, nil
+		return nil, fmt.Errorf("more than %d writes between two ticks", maxRecent)
 	}
 	var newer []*wal.Event
 	for _, e := range c.order.recent {
@@ -80,15 +75,15 @@ func (c *Channel) conflicts(ctx context.Context, ev *wal.Event) (bool, error) {
 		}
 	}
 	if len(newer) == 0 {
-		return false, nil
+		return nil, nil
 	}
 	sh, err := c.shapes.Get(ctx, ev)
 	if err != nil {
-		return true, err
+		return nil, err
 	}
 	ints, strs, err := eventKeys(ev, sh.PK)
 	if err != nil {
-		return true, err
+		return nil, err
 	}
 	mine := make(map[any]bool, len(ints)+len(strs))
 	for _, k := range ints {
@@ -97,21 +92,36 @@ func (c *Channel) conflicts(ctx context.Context, ev *wal.Event) (bool, error) {
 	for _, k := range strs {
 		mine[k] = true
 	}
+	shared := false
 	for _, e := range newer {
 		ni, ns, err := eventKeys(e, sh.PK)
 		if err != nil {
-			return true, err
+			return nil, err
 		}
-		for _, k := range ni {
-			if mine[k] {
-				return true, nil
-			}
-		}
-		for _, k := range ns {
-			if mine[k] {
-				return true, nil
-			}
-		}
+		shared = shared || slices.ContainsFunc(ni, func(k int64) bool { return mine[k] }) ||
+			slices.ContainsFunc(ns, func(k string) bool { return mine[k] })
 	}
-	return false, nil
+	if !shared {
+		return nil, nil
+	}
+	// Every newer write, not only those sharing a key with ev: one of them
+	// may share keys with a still newer one, which must stay last.
+	slices.SortStableFunc(newer, func(a, b *wal.Event) int {
+		switch {
+		case a.Ts < b.Ts:
+			return -1
+		case a.Ts > b.Ts:
+			return 1
+		}
+		return 0
+	})
+	out := make([]*wal.Event, len(newer))
+	for i, e := range newer {
+		cp := *e
+		// At the late write's place in the log; the merger marks upsert
+		// pairs again (the halves stay next to each other).
+		cp.Position, cp.Upsert = ev.Position, false
+		out[i] = &cp
+	}
+	return out, nil
 }
