@@ -24,6 +24,10 @@ import (
 type options struct {
 	rows, dim, batch, shards  int
 	source, target            string
+	sourceMetrics             string // Prometheus endpoints of the two Milvus
+	targetMetrics             string
+	sourceConfig              string // milvus.yaml of the two Milvus (time tick interval)
+	targetConfig              string
 	pulsarURL, redisAddr      string
 	bin                       string // prebuilt milvus-cdc; "" = build one
 	single, probes            int
@@ -58,6 +62,10 @@ func parseFlags() *options {
 	flag.IntVar(&o.shards, "shards", 2, "shards of every bench collection")
 	flag.StringVar(&o.source, "source", envOr("MILVUS_SOURCE_ADDR", "127.0.0.1:19530"), "source Milvus address")
 	flag.StringVar(&o.target, "target", envOr("MILVUS_TARGET_ADDR", "127.0.0.1:19540"), "target Milvus address")
+	flag.StringVar(&o.sourceMetrics, "source-metrics", "http://"+envOr("MILVUS_SOURCE_METRICS_ADDR", "127.0.0.1:9091")+"/metrics", "source Milvus metrics (write amplification)")
+	flag.StringVar(&o.targetMetrics, "target-metrics", "http://"+envOr("MILVUS_TARGET_METRICS_ADDR", "127.0.0.1:9092")+"/metrics", "target Milvus metrics (write amplification)")
+	flag.StringVar(&o.sourceConfig, "source-config", envOr("MILVUS_SOURCE_CONFIG", ".stack/data/source/configs/milvus.yaml"), "source Milvus config (its time tick interval is reported)")
+	flag.StringVar(&o.targetConfig, "target-config", envOr("MILVUS_TARGET_CONFIG", ".stack/data/target/configs/milvus.yaml"), "target Milvus config (its time tick interval is reported)")
 	flag.StringVar(&o.pulsarURL, "pulsar", envOr("PULSAR_URL", "pulsar://127.0.0.1:6650"), "Pulsar service URL of the source's WAL")
 	flag.StringVar(&o.redisAddr, "redis", envOr("REDIS_ADDR", "127.0.0.1:6379"), "Redis for the pipeline's checkpoints (host:port)")
 	flag.StringVar(&o.bin, "bin", "", "milvus-cdc binary to run as the pipeline (default: go build ./cmd/milvus-cdc into a temp dir)")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
@@ -19,6 +20,7 @@ type results struct {
 	floor    floorResult
 	repl     replResult
 	lag      lagResult
+	ampl     amplification
 	phaseSec map[string]float64 // wall time of each phase
 	peakKiB  int64
 	perChild []childRSS
@@ -61,12 +63,9 @@ func run(ctx context.Context, o *options) (err error) {
 
 	res := &results{started: time.Now(), phaseSec: map[string]float64{}}
 	fmt.Fprintf(os.Stderr, "bench %s: building the dataset (%d rows, %d-d) ...\n", n.label, o.rows, o.dim)
-	d := newDataset(o)
+	d := newDataset(o, o.batch)
 	if err := timed(res, "direct", func() (e error) { res.direct, e = runDirect(ctx, o, tgt, n.direct, d); return }); err != nil {
 		return fmt.Errorf("phase 1 (direct): %w", err)
-	}
-	if err := dropOn(ctx, tgt, "target", n.direct); err != nil { // free the target's memory for phase 2
-		return err
 	}
 	if o.probes > 0 {
 		if err := timed(res, "floor", func() (e error) { res.floor, e = runFloor(ctx, o, tgt, n.floor); return }); err != nil {
@@ -79,6 +78,7 @@ func run(ctx context.Context, o *options) (err error) {
 	if err := timed(res, "replication", func() (e error) { res.repl, e = runReplication(ctx, o, src, tgt, p, n, d); return }); err != nil {
 		return fmt.Errorf("phase 2 (replication): %w", err)
 	}
+	res.ampl = measureAmplification(ctx, o, n.repl)
 	if err := dropReplicated(ctx, src, tgt, n.repl); err != nil {
 		return err
 	}
@@ -112,14 +112,25 @@ func cleanup(o *options, n names) error {
 		colls      []string
 	}{
 		{"source", o.source, []string{n.repl, n.lag}},
-		{"target", o.target, []string{n.direct, n.floor, n.repl, n.lag}},
+		{"target", o.target, []string{n.floor, n.repl, n.lag}},
 	} {
 		c, err := workload.Connect(ctx, side.addr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("cleanup %s: %w", side.name, err))
 			continue
 		}
-		for _, coll := range side.colls {
+		colls := side.colls
+		if side.name == "target" {
+			// Phase 1 names its collections by batch size.
+			if all, err := c.ListCollections(ctx); err == nil {
+				for _, coll := range all {
+					if strings.HasPrefix(coll.Name, n.direct) {
+						colls = append(colls, coll.Name)
+					}
+				}
+			}
+		}
+		for _, coll := range colls {
 			errs = append(errs, dropOn(ctx, c, side.name, coll))
 		}
 		_ = c.Close()
