@@ -103,3 +103,30 @@ func TestPendingLoadSurvivesRename(t *testing.T) {
 		t.Errorf("loaded %v after the index, want p1", c.loaded)
 	}
 }
+
+// TestYoungCollectionSettledBeforeDrop: a collection this writer created
+// moments ago is flushed before its drop (the target's data node must have
+// watched its channels, see settleYoung); one it did not create just now is
+// dropped without a flush.
+//
+// Was: create, rows and drop reached the target within 400 ms; the drop came
+// while the data node was seeking the collection's channels, the seek never
+// ended, and no flush or load on the target succeeded again.
+func TestYoungCollectionSettledBeforeDrop(t *testing.T) {
+	fake := newFakeTarget()
+	fake.addCopy("db1", "old", 7)
+	w := catalogWriter(t, fake)
+	schema, err := proto.Marshal(fakeSchema("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := &msgpb.CreateCollectionRequest{CollectionName: "x", CollectionID: 9, Schema: schema, VirtualChannelNames: []string{"ch_0"}}
+	mustWrite(t, w, catalogMsgWith(t, contract.OpCreateCollection, create, "db1", "x", 9))
+	wantCopy(t, fake, "db1", "x", 9)
+	mustWrite(t, w, catalogMsg(t, contract.OpDropCollection, "db1", "x", 9), catalogMsg(t, contract.OpDropCollection, "db1", "old", 7))
+	wantNoCollection(t, fake, "db1", "x")
+	wantNoCollection(t, fake, "db1", "old")
+	if len(fake.flushed) != 1 || fake.flushed[0] != "db1.x" {
+		t.Errorf("flushed before the drops: %v, want [db1.x] (the young copy only)", fake.flushed)
+	}
+}

@@ -101,7 +101,11 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 		ConsistencyLevel: level, Properties: props, NumPartitions: numPartitions,
 	})
 	a.meta.forget(st.target)
-	return statusError(fmt.Sprintf("create collection %s.%s", st.target.DB, st.target.Name), resp, err)
+	if err := statusError(fmt.Sprintf("create collection %s.%s", st.target.DB, st.target.Name), resp, err); err != nil {
+		return err
+	}
+	a.created(st.target)
+	return nil
 }
 
 // targetSchema is the source schema as the target gets it: without the
@@ -191,6 +195,7 @@ func (a *applier) dropCollection(ctx context.Context, st *applyStep) error {
 }
 
 func (a *applier) dropTargetCollection(ctx context.Context, ref contract.CollectionRef) error {
+	a.settleYoung(ctx, ref)
 	resp, err := a.api.DropCollection(ctx, &milvuspb.DropCollectionRequest{DbName: ref.DB, CollectionName: ref.Name})
 	a.meta.forget(ref)
 	if err == nil && contract.NotFound(resp) {

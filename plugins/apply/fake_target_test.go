@@ -43,6 +43,8 @@ type fakeTarget struct {
 	dbs    map[string]*fakeDB
 	nextID int64
 	calls  map[string]int
+	// flushed lists the collections flushed, in order ("db.name").
+	flushed []string
 }
 
 func newFakeTarget() *fakeTarget {
@@ -232,6 +234,19 @@ func (f *fakeTarget) DropCollection(_ context.Context, r *milvuspb.DropCollectio
 	}
 	delete(d.colls, c.schema.GetName())
 	return &commonpb.Status{}, nil
+}
+
+// Flush answers for collections that exist; the names flushed are kept.
+func (f *fakeTarget) Flush(_ context.Context, r *milvuspb.FlushRequest) (*milvuspb.FlushResponse, error) {
+	f.call("Flush")
+	defer f.mu.Unlock()
+	for _, name := range r.GetCollectionNames() {
+		if _, _, st := f.lookup(r.GetDbName(), name); st != nil {
+			return &milvuspb.FlushResponse{Status: st}, nil
+		}
+		f.flushed = append(f.flushed, dbOf(r.GetDbName())+"."+name)
+	}
+	return &milvuspb.FlushResponse{Status: &commonpb.Status{}}, nil
 }
 
 // RenameCollection refuses what Milvus refuses: an alias as the old name,

@@ -46,6 +46,7 @@ type applier struct {
 	// pendingLoads: partitions to load once the copy of a source collection
 	// (by ID) has its index; they outlive the description cache.
 	pendingLoads map[int64][]string
+	young        map[contract.CollectionRef]time.Time // created by this writer lately (see settleYoung)
 }
 
 // milvusApplyOutputFromParsed builds the output; it refuses what the lint

@@ -20,9 +20,10 @@ import (
 // different channels race and the target still ends an exact copy:
 //   - a database is created, a collection in it, and rows written at once;
 //   - a 4-shard collection gets, right after its create, rows on every shard
-//     from 4 concurrent writers inserting, upserting and deleting the same
-//     keys; then it is dropped and created again under its name with other
-//     rows;
+//     from 4 concurrent writers upserting and deleting the same keys (and
+//     inserting keys of their own, which others delete); then it is dropped
+//     and created again under its name with other rows, and indexed and
+//     loaded by name;
 //   - rows, then at once a flush, an index and a load, then more rows.
 func TestStackRacingDDLAndRows(t *testing.T) {
 	env := harness.RequireStack(t)
@@ -78,11 +79,13 @@ func TestStackRacingDDLAndRows(t *testing.T) {
 					var err error
 					switch i % 3 {
 					case 0:
-						_, err = src.Insert(ctx, "churn", "", workload.Rows(first, 20, dim, r)...)
+						// Inserts take keys no other write inserts: an insert
+						// of a key that exists leaves two rows on the source.
+						_, err = src.Insert(ctx, "churn", "", workload.Rows(int64(100+100*w+20*(i/3)), 20, dim, r)...)
 					case 1:
 						_, err = src.Upsert(ctx, "churn", "", workload.Rows(first, 20, dim, r)...)
 					default:
-						err = src.Delete(ctx, "churn", "", fmt.Sprintf("id in [%d, %d, %d]", first, first+3, first+7))
+						err = src.Delete(ctx, "churn", "", fmt.Sprintf("id in [%d, %d, %d, %d]", first, first+3, first+7, 100+first))
 					}
 					if err != nil {
 						errs <- err

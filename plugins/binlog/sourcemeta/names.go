@@ -7,6 +7,7 @@ package sourcemeta
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -49,12 +50,15 @@ type Catalog struct {
 	warned      map[int64]bool                   // unknown IDs already logged (once, not per channel)
 	remembered  map[int64]contract.CollectionRef // names kept in the checkpoint (see knownNames)
 	renames     []Rename                         // seen by a refresh, not yet taken
+	// named holds every ID each name was seen with (a name reused after a
+	// drop, or freed by a rename, names several).
+	named map[contract.CollectionRef]map[int64]bool
 }
 
 func NewCatalog(l Lister) *Catalog {
 	return &Catalog{
 		lister: l, byID: map[int64]contract.CollectionRef{}, gone: map[int64]contract.CollectionRef{}, warned: map[int64]bool{},
-		remembered: map[int64]contract.CollectionRef{}, minInterval: 200 * time.Millisecond, maxWait: 30 * time.Second, now: time.Now,
+		remembered: map[int64]contract.CollectionRef{}, named: map[contract.CollectionRef]map[int64]bool{}, minInterval: 200 * time.Millisecond, maxWait: 30 * time.Second, now: time.Now,
 	}
 }
 
@@ -65,6 +69,7 @@ func (s *Catalog) Remember(names map[int64]contract.CollectionRef) {
 	defer s.mu.Unlock()
 	for id, ref := range names {
 		s.remembered[id] = ref
+		s.nameLocked(id, ref)
 	}
 }
 
@@ -205,18 +210,24 @@ func (s *Catalog) Current(id int64) (contract.CollectionRef, bool) {
 	return ref, ok
 }
 
-// IDOf returns the ID of the collection the latest listing names ref.
-func (s *Catalog) IDOf(ref contract.CollectionRef) (int64, bool) {
+// IDsNamed returns every collection ID ref was seen naming, newest (highest
+// ID: Milvus allocates them in increasing order) first.
+func (s *Catalog) IDsNamed(ref contract.CollectionRef) []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, r := range s.byID {
-		if r == ref {
-			if _, dropped := s.gone[id]; !dropped {
-				return id, true
-			}
-		}
+	ids := make([]int64, 0, len(s.named[ref]))
+	for id := range s.named[ref] {
+		ids = append(ids, id)
 	}
-	return 0, false
+	sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+	return ids
+}
+
+func (s *Catalog) nameLocked(id int64, ref contract.CollectionRef) {
+	if s.named[ref] == nil {
+		s.named[ref] = map[int64]bool{}
+	}
+	s.named[ref][id] = true
 }
 
 // Refresh lists the source again unless a listing is younger than maxAge.
@@ -263,6 +274,7 @@ func (s *Catalog) refreshLocked(ctx context.Context) error {
 			s.renames = append(s.renames, Rename{ID: id, From: old, To: ref})
 		}
 		s.byID[id] = ref
+		s.nameLocked(id, ref)
 	}
 	s.lastRefresh = started
 	return nil

@@ -2,6 +2,7 @@ package sourcemeta
 
 import (
 	"context"
+	"sort"
 
 	"github.com/golang/protobuf/proto"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
@@ -73,9 +74,12 @@ func (r *Resolver) describe(ctx context.Context, ev *wal.Event) {
 
 // identify gives a request of the replicate channel (index, load, release:
 // the client's request, with names but no collection ID) the ID of the
-// collection it names, so that the output finds the copy even after a
-// rename. The name may be an alias: the source resolves it. A name the
-// source no longer knows keeps no ID (the output then goes by the name).
+// collection its name stood for at the request's timestamp, so that the
+// output finds the copy even after a rename. A name can stand for several
+// collections over time (dropped and created again, or freed by a rename):
+// each ID it was seen with, and the one the source gives it now (the name
+// may be an alias), is asked for, newest first, until one existed at that
+// timestamp. None did: the request keeps no ID and the output goes by name.
 func (r *Resolver) identify(ctx context.Context, ev *wal.Event) error {
 	switch ev.Op {
 	case contract.OpCreateIndex, contract.OpDropIndex, contract.OpLoadCollection, contract.OpReleaseCollection:
@@ -83,24 +87,51 @@ func (r *Resolver) identify(ctx context.Context, ev *wal.Event) error {
 		return nil
 	}
 	ref := contract.CollectionRef{DB: ev.DbName, Name: ev.CollectionName}
-	if id, ok := r.catalog.IDOf(ref); ok {
-		ev.CollectionID = id
-		return nil
-	}
 	bo := backoff.New()
 	for {
-		id, d, err := r.catalog.lister.DescribeName(ctx, ref.DB, ref.Name)
+		id, name, err := r.idAt(ctx, ref, ev.Ts)
 		if err == nil {
-			if d.Found {
-				ev.CollectionID, ev.CollectionName = id, d.Name
+			if id != 0 {
+				ev.CollectionID, ev.CollectionName = id, name
 			}
 			return nil
 		}
-		r.log.Warnf("Cannot ask the source Milvus at %s which collection %s.%s is, retrying with backoff: %v", r.sourceAddr, ref.DB, ref.Name, err)
+		r.log.Warnf("Cannot ask the source Milvus at %s which collection %s.%s was, retrying with backoff: %v", r.sourceAddr, ref.DB, ref.Name, err)
 		if !bo.Wait(ctx) {
 			return ctx.Err()
 		}
 	}
+}
+
+// idAt returns the ID and name of the collection ref stood for at hybrid
+// timestamp ts; 0 when none is known.
+func (r *Resolver) idAt(ctx context.Context, ref contract.CollectionRef, ts uint64) (int64, string, error) {
+	nowID, now, err := r.catalog.lister.DescribeName(ctx, ref.DB, ref.Name)
+	if err != nil {
+		return 0, "", err
+	}
+	ids := r.catalog.IDsNamed(ref)
+	if now.Found {
+		ids = append(ids, nowID)
+		sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+	}
+	for i, id := range ids {
+		if i > 0 && id == ids[i-1] {
+			continue
+		}
+		then, err := r.catalog.lister.DescribeAt(ctx, ref.DB, id, ts)
+		if err != nil {
+			return 0, "", err
+		}
+		if !then.Found {
+			continue
+		}
+		if now.Found && id == nowID {
+			return id, now.Name, nil // an alias stands for its collection's name
+		}
+		return id, ref.Name, nil
+	}
+	return 0, "", nil
 }
 
 // fallbackNames names a collection the source no longer knows (dropped before
