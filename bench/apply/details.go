@@ -39,10 +39,10 @@ func printDetails(w io.Writer, o *options, d *dataset, r *results) {
 			part.name, summarize(lowLags(part.samples)), summarize(queryTimes(part.samples)))
 	}
 	if o.probes > 0 {
-		fmt.Fprintf(w, "floor, target alone (single upsert returned → visible on the target): %s\n", summarize(r.floor.single))
+		fmt.Fprintf(w, "floor, target alone (single upsert returned → visible on the target): %s; from the upsert sent: %s\n", summarize(r.floor.single), summarize(r.floor.singleSent))
 		if fs := r.floor.steady; len(fs.samples) > 0 || fs.lost > 0 {
-			fmt.Fprintf(w, "floor, target alone at %d rows/s (upsert of %d rows returned → its last row visible on the target): %s%s\n",
-				o.steadyRate, o.steadyBatch, summarize(lags(fs.samples)), lostNote(fs.lost))
+			fmt.Fprintf(w, "floor, target alone at %d rows/s (upsert of %d rows returned → its last row visible on the target): %s%s; from the upsert sent: %s\n",
+				o.steadyRate, o.steadyBatch, summarize(lags(fs.samples)), lostNote(fs.lost), summarize(sentLags(fs.samples)))
 		}
 		fmt.Fprintf(w, "floor, source alone (single insert returned → visible on the source): %s\n", summarize(r.lag.sourceSelf))
 	}

@@ -17,8 +17,9 @@ import (
 // pipeline writes it (upserts) and read the same way: the lag a perfect,
 // zero-cost pipeline would still show, i.e. the target's own share.
 type floorResult struct {
-	single []time.Duration
-	steady steadyResult
+	single     []time.Duration // upsert returned → visible
+	singleSent []time.Duration // upsert sent → visible: the floor the goals use
+	steady     steadyResult
 }
 
 // runFloor measures the target alone on a fresh, indexed and loaded
@@ -35,7 +36,7 @@ func runFloor(ctx context.Context, o *options, tgt client.Client, coll string) (
 	}
 	fmt.Fprintf(os.Stderr, "phase 1: target alone, %d single upserts ...\n", o.probes)
 	var err error
-	if r.single, err = probeSelf(ctx, o, tgt, coll, sourceProbeID, upsert); err != nil {
+	if r.single, r.singleSent, err = probeSelf(ctx, o, tgt, coll, sourceProbeID, upsert); err != nil {
 		return r, fmt.Errorf("target alone: %w", err)
 	}
 	if o.floorSteady {
@@ -50,26 +51,29 @@ func runFloor(ctx context.Context, o *options, tgt client.Client, coll string) (
 
 // probeSelf writes o.probes single rows (ids from first on) through write
 // and measures, on the same Milvus, when each becomes visible: how long the
-// Milvus itself needs from a returned write to a visible row.
-func probeSelf(ctx context.Context, o *options, c client.Client, coll string, first int64, write func([]entity.Column) error) ([]time.Duration, error) {
+// Milvus itself needs from a returned write (and from the write's call) to
+// a visible row.
+func probeSelf(ctx context.Context, o *options, c client.Client, coll string, first int64, write func([]entity.Column) error) (returned, sent []time.Duration, err error) {
 	rng := rand.New(rand.NewSource(2))
-	var lags []time.Duration
 	for i := 0; i < o.probes; i++ {
 		id := first + int64(i)
 		if err := jitter(ctx, rng); err != nil {
-			return lags, err
+			return returned, sent, err
 		}
-		if err := write(workload.Rows(id, 1, o.dim, rng)); err != nil {
-			return lags, fmt.Errorf("probe row %d into %s: %w", id, coll, err)
+		rows := workload.Rows(id, 1, o.dim, rng)
+		called := time.Now()
+		if err := write(rows); err != nil {
+			return returned, sent, fmt.Errorf("probe row %d into %s: %w", id, coll, err)
 		}
 		t0 := time.Now()
 		seen, err := waitVisible(ctx, c, o, coll, id)
 		if err != nil {
-			return lags, fmt.Errorf("probe: %w", err)
+			return returned, sent, fmt.Errorf("probe: %w", err)
 		}
-		lags = append(lags, seen.answered.Sub(t0))
+		returned = append(returned, seen.answered.Sub(t0))
+		sent = append(sent, seen.answered.Sub(called))
 	}
-	return lags, nil
+	return returned, sent, nil
 }
 
 // tickJitter: a random pause before each single write, so that samples

@@ -24,10 +24,11 @@ const (
 
 // sample is one lag measurement: t0 = the source insert returned, visible =
 // the target query that first showed the row (or the batch's last row)
-// returned, asked = that query was sent.
+// returned, asked = that query was sent. For the target alone, sent = its
+// upsert was sent and t0 = it returned.
 type sample struct {
-	id                 int64
-	t0, asked, visible time.Time
+	id                       int64
+	sent, t0, asked, visible time.Time
 }
 
 func (s sample) lag() time.Duration { return s.visible.Sub(s.t0) }
@@ -85,7 +86,7 @@ func runLag(ctx context.Context, o *options, src, tgt client.Client, p *pipeline
 	if o.probes > 0 {
 		fmt.Fprintf(os.Stderr, "phase 4: %d single inserts, visibility on the source itself ...\n", o.probes)
 		var err error
-		r.sourceSelf, err = probeSelf(ctx, o, src, coll, sourceProbeID, func(cols []entity.Column) error {
+		r.sourceSelf, _, err = probeSelf(ctx, o, src, coll, sourceProbeID, func(cols []entity.Column) error {
 			_, err := src.Insert(ctx, coll, "", cols...)
 			return err
 		})

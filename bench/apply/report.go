@@ -8,7 +8,8 @@ import (
 )
 
 // Goals of the issues: the rate against the target alone, the lag against
-// the target's own upsert → visible latency (the floor), write amplification.
+// the target's own upsert → visible latency counted from the call (the
+// floor), write amplification.
 const (
 	goalRatio    = 0.9
 	goalOverP50  = 50 * time.Millisecond
@@ -28,7 +29,8 @@ func printReport(w io.Writer, o *options, d *dataset, r *results) {
 		ratio = repl / direct
 	}
 	single, steady := summarize(lags(r.lag.single)), summarize(lags(r.lag.steady.samples))
-	floorSingle, floorSteady := summarize(r.floor.single), summarize(lags(r.floor.steady.samples))
+	floorSingle, floorSteady := summarize(r.floor.singleSent), summarize(sentLags(r.floor.steady.samples))
+	floorSingleRet, floorSteadyRet := summarize(r.floor.single), summarize(lags(r.floor.steady.samples))
 	rssMiB := float64(r.peakKiB) / 1024
 
 	fmt.Fprintf(w, "\nReplication through milvus_binlog → milvus_apply vs. the target alone: %d rows of %d-d float vectors, %d shards, %d rows per source insert\n\n",
@@ -44,10 +46,12 @@ func printReport(w io.Writer, o *options, d *dataset, r *results) {
 		r.ampl.cell(), goalAmplMax, met(r.ampl.err == nil && r.ampl.ratio() <= goalAmplMax*(1+amplSlackPct/100.0)))
 	fmt.Fprintf(w, "| lag single inserts p50 / p99: ours (source insert returned → visible on the target) | %s | %s |\n",
 		lagCell(single, r.lag.singleLost), floorGoal(single, r.lag.singleLost, floorSingle))
-	fmt.Fprintf(w, "| lag single: floor (target alone, upsert returned → visible) | %s | |\n", lagCell(floorSingle, 0))
+	fmt.Fprintf(w, "| lag single: floor (target alone, upsert sent → visible; from its return: %s / %s) | %s | |\n",
+		secs(floorSingleRet.p50), secs(floorSingleRet.p99), lagCell(floorSingle, 0))
 	fmt.Fprintf(w, "| lag steady %d rows/s p50 / p99: ours | %s | %s |\n",
 		o.steadyRate, lagCell(steady, r.lag.steady.lost), floorGoal(steady, r.lag.steady.lost, floorSteady))
-	fmt.Fprintf(w, "| lag steady %d rows/s: floor (target alone) | %s | |\n", o.steadyRate, lagCell(floorSteady, r.floor.steady.lost))
+	fmt.Fprintf(w, "| lag steady %d rows/s: floor (target alone, upsert sent → visible; from its return: %s / %s) | %s | |\n",
+		o.steadyRate, secs(floorSteadyRet.p50), secs(floorSteadyRet.p99), lagCell(floorSteady, r.floor.steady.lost))
 	if r.peakKiB >= 0 {
 		fmt.Fprintf(w, "| pipeline peak RSS MiB (own, VmHWM) | %.1f | < %d %s |\n", rssMiB, goalRSSMiB, met(rssMiB < goalRSSMiB))
 	} else {

@@ -29,6 +29,16 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
+// sentLags are the lags of the target's own writes counted from the call:
+// what a zero-cost pipeline, writing the moment the source returned, shows.
+func sentLags(samples []sample) []time.Duration {
+	out := make([]time.Duration, 0, len(samples))
+	for _, s := range samples {
+		out = append(out, s.visible.Sub(s.sent))
+	}
+	return out
+}
+
 func lags(samples []sample) []time.Duration {
 	out := make([]time.Duration, len(samples))
 	for i, s := range samples {

@@ -54,12 +54,13 @@ func runSteady(ctx context.Context, o *options, write func([]entity.Column) erro
 		} else if -d > r.maxBehindSched {
 			r.maxBehindSched = -d
 		}
+		sent := time.Now()
 		if err := write(batches[k]); err != nil {
 			insertErr = fmt.Errorf("steady write %d into %s: %w", k, coll, err)
 			break
 		}
 		last := int64(steadyFirstID + (k+1)*o.steadyBatch - 1)
-		inserted <- sample{id: last, t0: time.Now()}
+		inserted <- sample{id: last, sent: sent, t0: time.Now()}
 		r.rows += o.steadyBatch
 	}
 	r.insertSeconds = time.Since(start).Seconds()

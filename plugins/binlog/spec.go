@@ -72,8 +72,13 @@ With `+"`ordering: key`"+` (the default) an insert or delete is released as soon
 row's final state depends only on the order of the changes to its own primary key, and Milvus writes every key
 of a collection to one channel, always in the same place relative to the collection's other operations. Within
 a channel, writes of several proxies (or writes Milvus re-publishes after a Pulsar outage) can arrive out of
-timestamp order; the input keeps each key right anyway: a late write whose keys were not changed since is
-released as it is, one whose keys were is replaced by the source's current rows for them. Everything else stays
+timestamp order until the channel's next tick; the input keeps each key right anyway: it remembers the writes
+read since the channel's last tick, releases a late write whose keys no newer write touched as it is, and
+follows one whose keys a newer write touched by copies of the newer writes of its collection, in timestamp
+order, so the newest change of each key is applied last (no source query: this works on collections that are
+not loaded too). A write older than the channel's last tick (Milvus re-publishes timed-out writes after a
+Pulsar outage), and a reconnect to Pulsar, open a 60 s window in which each write is replaced by the source's
+current rows for its keys. Everything else stays
 in total order: a collection, partition, database, rename, alias, index, load, release or flush operation is
 released only when every channel ticked past it and every older message went first, and a channel's messages
 are released in the order they were read, so rows written after their collection's create (which Milvus writes
