@@ -19,14 +19,15 @@ type walObservation struct {
 
 // breakdown splits lags into the part before the source's time ticks could
 // release the row and the part after it; with the checkpoint's change times,
-// the part after it again at the moment the pipeline stored its checkpoint
-// (its call to the target had returned).
+// the pipeline's own share: from the message reaching a reader (with
+// ordering: key the pipeline writes the row then) to the moment the pipeline
+// stored its checkpoint (its call to the target had returned).
 type breakdown struct {
 	arrived   []time.Duration // insert returned → the insert message reached the observer
 	ownTick   []time.Duration // insert returned → its own channel showed a tick >= its timestamp
 	released  []time.Duration // insert returned → every ticking channel showed a tick >= its timestamp
 	after     []time.Duration // that moment → visible on the target (pipeline read+apply, target visibility)
-	pipeline  []time.Duration // released → checkpoint stored (read, merge, apply call, ack)
+	pipeline  []time.Duration // message read → checkpoint stored (read, merge, apply call, ack)
 	target    []time.Duration // checkpoint stored → visible on the target
 	unmatched int             // samples whose insert or covering ticks the observer did not see
 }
@@ -53,8 +54,8 @@ func (w *walObservation) split(samples []sample, changes []time.Time) breakdown 
 		}
 		b.released = append(b.released, rel.Sub(s.t0))
 		b.after = append(b.after, s.visible.Sub(rel))
-		if applied, ok := firstChangeIn(changes, rel, s.visible); ok {
-			b.pipeline = append(b.pipeline, applied.Sub(rel))
+		if applied, ok := firstChangeIn(changes, ins.at, s.visible); ok {
+			b.pipeline = append(b.pipeline, applied.Sub(ins.at))
 			b.target = append(b.target, s.visible.Sub(applied))
 		}
 	}

@@ -44,6 +44,11 @@ func printDetails(w io.Writer, o *options, d *dataset, r *results) {
 			fmt.Fprintf(w, "floor, target alone at %d rows/s (upsert of %d rows returned → its last row visible on the target): %s%s; from the upsert sent: %s\n",
 				o.steadyRate, o.steadyBatch, summarize(lags(fs.samples)), lostNote(fs.lost), summarize(sentLags(fs.samples)))
 		}
+		if fl := r.floor.loaded; len(fl.samples) > 0 || fl.lost > 0 {
+			fmt.Fprintf(w, "floor, target at %d rows/s while the source takes as many inserts (upsert sent → its last row visible on the target): %s%s\n",
+				o.steadyRate, summarize(sentLags(fl.samples)), lostNote(fl.lost))
+			printWorst(w, "target with the source loaded", fl.samples, nil, nil)
+		}
 		fmt.Fprintf(w, "floor, source alone (single insert returned → visible on the source): %s\n", summarize(r.lag.sourceSelf))
 	}
 	fmt.Fprintf(w, "time tick interval (proxy.timeTickInterval): source %s, target %s\n", tickInterval(o.sourceConfig), tickInterval(o.targetConfig))
@@ -62,7 +67,7 @@ func printWAL(w io.Writer, wal *walObservation, r *results) {
 	b := wal.split(r.lag.single, r.lag.ckpt)
 	fmt.Fprintf(w, "lag single, WAL: insert returned → its message reached a Pulsar reader %s; → its own channel ticked past it %s\n",
 		summarize(b.arrived), summarize(b.ownTick))
-	fmt.Fprintf(w, "lag single, split: insert returned → all ticking channels ticked past it %s; → pipeline stored its checkpoint (target call returned) %s; → visible on the target %s%s\n",
+	fmt.Fprintf(w, "lag single, split: insert returned → all ticking channels ticked past it %s; message read → pipeline stored its checkpoint (target call returned) %s; → visible on the target %s%s\n",
 		summarize(b.released), summarize(b.pipeline), summarize(b.target), unmatched(b.unmatched))
 	b = wal.split(r.lag.steady.samples, nil)
 	fmt.Fprintf(w, "lag steady, split: insert returned → all ticking channels ticked past it %s; → visible on the target %s%s\n",

@@ -20,12 +20,15 @@ type floorResult struct {
 	single     []time.Duration // upsert returned → visible
 	singleSent []time.Duration // upsert sent → visible: the floor the goals use
 	steady     steadyResult
+	// loaded: the steady floor again, with the source taking the same
+	// inserts meanwhile (the pipeline's run loads both Milvus so).
+	loaded steadyResult
 }
 
 // runFloor measures the target alone on a fresh, indexed and loaded
 // collection: o.probes single upserts, then o.steadyRate rows/s of upserts
 // for o.steadySeconds (skipped with -floor-steady=false).
-func runFloor(ctx context.Context, o *options, tgt client.Client, coll string) (floorResult, error) {
+func runFloor(ctx context.Context, o *options, src, tgt client.Client, coll string) (floorResult, error) {
 	var r floorResult
 	if err := createLoaded(ctx, tgt, o, coll); err != nil {
 		return r, fmt.Errorf("target: %w", err)
@@ -45,8 +48,47 @@ func runFloor(ctx context.Context, o *options, tgt client.Client, coll string) (
 		if r.steady, err = runSteady(ctx, o, upsert, tgt, coll, rng); err != nil {
 			return r, fmt.Errorf("target alone: %w", err)
 		}
+		if o.floorLoaded {
+			if r.loaded, err = runLoadedFloor(ctx, o, src, tgt, coll+"_loaded"); err != nil {
+				return r, fmt.Errorf("target with the source loaded: %w", err)
+			}
+		}
 	}
 	return r, nil
+}
+
+// runLoadedFloor is the steady floor on a fresh target collection while the
+// source takes the same schedule of inserts into a collection of its own.
+func runLoadedFloor(ctx context.Context, o *options, src, tgt client.Client, coll string) (steadyResult, error) {
+	var r steadyResult
+	if err := createLoaded(ctx, tgt, o, coll); err != nil {
+		return r, fmt.Errorf("target: %w", err)
+	}
+	defer func() { _ = dropOn(context.WithoutCancel(ctx), tgt, "target", coll) }()
+	if err := createLoaded(ctx, src, o, coll); err != nil {
+		return r, fmt.Errorf("source: %w", err)
+	}
+	defer func() { _ = dropOn(context.WithoutCancel(ctx), src, "source", coll) }()
+	fmt.Fprintf(os.Stderr, "phase 1: target at %d rows/s of upserts while the source takes as many inserts, %d s ...\n", o.steadyRate, o.steadySeconds)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	loadErr := make(chan error, 1)
+	go func() {
+		rng := rand.New(rand.NewSource(5))
+		loadErr <- runSchedule(lctx, o, func(cols []entity.Column) error {
+			_, err := src.Insert(lctx, coll, "", cols...)
+			return err
+		}, rng)
+	}()
+	r, err := runSteady(ctx, o, func(cols []entity.Column) error {
+		_, err := tgt.Upsert(ctx, coll, "", cols...)
+		return err
+	}, tgt, coll, rand.New(rand.NewSource(4)))
+	stop()
+	if lerr := <-loadErr; lerr != nil && lctx.Err() == nil {
+		return r, fmt.Errorf("source load: %w", lerr)
+	}
+	return r, err
 }
 
 // probeSelf writes o.probes single rows (ids from first on) through write

@@ -34,6 +34,7 @@ type options struct {
 	steadySeconds, steadyRate int
 	steadyBatch               int
 	observe, floorSteady      bool
+	floorLoaded               bool
 	pollEvery, visibleTimeout time.Duration
 	replicateTimeout          time.Duration
 }
@@ -72,6 +73,7 @@ func parseFlags() *options {
 	flag.IntVar(&o.single, "single", 100, "single-row inserts whose lag is measured")
 	flag.IntVar(&o.probes, "probes", 30, "single rows for each floor measurement (target alone, source alone); 0 skips the floors")
 	flag.BoolVar(&o.floorSteady, "floor-steady", true, "also measure the target alone at the steady rate (upserts straight into the target)")
+	flag.BoolVar(&o.floorLoaded, "floor-loaded", true, "measure the steady floor again while the source takes the same inserts (both Milvus share this machine's cores, as in the pipeline's run)")
 	flag.IntVar(&o.steadySeconds, "steady-seconds", 20, "duration of the steady-rate lag measurement")
 	flag.IntVar(&o.steadyRate, "steady-rate", 2000, "rows/s inserted into the source during the steady lag measurement")
 	flag.IntVar(&o.steadyBatch, "steady-batch", 100, "rows per insert during the steady lag measurement")

@@ -68,7 +68,7 @@ func run(ctx context.Context, o *options) (err error) {
 		return fmt.Errorf("phase 1 (direct): %w", err)
 	}
 	if o.probes > 0 {
-		if err := timed(res, "floor", func() (e error) { res.floor, e = runFloor(ctx, o, tgt, n.floor); return }); err != nil {
+		if err := timed(res, "floor", func() (e error) { res.floor, e = runFloor(ctx, o, src, tgt, n.floor); return }); err != nil {
 			return fmt.Errorf("phase 1 (target alone): %w", err)
 		}
 		if err := dropOn(ctx, tgt, "target", n.floor); err != nil {
@@ -111,8 +111,8 @@ func cleanup(o *options, n names) error {
 		name, addr string
 		colls      []string
 	}{
-		{"source", o.source, []string{n.repl, n.lag}},
-		{"target", o.target, []string{n.floor, n.repl, n.lag}},
+		{"source", o.source, []string{n.repl, n.lag, n.floor + "_loaded"}},
+		{"target", o.target, []string{n.floor, n.floor + "_loaded", n.repl, n.lag}},
 	} {
 		c, err := workload.Connect(ctx, side.addr)
 		if err != nil {

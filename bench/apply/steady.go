@@ -75,6 +75,23 @@ func runSteady(ctx context.Context, o *options, write func([]entity.Column) erro
 	return r, out.err
 }
 
+// runSchedule writes the steady schedule through write without measuring
+// anything (a background load), until it ends or ctx is done.
+func runSchedule(ctx context.Context, o *options, write func([]entity.Column) error, rng *rand.Rand) error {
+	interval := time.Duration(float64(time.Second) * float64(o.steadyBatch) / float64(o.steadyRate))
+	n := o.steadyRate * o.steadySeconds / o.steadyBatch
+	start := time.Now()
+	for k := 0; k < n; k++ {
+		if err := sleepCtx(ctx, time.Until(start.Add(time.Duration(k)*interval))); err != nil {
+			return err
+		}
+		if err := write(workload.Rows(int64(steadyFirstID+k*o.steadyBatch), o.steadyBatch, o.dim, rng)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type pollOutcome struct {
 	samples []sample
 	lost    int
