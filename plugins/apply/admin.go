@@ -102,6 +102,11 @@ func (a *applier) flush(ctx context.Context, st *applyStep) error {
 func (a *applier) ownTarget(ctx context.Context, st *applyStep) (bool, error) {
 	if st.collID != 0 {
 		tc, err := a.locate(ctx, st)
+		if err == nil && tc == nil {
+			// Not a failure: the copy was dropped since, the name holds a
+			// newer incarnation, or the collection predates the start.
+			a.log.Warnf("%s: the target holds no copy of source collection %d (%s.%s): nothing to apply", st, st.collID, st.target.DB, st.target.Name)
+		}
 		return tc != nil, err
 	}
 	tc, err := a.meta.collection(ctx, st.target)
