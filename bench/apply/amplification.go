@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 )
 
 // receivedMetric is the Milvus proxy's count of request bytes it received
@@ -20,43 +18,21 @@ var writeTypes = []string{"insert", "upsert", "delete"}
 // receivedBytes sums what the Milvus whose metrics are at url received in
 // write requests for collection coll, as Milvus itself counts it.
 func receivedBytes(ctx context.Context, url, coll string) (float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	samples, err := harness.Scrape(ctx, url, receivedMetric+"{")
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("scrape %s: %s", url, resp.Status)
-	}
 	sum, found := 0.0, false
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, receivedMetric+"{") || !strings.Contains(line, `collection_name="`+coll+`"`) {
+	for key, v := range samples {
+		if !strings.Contains(key, `collection_name="`+coll+`"`) {
 			continue
 		}
-		write := false
 		for _, t := range writeTypes {
-			write = write || strings.Contains(line, `msg_type="`+t+`"`)
+			if strings.Contains(key, `msg_type="`+t+`"`) {
+				sum, found = sum+v, true
+				break
+			}
 		}
-		if !write {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			return 0, fmt.Errorf("scrape %s: %q: %w", url, line, err)
-		}
-		sum, found = sum+v, true
-	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	if !found {
 		return 0, fmt.Errorf("%s shows no %s for %s", url, receivedMetric, coll)

@@ -31,8 +31,7 @@ type steadyResult struct {
 // on average).
 func runSteady(ctx context.Context, o *options, write func([]entity.Column) error, tgt client.Client, coll string, rng *rand.Rand) (steadyResult, error) {
 	var r steadyResult
-	interval := time.Duration(float64(time.Second) * float64(o.steadyBatch) / float64(o.steadyRate))
-	n := o.steadyRate * o.steadySeconds / o.steadyBatch
+	interval, n := steadySchedule(o)
 	batches := make([][]entity.Column, n) // built up front: the schedule must not wait on rand
 	for k := range batches {
 		batches[k] = workload.Rows(int64(steadyFirstID+k*o.steadyBatch), o.steadyBatch, o.dim, rng)
@@ -75,11 +74,16 @@ func runSteady(ctx context.Context, o *options, write func([]entity.Column) erro
 	return r, out.err
 }
 
+// steadySchedule is the steady phase's pace: one write of o.steadyBatch
+// rows every interval, n writes in all.
+func steadySchedule(o *options) (interval time.Duration, n int) {
+	return time.Duration(float64(time.Second) * float64(o.steadyBatch) / float64(o.steadyRate)), o.steadyRate * o.steadySeconds / o.steadyBatch
+}
+
 // runSchedule writes the steady schedule through write without measuring
 // anything (a background load), until it ends or ctx is done.
 func runSchedule(ctx context.Context, o *options, write func([]entity.Column) error, rng *rand.Rand) error {
-	interval := time.Duration(float64(time.Second) * float64(o.steadyBatch) / float64(o.steadyRate))
-	n := o.steadyRate * o.steadySeconds / o.steadyBatch
+	interval, n := steadySchedule(o)
 	start := time.Now()
 	for k := 0; k < n; k++ {
 		if err := sleepCtx(ctx, time.Until(start.Add(time.Duration(k)*interval))); err != nil {

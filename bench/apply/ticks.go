@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // tickInterval reads proxy.timeTickInterval (ms) from a Milvus config file
@@ -12,29 +12,20 @@ import (
 // write's channel tick past it, so the floor of any reader that waits for
 // ticks, the target's own query path included.
 func tickInterval(path string) string {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return "n/a (" + err.Error() + ")"
 	}
-	defer f.Close()
-	inProxy := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		if !strings.HasPrefix(line, " ") {
-			inProxy = strings.HasPrefix(line, "proxy:")
-			continue
-		}
-		if inProxy && strings.HasPrefix(line, "  timeTickInterval:") {
-			v := strings.TrimSpace(strings.TrimPrefix(line, "  timeTickInterval:"))
-			if i := strings.IndexByte(v, '#'); i >= 0 {
-				v = strings.TrimSpace(v[:i])
-			}
-			return v + " ms"
-		}
+	var conf struct {
+		Proxy struct {
+			TimeTickInterval *int `yaml:"timeTickInterval"`
+		} `yaml:"proxy"`
 	}
-	return fmt.Sprintf("n/a (no proxy.timeTickInterval in %s)", path)
+	if err := yaml.Unmarshal(b, &conf); err != nil {
+		return fmt.Sprintf("n/a (%s: %v)", path, err)
+	}
+	if conf.Proxy.TimeTickInterval == nil {
+		return fmt.Sprintf("n/a (no proxy.timeTickInterval in %s)", path)
+	}
+	return fmt.Sprintf("%d ms", *conf.Proxy.TimeTickInterval)
 }

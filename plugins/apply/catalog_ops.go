@@ -59,11 +59,14 @@ func (a *applier) renameCollection(ctx context.Context, st *applyStep) error {
 	a.meta.forget(from)
 	a.meta.forget(want)
 	st.target = want
-	if at, ok := a.young[from]; ok && err == nil && resp.GetErrorCode() == commonpb.ErrorCode_Success {
+	if err := statusError(fmt.Sprintf("rename %s.%s to %s.%s", from.DB, from.Name, want.DB, want.Name), resp, err); err != nil {
+		return err
+	}
+	if at, ok := a.young[from]; ok {
 		delete(a.young, from)
 		a.young[want] = at
 	}
-	return statusError(fmt.Sprintf("rename %s.%s to %s.%s", from.DB, from.Name, want.DB, want.Name), resp, err)
+	return nil
 }
 
 // aliasHolder describes what alias names in database db on the target:

@@ -126,7 +126,8 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 		return nil
 	}
 	w.target, w.lease = t, l
-	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}, pendingLoads: map[int64][]string{}}
+	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}, pendingLoads: map[int64][]string{},
+		young: map[contract.CollectionRef]time.Time{}}
 	return nil
 }
 

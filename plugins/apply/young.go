@@ -26,9 +26,6 @@ const youngFor = 10 * time.Second
 
 // created notes that this writer created ref now.
 func (a *applier) created(ref contract.CollectionRef) {
-	if a.young == nil {
-		a.young = map[contract.CollectionRef]time.Time{}
-	}
 	a.young[ref] = time.Now()
 }
 

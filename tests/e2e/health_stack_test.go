@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"math/rand"
-	"net/http"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,27 +12,12 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
-// scrape returns the samples of a Prometheus endpoint whose line starts
-// with name (labels included in the key).
-func scrape(t *testing.T, url, name string) map[string]float64 {
+// scrape is harness.Scrape failing the test on an error.
+func scrape(t *testing.T, url, prefix string) map[string]float64 {
 	t.Helper()
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	out, err := harness.Scrape(context.Background(), url, prefix)
 	if err != nil {
-		t.Fatalf("scrape %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
+		t.Fatal(err)
 	}
 	return out
 }

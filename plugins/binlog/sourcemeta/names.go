@@ -210,14 +210,20 @@ func (s *Catalog) Current(id int64) (contract.CollectionRef, bool) {
 	return ref, ok
 }
 
-// IDsNamed returns every collection ID ref was seen naming, newest (highest
-// ID: Milvus allocates them in increasing order) first.
-func (s *Catalog) IDsNamed(ref contract.CollectionRef) []int64 {
+// IDsNamed returns every collection ID ref was seen naming, and the IDs in
+// also, once each, newest (highest ID: Milvus allocates them in increasing
+// order) first.
+func (s *Catalog) IDsNamed(ref contract.CollectionRef, also ...int64) []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]int64, 0, len(s.named[ref]))
+	ids := make([]int64, 0, len(s.named[ref])+len(also))
 	for id := range s.named[ref] {
 		ids = append(ids, id)
+	}
+	for _, id := range also {
+		if !s.named[ref][id] {
+			ids = append(ids, id)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
 	return ids

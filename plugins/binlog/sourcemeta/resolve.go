@@ -2,7 +2,6 @@ package sourcemeta
 
 import (
 	"context"
-	"sort"
 
 	"github.com/golang/protobuf/proto"
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
@@ -110,15 +109,11 @@ func (r *Resolver) idAt(ctx context.Context, ref contract.CollectionRef, ts uint
 	if err != nil {
 		return 0, "", err
 	}
-	ids := r.catalog.IDsNamed(ref)
+	var current []int64
 	if now.Found {
-		ids = append(ids, nowID)
-		sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+		current = append(current, nowID)
 	}
-	for i, id := range ids {
-		if i > 0 && id == ids[i-1] {
-			continue
-		}
+	for _, id := range r.catalog.IDsNamed(ref, current...) {
 		then, err := r.catalog.lister.DescribeAt(ctx, ref.DB, id, ts)
 		if err != nil {
 			return 0, "", err
