@@ -82,9 +82,12 @@ current rows for its keys. Everything else stays
 in total order: a collection, partition, database, rename, alias, index, load, release or flush operation is
 released only when every channel ticked past it and every older message went first, and a channel's messages
 are released in the order they were read, so rows written after their collection's create (which Milvus writes
-to each of the collection's channels) wait for it. What changes for a consumer: two rows of different keys (or
-collections) may come in another order than their timestamps; the changes of one key, and everything against
-operations that are not row changes, keep timestamp order.
+to each of the collection's channels) wait for it. What changes for a consumer: a row may come before rows of
+other keys with older timestamps, and before older operations read from other channels (another collection's
+create or drop, an index, load or flush request, a database operation); the changes of one key keep timestamp
+order, a row never passes what its own channel carried before it (its collection's create, a partition drop),
+and an operation that is not a row change comes after every message older than it. A consumer that needs one
+global order (a log) sets `+"`ordering: total`"+`.
 
 Milvus 2.3 logs no CreatePartition and no AlterCollection. Every 3 seconds each channel asks the source
 (`+"`ShowPartitions`"+`, `+"`DescribeCollection`"+`) for the partitions and properties of the collections it has

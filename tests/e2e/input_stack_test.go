@@ -91,11 +91,12 @@ milvus_binlog:
 
 // TestStackInputEmitsOrderedJSONChanges runs the milvus_binlog input on the
 // real stack: every inserted row, the upsert, the deletes and the DDL come out
-// once, in non-decreasing timestamp order, with names resolved.
+// once, in non-decreasing timestamp order (ordering: total), with names
+// resolved.
 func TestStackInputEmitsOrderedJSONChanges(t *testing.T) {
 	env := harness.RequireStack(t)
 	coll := harness.UniqueName("stack_input")
-	read, _ := runInput(t, jsonInputYAML(env, coll, ""), "")
+	read, _ := runInput(t, jsonInputYAML(env, coll, "  ordering: total\n"), "")
 	time.Sleep(3 * time.Second) // readers positioned at "latest" before writing
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

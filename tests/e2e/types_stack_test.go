@@ -75,7 +75,9 @@ milvus_binlog:
   collections: [ "%s.*" ]
   start_from: latest
 `, env.PulsarURL, env.SourceAddr, db)
-	readJSON, _ := runInput(t, base+"  format: json\n", "")
+	// The JSON log is checked for one global timestamp order: ordering: total
+	// (the default, key, lets rows pass older operations of other channels).
+	readJSON, _ := runInput(t, base+"  format: json\n  ordering: total\n", "")
 	readRaw := runRawInput(t, base+"  format: protobuf\n")
 	time.Sleep(3 * time.Second)
 
