@@ -4,7 +4,8 @@
 # create a CDC task with the same curl users send to the established server,
 # write a workload to the source Milvus, show its changes as milvus_binlog
 # decodes them, and show with `milvus-cdc verify` that they arrived on the
-# target. The stack stays up afterwards (`make down` stops it); the task,
+# target. The stack stays up afterwards (`make down` stops it); the collection (on
+# both sides: dropped on the source, the task drops its copy), the task,
 # server and worker are removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,4 +58,7 @@ sleep 3   # the stream reports every 2 s
 curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "get", "request_data": {"task_id": "'"$task"'"}}'; echo
 curl -s http://localhost:8444/metrics | grep -E '^milvus_cdc_(tasks|replication_lag_seconds|rows_applied)' || true
 curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "position", "request_data": {"task_id": "'"$task"'"}}' | cut -c1-200; echo
+echo "== dropping the demo collection on the source: the task drops its copy on the target"
+bin/cdc-workload --addr "$MILVUS_SOURCE_ADDR" --collection "$coll" --cleanup "$MILVUS_TARGET_ADDR"
+sleep 1
 curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "delete", "request_data": {"task_id": "'"$task"'"}}'; echo

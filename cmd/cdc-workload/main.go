@@ -24,12 +24,20 @@ func main() {
 	batch := flag.Int("batch", 250, "rows per insert call")
 	dim := flag.Int("dim", 128, "vector dimension")
 	drop := flag.Bool("drop", false, "drop the collection at the end")
+	cleanup := flag.String("cleanup", "", "write nothing: drop the collection on -addr and wait until the Milvus at this address (the replication's target) no longer has it")
 	flag.Parse()
 	if *coll == "" {
 		*coll = fmt.Sprintf("demo_%d", time.Now().Unix())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *cleanup != "" {
+		if err := dropReplicated(ctx, *addr, *cleanup, *coll); err != nil {
+			fmt.Fprintln(os.Stderr, "cdc-workload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, *addr, *coll, *rows, *batch, *dim, *drop); err != nil {
 		fmt.Fprintln(os.Stderr, "cdc-workload:", err)
 		os.Exit(1)
@@ -74,4 +82,40 @@ func run(ctx context.Context, addr, coll string, rows, batch, dim int, drop bool
 		step("dropped %s", coll)
 	}
 	return nil
+}
+
+// dropReplicated drops coll on the source and waits (at most a minute) for
+// the replication to drop its copy on the target, so that a later task
+// finds no copy of a task that is gone.
+func dropReplicated(ctx context.Context, source, target, coll string) error {
+	src, err := workload.Connect(ctx, source)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := src.DropCollection(ctx, coll); err != nil {
+		return fmt.Errorf("drop %s: %w", coll, err)
+	}
+	fmt.Printf("workload: dropped %s\n", coll)
+	tgt, err := workload.Connect(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		has, err := tgt.HasCollection(ctx, coll)
+		if err == nil && !has {
+			fmt.Printf("workload: the target dropped its copy of %s\n", coll)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the target at %s still has %s a minute after its drop on the source (last error: %v)", target, coll, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
