@@ -22,7 +22,9 @@ type applyConfig struct {
 	collectionMap map[string]contract.CollectionRef
 	retry         *backoffFactory
 	maxRetry      time.Duration // 0: retry transient failures without limit
-	replicationID string        // tags the collections this replication creates
+	// replicationID: which target collections are this replication's
+	// (replication_id, source_cluster, adopt_replications).
+	replicationID replication
 	failures      *failure.Reporter
 	status        *status.Writer
 	lease         *lease.Config // nil: no lease (a pipeline on its own)
@@ -47,7 +49,7 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 	if c.maxRetry, err = conf.FieldDuration(maoFieldMaxRetry); err != nil {
 		return nil, err
 	}
-	if c.replicationID, err = conf.FieldString(maoFieldReplicationID); err != nil {
+	if c.replicationID, err = replicationFromParsed(conf); err != nil {
 		return nil, err
 	}
 	if c.status, err = status.WriterFromParsed(conf, res); err != nil {

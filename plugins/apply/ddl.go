@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/golang/protobuf/proto"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
@@ -17,8 +16,11 @@ import (
 // createCollection creates the target collection if it is missing. When the
 // name is taken by an older incarnation (its drop is still to come, Milvus
 // writes drops late) that one is dropped first; a newer one means this is a
-// replay and nothing is done. A foreign collection with the same schema is
-// adopted; with another schema it is a permanent error.
+// replay and nothing is done. A collection replication did not create (nor
+// adopts) is a permanent error. A copy adopted from an earlier replication
+// is dropped and created again when the snapshot's create meets it (the
+// snapshot then copies the source's rows into it), and re-tagged as this
+// replication's when a stream's create does.
 func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 	var req msgpb.CreateCollectionRequest
 	var schema schemapb.CollectionSchema
@@ -44,37 +46,38 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 	if err != nil {
 		return err
 	}
-	if !tc.copies(a.conf.replicationID, st.collID) {
+	own := a.conf.replicationID
+	if !tc.copies(own, st.collID) {
 		// Copied already under another name (a rename still to come).
-		if _, found, err := a.meta.findCopy(ctx, a.conf.replicationID, st.collID); err != nil || found {
+		ref, found, err := a.meta.findCopy(ctx, own, st.collID)
+		if err != nil {
 			return err
+		}
+		if found {
+			elsewhere, err := a.meta.collection(ctx, ref)
+			if err != nil || !st.meta.Snapshot || !own.adopts(elsewhere) {
+				return err
+			}
+			// The snapshot puts the copy at the name the source has now.
+			if err := a.dropAdopted(ctx, st, ref); err != nil {
+				return err
+			}
+			if tc, err = a.meta.collection(ctx, st.target); err != nil {
+				return err
+			}
 		}
 	}
 	if err := a.freeName(ctx, st, st.target, tc); err != nil {
 		return err
 	}
 	if tc.exists {
-		if !tc.ours(a.conf.replicationID) {
-			return notOurs(st, tc)
-		}
-		switch {
-		case tc.owner == st.collID:
-			return nil // created already (another channel's copy, or a replay)
-		case tc.owner > st.collID:
-			return nil // a replay: the target copies a newer incarnation
-		default:
-			a.log.Infof("Target collection %s.%s copies source collection %d, which was dropped and recreated as %d: replacing it", st.target.DB, st.target.Name, tc.owner, st.collID)
-			if err := a.dropTargetCollection(ctx, st.target); err != nil {
-				return err
-			}
+		if create, err := a.replaceExisting(ctx, st, tc); err != nil || !create {
+			return err
 		}
 	}
-	props := []*commonpb.KeyValuePair{{Key: ownerProperty, Value: strconv.FormatInt(st.collID, 10)}}
-	if a.conf.replicationID != "" {
-		props = append(props, &commonpb.KeyValuePair{Key: replicationProperty, Value: a.conf.replicationID})
-	}
+	props := own.tags(st.collID)
 	for k, v := range st.meta.Properties {
-		if k != ownerProperty && k != replicationProperty {
+		if !tagProperty(k) {
 			props = append(props, &commonpb.KeyValuePair{Key: k, Value: v})
 		}
 	}
@@ -106,6 +109,30 @@ func (a *applier) createCollection(ctx context.Context, st *applyStep) error {
 	}
 	a.created(st.target)
 	return nil
+}
+
+// replaceExisting decides about the collection that has the name a
+// create_collection creates: create is true when it was dropped to make
+// room (an adopted copy met by the snapshot, an older incarnation).
+func (a *applier) replaceExisting(ctx context.Context, st *applyStep, tc *targetColl) (create bool, err error) {
+	own := a.conf.replicationID
+	switch {
+	case !tc.ours(own):
+		return false, notOurs(st, tc)
+	case st.meta.Snapshot && own.adopts(tc):
+		// Rows the source deleted or changed while no replication ran are
+		// still in it: the snapshot copies into a new, empty collection.
+		return true, a.dropAdopted(ctx, st, st.target)
+	case tc.owner == st.collID:
+		return false, a.claim(ctx, st.target, tc) // created already (another channel's copy, or a replay)
+	case tc.owner > st.collID:
+		return false, nil // a replay: the target copies a newer incarnation
+	}
+	a.log.Infof("Target collection %s.%s copies source collection %d, which was dropped and recreated as %d: replacing it", st.target.DB, st.target.Name, tc.owner, st.collID)
+	if own.adopts(tc) {
+		return true, a.dropAdopted(ctx, st, st.target)
+	}
+	return true, a.dropTargetCollection(ctx, st.target)
 }
 
 // targetSchema is the source schema as the target gets it: without the
@@ -221,7 +248,7 @@ func (a *applier) alterCollection(ctx context.Context, st *applyStep) error {
 	}
 	var props []*commonpb.KeyValuePair
 	for k, v := range st.meta.Properties {
-		if k != ownerProperty && k != replicationProperty {
+		if !tagProperty(k) {
 			props = append(props, &commonpb.KeyValuePair{Key: k, Value: v})
 		}
 	}

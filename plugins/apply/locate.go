@@ -8,8 +8,18 @@ import (
 // and points st.target at it: at the mapped name, or, after a rename the
 // target has not seen yet, wherever the copy's ID tag is. nil when there is
 // no copy; the notOurs error when the mapped name holds a collection
-// replication did not create and no copy exists elsewhere.
+// replication did not create and no copy exists elsewhere. A copy adopted
+// from an earlier replication is re-tagged as this one's first (claim).
 func (a *applier) locate(ctx context.Context, st *applyStep) (*targetColl, error) {
+	tc, err := a.find(ctx, st)
+	if err != nil || tc == nil {
+		return tc, err
+	}
+	return tc, a.claim(ctx, st.target, tc)
+}
+
+// find is locate without the claim.
+func (a *applier) find(ctx context.Context, st *applyStep) (*targetColl, error) {
 	tc, err := a.meta.collection(ctx, st.target)
 	if err != nil {
 		return nil, err

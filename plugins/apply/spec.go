@@ -20,6 +20,8 @@ const (
 	maoFieldRetryBackoff  = "retry_backoff"
 	maoFieldMaxRetry      = "max_retry_duration"
 	maoFieldReplicationID = "replication_id"
+	maoFieldSourceCluster = "source_cluster"
+	maoFieldAdopt         = "adopt_replications"
 )
 
 // outputLint is both the lint rule of the spec and a check of the
@@ -44,7 +46,7 @@ is one WAL message from `+"`milvus_binlog`"+` (`+"`format: protobuf`"+`) and is 
 | insert | upsert with the source's primary keys (a replay never doubles a row); consecutive inserts of one collection and partition are merged into one call (≤ 8 MiB), a key repeated in that call keeps its newest row |
 | upsert (Insert + Delete, one ts) | one upsert; the Delete is not applied (it would remove the new rows) |
 | delete | `+"`pk in [...]`"+` (≤ 4,096 keys per call), in the source's partition or all |
-| create_collection | the source schema without the system fields, `+"`AutoID`"+` off, same shards, consistency level and properties, partition-key partitions; tagged `+"`milvus_cdc.source_collection_id=<id>`"+` (and `+"`milvus_cdc.replication=<replication_id>`"+`); once, though Milvus logs it per channel. A same-named target collection replication did not create is a conflict: the output stops with an error naming it and never writes to or drops it |
+| create_collection | the source schema without the system fields, `+"`AutoID`"+` off, same shards, consistency level and properties, partition-key partitions; tagged `+"`milvus_cdc.source_collection_id=<id>`"+` (and `+"`milvus_cdc.replication=<replication_id>`"+`, `+"`milvus_cdc.source_cluster=<source_cluster>`"+`); once, though Milvus logs it per channel. A same-named target collection replication did not create (nor adopts, see `+"`"+maoFieldAdopt+"`"+`) is a conflict: the output stops with an error naming it and never writes to or drops it. An adopted copy met by the snapshot's create_collection is dropped (its aliases first) and created again, so the snapshot's copy that follows makes it equal to the source |
 | drop_collection | only if the target collection is this replication's copy of *that* source collection (the tags): Milvus writes drops late, sometimes after the name was reused |
 | alter_collection | 2.3 logs no AlterCollection: the input asks the source for each followed collection's properties (every 3 s) and sends alter_collection when they change (e.g. `+"`collection.ttl.seconds`"+`); the output sets them on its copy |
 | partitions | create_partition: 2.3 logs no CreatePartition, so the input asks the source for the partitions of each collection it follows (every 3 s) and sends one create_partition per new partition, empty ones included; a partition named by rows is also created before them. drop_partition drops (releasing the partition first if needed) |
@@ -80,8 +82,14 @@ Failed with it, and resume retries).`).
 			service.NewBackOffField(maoFieldRetryBackoff, false, nil).
 				Description("Backoff between attempts while a change fails transiently (its max_elapsed_time is not used: see `"+maoFieldMaxRetry+"`)."),
 			service.NewStringField(maoFieldReplicationID).
-				Description("Names this replication in the tags of the collections it creates (`"+replicationProperty+"`; a control-plane task uses its task ID). It writes to and drops only collections it created: a target collection it did not create (untagged, or tagged by another replication) with the name of a source collection stops the output with an error naming it, and nothing is written to it or dropped.").
+				Description("Names this replication in the tags of the collections it creates (`"+replicationProperty+"`; a control-plane task uses its task ID). It writes to and drops only collections it created or adopts (`"+maoFieldAdopt+"`): a target collection it did not create (untagged, or tagged by another replication) with the name of a source collection stops the output with an error naming it, and nothing is written to it or dropped.").
 				Default("").Advanced(),
+			service.NewStringField(maoFieldSourceCluster).
+				Description("Names the source cluster (`<cluster prefix>@<host:port>`; a control-plane task sets it) in the tags of the collections this replication creates (`"+clusterProperty+"`). When set, a copy of another replication is adopted only if it carries the same source cluster.").
+				Default("").Advanced(),
+			service.NewStringListField(maoFieldAdopt).
+				Description("Replications (their `"+maoFieldReplicationID+"`s) whose copies this replication takes over: a target collection tagged by one of them (and, when `"+maoFieldSourceCluster+"` is set, with that source cluster) counts as this replication's own. The first create_collection of the snapshot that meets such a copy drops it (and its aliases) and creates it again, so the snapshot makes it equal to the source, rows deleted on the source while no replication ran included; any other change that meets it first re-tags it as this replication's (`"+replicationProperty+"`) and applies as usual. The control plane lists here the earlier tasks of the same source cluster that no live task holds, when a new task is created over their copies.").
+				Default([]any{}).Advanced(),
 			service.NewDurationField(maoFieldMaxRetry).
 				Description("How long one change may keep failing transiently before the output stops for good with its last error (0: retry until it succeeds or the stream stops). Waiting for the task's lease does not count.").
 				Default("10m").Advanced(),

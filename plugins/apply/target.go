@@ -15,12 +15,22 @@ import (
 // collection it copies. Collection IDs only grow, so when a name is reused
 // on the source the output can tell an old incarnation's late messages (and
 // a replay's) from the current one's.
-const ownerProperty = "milvus_cdc.source_collection_id"
+const ownerProperty = contract.PropSourceCollectionID
 
 // replicationProperty names the replication (replication_id; a control-plane
-// task's ID) that created a target collection: another replication's copies
-// are not this one's to write to or drop.
-const replicationProperty = "milvus_cdc.replication"
+// task's ID) that created or adopted a target collection: another
+// replication's copies are not this one's to write to or drop.
+const replicationProperty = contract.PropReplication
+
+// clusterProperty names the source cluster a copy was made from
+// (source_cluster): a copy of another cluster is never adopted.
+const clusterProperty = contract.PropSourceCluster
+
+// tagProperty reports whether k is one of the tags the output sets itself
+// (never copied from, nor overwritten by, the source's properties).
+func tagProperty(k string) bool {
+	return k == ownerProperty || k == replicationProperty || k == clusterProperty
+}
 
 // targetColl is what the output knows about one target collection.
 type targetColl struct {
@@ -28,6 +38,8 @@ type targetColl struct {
 	aliasOf      string // the name is an alias of this collection (exists is false)
 	owner        int64  // source collection ID; 0 = not tagged (created by someone else)
 	replication  string // replicationProperty; "" on copies made before it existed
+	cluster      string // clusterProperty; "" on copies made before it existed
+	aliases      []string
 	schema       *schemapb.CollectionSchema
 	pk           *schemapb.FieldSchema
 	partitionKey bool
@@ -55,11 +67,18 @@ func (t *targetMeta) forget(ref contract.CollectionRef) {
 // findCopy looks through every target database for replication's copy of
 // source collection id (copies are found by the ID they carry: a rename on
 // the source keeps the ID).
-func (t *targetMeta) findCopy(ctx context.Context, replication string, id int64) (contract.CollectionRef, bool, error) {
+func (t *targetMeta) findCopy(ctx context.Context, r replication, id int64) (contract.CollectionRef, bool, error) {
+	var adopted *contract.CollectionRef // a copy this replication only adopted: its own wins
 	for ref, c := range t.colls {
-		if c.copies(replication, id) {
-			return ref, true, nil
+		if c.copies(r, id) {
+			if !r.adopts(c) {
+				return ref, true, nil
+			}
+			adopted = &ref
 		}
+	}
+	if adopted != nil {
+		return *adopted, true, nil
 	}
 	if t.noCopy[id] {
 		return contract.CollectionRef{}, false, nil
@@ -79,10 +98,18 @@ func (t *targetMeta) findCopy(ctx context.Context, replication string, id int64)
 			if err != nil {
 				return contract.CollectionRef{}, false, err
 			}
-			if c.copies(replication, id) {
-				return ref, true, nil
+			if c.copies(r, id) {
+				if !r.adopts(c) {
+					return ref, true, nil
+				}
+				if adopted == nil {
+					adopted = &ref
+				}
 			}
 		}
+	}
+	if adopted != nil {
+		return *adopted, true, nil
 	}
 	t.noCopy[id] = true
 	return contract.CollectionRef{}, false, nil
@@ -113,13 +140,15 @@ func (t *targetMeta) collection(ctx context.Context, ref contract.CollectionRef)
 		t.colls[ref] = c
 		return c, nil
 	}
-	c := &targetColl{exists: true, schema: resp.GetSchema(), partitions: map[string]bool{}}
+	c := &targetColl{exists: true, schema: resp.GetSchema(), partitions: map[string]bool{}, aliases: resp.GetAliases()}
 	for _, kv := range resp.GetProperties() {
 		switch kv.GetKey() {
 		case ownerProperty:
 			c.owner, _ = strconv.ParseInt(kv.GetValue(), 10, 64)
 		case replicationProperty:
 			c.replication = kv.GetValue()
+		case clusterProperty:
+			c.cluster = kv.GetValue()
 		}
 	}
 	for _, f := range c.schema.GetFields() {
@@ -144,24 +173,28 @@ func (t *targetMeta) collection(ctx context.Context, ref contract.CollectionRef)
 	return c, nil
 }
 
-// ours reports whether this replication created the target collection (a
-// copy tagged before replication tags existed counts as ours).
-func (c *targetColl) ours(replication string) bool {
-	return c.exists && c.owner != 0 && (c.replication == "" || c.replication == replication)
+// ours reports whether the target collection is this replication's: it
+// created it, adopted it (see replication.adopts), or it is a copy tagged
+// before replication tags existed.
+func (c *targetColl) ours(r replication) bool {
+	return c.exists && c.owner != 0 && (c.replication == "" || c.replication == r.id || r.adopts(c))
 }
 
 // copies reports whether the target collection is this replication's copy of
 // source collection id (any of its incarnations when the message carries no
 // ID).
-func (c *targetColl) copies(replication string, id int64) bool {
-	return c.ours(replication) && (id == 0 || c.owner == id)
+func (c *targetColl) copies(r replication, id int64) bool {
+	return c.ours(r) && (id == 0 || c.owner == id)
 }
 
 // notOurs is the permanent error for a message whose target collection
 // exists but was not created by this replication: nothing is written to it.
 func notOurs(st *applyStep, tc *targetColl) error {
 	who := "was not created by replication (it carries no " + ownerProperty + " tag)"
-	if tc.owner != 0 {
+	switch {
+	case tc.owner != 0 && tc.cluster != "":
+		who = fmt.Sprintf("is the copy made by another replication (%s %q, from source cluster %q)", replicationProperty, tc.replication, tc.cluster)
+	case tc.owner != 0:
 		who = fmt.Sprintf("is the copy made by another replication (%s %q)", replicationProperty, tc.replication)
 	}
 	return permanentf("%s: the target collection %s.%s %s: nothing is written to it or dropped. "+
