@@ -25,12 +25,23 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 	defer poll.Stop()
 	noop := b.conf.batching.IsNoop()
 	for {
+		if r.waits.due() {
+			// A collection that waited is to be copied: hand out what the
+			// batch policy holds, then hold (ReadBatch starts the copy).
+			if r.batchPending {
+				return r.flushBatch(ctx)
+			}
+			return nil, nil, nil, errHold
+		}
 		if noop {
 			if evs, pos := r.merge.PopReady(maxUnbatched, maxUnbatchedBytes); len(evs) > 0 {
 				var batch service.MessageBatch
 				ids := map[string][][]byte{}
 				r.lastMaxTs = 0
 				for _, ev := range evs {
+					if r.waits.drops(ev) {
+						continue // not in ids: a dropped row is never "acknowledged ahead", so never skipped after a restart
+					}
 					r.lastMaxTs = max(r.lastMaxTs, ev.Ts)
 					msgs, err := b.render(ev)
 					if err != nil {
@@ -50,7 +61,11 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 					break
 				}
 				full := false
+				r.batchPos, r.batchPending = pos, true
 				for _, ev := range evs {
+					if r.waits.drops(ev) {
+						continue // see the unbatched case
+					}
 					r.batchMaxTs = max(r.batchMaxTs, ev.Ts)
 					msgs, err := b.render(ev)
 					if err != nil {
@@ -64,7 +79,6 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 					}
 					r.batchIDs[ev.Channel] = append(r.batchIDs[ev.Channel], ev.Position)
 				}
-				r.batchPos, r.batchPending = pos, true
 				if full {
 					return r.flushBatch(ctx)
 				}
@@ -92,6 +106,7 @@ func (b *binlogInput) nextBatch(ctx context.Context, r *binlogRun) (service.Mess
 			}
 			return nil, nil, nil, err
 		case <-r.merge.Wake():
+		case <-r.waits.woken():
 		case <-poll.C:
 		case <-timeout:
 		}

@@ -77,17 +77,41 @@ func (b *binlogInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 	if r == nil {
 		return nil, nil, service.ErrNotConnected
 	}
+	for {
+		batch, ack, err := b.readOnce(ctx, r)
+		if batch != nil || err != nil {
+			return batch, ack, err
+		}
+	}
+}
+
+// readOnce hands out the next batch of the copy or the stream; nil, nil,
+// nil when there is none to hand out yet (the copy ended, the stream
+// holds for a copy, or it dropped every event: rows of a collection whose
+// copy waits).
+func (b *binlogInput) readOnce(ctx context.Context, r *binlogRun) (service.MessageBatch, service.AckFunc, error) {
+	if r.snap == nil && !r.batchPending && r.waits.due() {
+		if err := b.startDeferred(ctx, r); err != nil {
+			return nil, nil, b.failRun(r, err)
+		}
+	}
 	if r.snap != nil {
 		batch, ack, err := b.readSnapshot(ctx, r)
 		if err != nil {
 			return nil, nil, b.failRun(r, err)
 		}
-		if batch != nil {
+		if batch != nil || r.snap != nil {
 			return batch, ack, nil
 		}
 	}
 	r.markCaughtUp(ctx)
 	batch, pos, ids, err := b.nextBatch(ctx, r)
+	if errors.Is(err, errHold) {
+		return nil, nil, nil
+	}
+	if err == nil && len(batch) == 0 {
+		return nil, nil, r.passDropped(ctx, pos, ids)
+	}
 	if err != nil {
 		if logreader.IsFatal(err) {
 			b.mu.Lock()
@@ -198,6 +222,10 @@ type binlogRun struct {
 	// snapDone is closed when the copy's runner returned (nil: no copy);
 	// set before the run is used, never changed.
 	snapDone chan struct{}
+	// waits follows the collections whose copy waits; deferred is what
+	// their copy needs once they can be read.
+	waits    *waitState
+	deferred deferredRun
 	// startMu orders starting the stream after a copy with teardown.
 	startMu sync.Mutex
 	closing bool

@@ -126,7 +126,11 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 			abort()
 			return nil, err
 		}
-		g := guaranteeTs(ctx, lister, plan, b.log)
+		g, err := grpcClock(lister, b.log).guaranteeTs(ctx, plan)
+		if err != nil {
+			abort()
+			return nil, err
+		}
 		if err := ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
 			*s = contract.SnapshotState{State: contract.SnapshotPending, GuaranteeTs: g, Collections: plan}
 		}); err != nil {
@@ -167,6 +171,18 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 		b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
 	}
 	go b.publish(rctx, r) // metrics and status until the run ends
+	// Collections whose copy waits (rows not readable yet): the stream drops
+	// their rows and a watch tells when they can be copied.
+	r.waits = newWaitState(lister, grpcClock(lister, b.log), b.log)
+	r.deferred = deferredRun{ctx: rctx, src: lister, seen: seenBy(names, catalog)}
+	r.waits.refresh(ckpt.Snapshot())
+	if ckpt.Snapshot() != nil {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.waits.watch(rctx, r.ckpt.Snapshot)
+		}()
+	}
 	if snap := ckpt.Snapshot(); snap.Copying() {
 		if err := b.startSnapshot(rctx, r, lister, catalog, names, stream); err != nil {
 			abort()

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"time"
 
-	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
@@ -24,6 +22,9 @@ type snapshotCopy struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the runner returned
 	stream func()        // starts the channel readers
+	// deferred: a copy of collections that waited, made while the stream
+	// runs (its emission held meanwhile).
+	deferred bool
 }
 
 // errCopyIncomplete: the runner ended with collections not done (one failed
@@ -56,31 +57,6 @@ func planSnapshot(ctx context.Context, src sourcemeta.GRPC, filter *collectionFi
 	return plan, nil
 }
 
-// guaranteeTs is a timestamp of the source taken after the positions were
-// pinned: every page is read with all writes up to it visible, so a write
-// logged before the pin is in the copy. The source allocates it
-// (AllocTimestamp, 2.4+), or gives it with a flush of the first planned
-// collection (2.3); failing both, this machine's clock plus a second (a
-// bound on the clock skew between the two; queries wait until the source
-// passes it).
-func guaranteeTs(ctx context.Context, src sourcemeta.GRPC, plan []contract.SnapshotCollection, log *service.Logger) uint64 {
-	resp, err := src.Svc.AllocTimestamp(ctx, &milvuspb.AllocTimestampRequest{})
-	if err = contract.StatusErr(resp.GetStatus(), err); err == nil && resp.GetTimestamp() != 0 {
-		return resp.GetTimestamp()
-	}
-	if len(plan) > 0 {
-		fctx, cancel := context.WithTimeout(ctx, time.Minute)
-		ts, ferr := src.FlushTs(fctx, plan[0].DB, plan[0].Name)
-		cancel()
-		if ferr == nil && ts != 0 {
-			return ts
-		}
-		err = errors.Join(err, ferr)
-	}
-	log.Warnf("Snapshot: the source gives no timestamp (%v); using this machine's clock plus 1s, which assumes it is not more than 1s behind the source's", err)
-	return contract.HybridTs(time.Now().Add(time.Second))
-}
-
 // startSnapshot starts copying with the stored progress; stream starts the
 // channel readers once the copy is done.
 func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister sourcemeta.GRPC, catalog *sourcemeta.Catalog, names *checkpoint.Names, stream func()) error {
@@ -98,14 +74,8 @@ func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister s
 	total, done, rows := st.Progress()
 	b.log.Infof("Snapshot: copying %d collections (%d done, %d rows copied before) at source timestamp %d; streaming follows from the positions pinned before it",
 		total, done, rows, st.GuaranteeTs)
-	// A copied collection is streamed from then on, and its name is known
-	// to the stream's naming (a drop or rename before the first listing).
-	seen := func(id int64, ref contract.CollectionRef) {
-		names.Seen(id, ref)
-		catalog.Remember(map[int64]contract.CollectionRef{id: ref})
-	}
 	runner := snapshot.NewRunner(lister, r.ckpt.UpdateSnapshot, st.Collections, st.GuaranteeTs, b.conf.snapshotBatch, b.conf.snapshotParallel,
-		seen, b.log)
+		seenBy(names, catalog), b.log)
 	runner.SetAfterPin(createdAfterPin(r.log, r.merge.Positions()))
 	sc := &snapshotCopy{runner: runner, cancel: cancel, done: make(chan struct{}), stream: stream}
 	go func() {
@@ -116,15 +86,29 @@ func (b *binlogInput) startSnapshot(rctx context.Context, r *binlogRun, lister s
 	return nil
 }
 
+// seenBy: a copied collection is streamed from then on, and its name is
+// known to the stream's naming (a drop or rename before the first listing).
+func seenBy(names *checkpoint.Names, catalog *sourcemeta.Catalog) func(int64, contract.CollectionRef) {
+	return func(id int64, ref contract.CollectionRef) {
+		names.Seen(id, ref)
+		catalog.Remember(map[int64]contract.CollectionRef{id: ref})
+	}
+}
+
 // readSnapshot hands out the copy's next batch. When the copy is over it
 // records catching_up, starts the stream and returns (nil, nil, nil): the
 // caller reads the stream.
 func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.MessageBatch, service.AckFunc, error) {
 	sc := r.snap
 	it, err := sc.runner.Next(ctx)
+	if errors.Is(err, io.EOF) && sc.deferred {
+		return nil, nil, b.endDeferred(r, sc)
+	}
 	if errors.Is(err, io.EOF) {
 		st := r.ckpt.Snapshot()
-		if st == nil || slices.ContainsFunc(st.Collections, func(c contract.SnapshotCollection) bool { return !c.Done }) {
+		// A collection that waits does not hold the rest: the stream starts,
+		// dropping its rows until it is copied.
+		if st == nil || slices.ContainsFunc(st.Collections, func(c contract.SnapshotCollection) bool { return !c.Done && c.Waiting == "" }) {
 			return nil, nil, errCopyIncomplete
 		}
 		if err := r.ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
@@ -135,8 +119,12 @@ func (b *binlogInput) readSnapshot(ctx context.Context, r *binlogRun) (service.M
 		}); err != nil {
 			return nil, nil, err
 		}
-		_, _, rows := st.Progress()
-		b.log.Infof("Snapshot: %d collections copied (%d rows); streaming the changes made since the pin", len(st.Collections), rows)
+		total, done, rows := st.Progress()
+		b.log.Infof("Snapshot: %d of %d collections copied (%d rows); streaming the changes made since the pin", done, total, rows)
+		if waits := st.Waiting(); len(waits) > 0 {
+			b.log.Warnf("Snapshot: %d collections wait (their rows are copied once they can be read; the stream drops them meanwhile): %v", len(waits), waits)
+		}
+		r.waits.refresh(r.ckpt.Snapshot())
 		sc.cancel()
 		r.snap = nil
 		r.endTs = st.GuaranteeTs

@@ -7,7 +7,10 @@ import (
 
 // Snapshot states, in order. A task copies what the source holds (pending,
 // copying), then streams from the positions pinned before the copy
-// (catching_up) until the stream has passed the copy's end (done).
+// (catching_up) until the stream has passed the copy's end (done). A
+// collection whose rows cannot be read yet (SnapshotCollection.Waiting)
+// does not hold the state back: the state moves on with it listed as
+// waiting (SnapshotState.Waiting), and it is copied once readable.
 const (
 	SnapshotPending    = "pending"
 	SnapshotCopying    = "copying"
@@ -40,6 +43,50 @@ type SnapshotCollection struct {
 	TempLoaded []string               `json:"temp_loaded,omitempty"` // partitions loaded for the copy, to release
 	Done       bool                   `json:"done,omitempty"`
 	Gone       string                 `json:"gone,omitempty"` // why it was not copied (dropped meanwhile)
+	// Waiting: why its rows cannot be read yet (no index on a vector field:
+	// Milvus 2.3 cannot load, so cannot query, it). Everything else is
+	// copied and streamed meanwhile; the stream drops its rows until it is
+	// copied, at GuaranteeTs.
+	Waiting string `json:"waiting,omitempty"`
+	// GuaranteeTs: the timestamp a copy made after the stream started
+	// (a collection that waited) reads at; 0: the snapshot's.
+	GuaranteeTs uint64 `json:"guarantee_ts,omitempty"`
+}
+
+// SnapshotWait names a collection whose copy waits, and why.
+type SnapshotWait struct {
+	Collection string `json:"collection"` // db.name
+	Reason     string `json:"reason"`
+}
+
+// Waiting lists the collections whose copy waits (nil: none).
+func (s *SnapshotState) Waiting() []SnapshotWait {
+	if s == nil {
+		return nil
+	}
+	var out []SnapshotWait
+	for _, c := range s.Collections {
+		if c.Waiting != "" && !c.Done {
+			out = append(out, SnapshotWait{Collection: c.DB + "." + c.Name, Reason: c.Waiting})
+		}
+	}
+	return out
+}
+
+// Deferred lists the collections a copy must still finish while the
+// stream runs (they waited, then became readable): none while the first
+// copy is going on.
+func (s *SnapshotState) Deferred() []SnapshotCollection {
+	if s == nil || s.Copying() {
+		return nil
+	}
+	var out []SnapshotCollection
+	for _, c := range s.Collections {
+		if !c.Done && c.Waiting == "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // PartCursor is the copy's position in one partition: every row with a

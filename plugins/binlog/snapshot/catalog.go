@@ -32,6 +32,7 @@ type Catalog struct {
 	Partitions    []string
 	PartitionKey  bool
 	Loaded        []string // partitions loaded on the source (none: not loaded)
+	Indexes       []*milvuspb.IndexDescription
 }
 
 // ReadCatalog describes collection c on the source and builds its events,
@@ -59,7 +60,7 @@ func ReadCatalog(ctx context.Context, src CatalogSource, c contract.SnapshotColl
 	} else {
 		loaded = slices.DeleteFunc(loaded, func(p string) bool { return slices.Contains(c.TempLoaded, p) })
 	}
-	cat := &Catalog{Schema: desc, Partitions: parts, Loaded: loaded}
+	cat := &Catalog{Schema: desc, Partitions: parts, Loaded: loaded, Indexes: indexes}
 	for _, f := range desc.GetSchema().GetFields() {
 		cat.PartitionKey = cat.PartitionKey || f.GetIsPartitionKey()
 	}

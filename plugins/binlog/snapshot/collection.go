@@ -13,7 +13,7 @@ import (
 func (r *Runner) catalog(ctx context.Context, c *contract.SnapshotCollection) (*Catalog, error) {
 	bo := backoff.New()
 	for {
-		cat, err := ReadCatalog(ctx, r.src, *c, r.ts)
+		cat, err := ReadCatalog(ctx, r.src, *c, r.tsOf(c))
 		if err == nil {
 			return cat, nil
 		}
@@ -58,7 +58,7 @@ func (r *Runner) gone(ctx context.Context, c *contract.SnapshotCollection) error
 	r.log.Infof("Snapshot: %s.%s is gone from the source (dropped meanwhile); the stream carries its drop", c.DB, c.Name)
 	return r.save(ctx, func(s *contract.SnapshotState) {
 		if sc := s.Collection(c.ID); sc != nil {
-			sc.Done, sc.Gone = true, "dropped on the source during the copy"
+			sc.Done, sc.Gone, sc.Waiting = true, "dropped on the source during the copy", ""
 		}
 	})
 }

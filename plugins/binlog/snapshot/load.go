@@ -28,9 +28,9 @@ type Loader interface {
 const wholeCollection = "*"
 
 // defaultLoadPatience is how long the copy keeps trying to load a collection the
-// source refuses to load (typically a vector field without an index yet: a
-// collection created just before the task is often indexed and loaded by
-// its owner a moment later). Then the task fails with the reason.
+// source refuses to load though every vector field has an index (one
+// without an index waits instead: WaitError). Then the task fails with the
+// reason.
 const defaultLoadPatience = 10 * time.Minute
 
 // prepareRows makes the rows of collection c readable. It reports empty
@@ -69,6 +69,11 @@ func (r *Runner) prepareRows(ctx context.Context, c *contract.SnapshotCollection
 	n, err := r.rowCount(ctx, c)
 	if err != nil || n == 0 {
 		return n == 0 && err == nil, err
+	}
+	if missing := unindexed(cat.Schema.GetSchema(), cat.Indexes); len(missing) > 0 {
+		// The source refuses to load it until indexed (loading stays
+		// refused however long the copy tries): it waits, the rest goes on.
+		return false, &WaitError{Reason: waitReason(missing)}
 	}
 	if len(loaded) == 0 || slices.Contains(missing, "") {
 		missing = []string{wholeCollection}

@@ -187,7 +187,19 @@ func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollecti
 	if errors.Is(err, errGone) {
 		return r.gone(ctx, &c)
 	}
+	if w := asWait(err); w != nil {
+		return r.wait(ctx, &c, w.Reason)
+	}
 	return err
+}
+
+// tsOf is the timestamp collection c is read at: its own (a copy made
+// after it waited) or the snapshot's.
+func (r *Runner) tsOf(c *contract.SnapshotCollection) uint64 {
+	if c.GuaranteeTs != 0 {
+		return c.GuaranteeTs
+	}
+	return r.ts
 }
 
 func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) error {
@@ -246,7 +258,7 @@ func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) er
 			}
 			after = cur.LastPK
 		}
-		pagers = append(pagers, &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.ts, After: after})
+		pagers = append(pagers, &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.tsOf(c), After: after})
 	}
 	if err := r.copyPartitions(ctx, *c, pagers); err != nil {
 		return err
@@ -257,7 +269,7 @@ func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) er
 	finish := func(ctx context.Context) error {
 		return r.save(ctx, func(s *contract.SnapshotState) {
 			if sc := s.Collection(c.ID); sc != nil {
-				sc.Done = true
+				sc.Done, sc.Waiting = true, ""
 			}
 		})
 	}
@@ -341,7 +353,7 @@ func (r *Runner) copyPartition(ctx context.Context, c contract.SnapshotCollectio
 		})
 	}
 	for page := range pages {
-		ev, err := wal.InsertEvent(page.DB, page.Coll, c.ID, part, r.ts, page.Fields, page.Rows)
+		ev, err := wal.InsertEvent(page.DB, page.Coll, c.ID, part, r.tsOf(&c), page.Fields, page.Rows)
 		if err != nil {
 			return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w", page.DB, page.Coll, err)}
 		}
