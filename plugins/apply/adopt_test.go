@@ -35,7 +35,7 @@ func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
 // createMsg is a create_collection of source collection id named db.name;
 // snapshot marks it as the snapshot's.
-func createMsg(t *testing.T, db, name string, id int64, snapshot bool) *service.Message {
+func adoptCreateMsg(t *testing.T, db, name string, id int64, snapshot bool) *service.Message {
 	t.Helper()
 	schema, err := proto.Marshal(fakeSchema(name))
 	if err != nil {
@@ -49,7 +49,7 @@ func createMsg(t *testing.T, db, name string, id int64, snapshot bool) *service.
 	return catalogMsgWith(t, contract.OpCreateCollection, req, db, name, id, extra...)
 }
 
-func insertMsg(t *testing.T, db, name string, id int64, keys ...int64) *service.Message {
+func adoptInsertMsg(t *testing.T, db, name string, id int64, keys ...int64) *service.Message {
 	t.Helper()
 	vals, vec := make([]string, len(keys)), make([]float32, len(keys))
 	return catalogMsgWith(t, contract.OpInsert, insertReq(keys, vals, vec), db, name, id, contract.MetaPartition, "_default")
@@ -81,7 +81,7 @@ func TestAdoptSnapshotRecreates(t *testing.T) {
 	fake.addAlias("db1", "al", "a")
 	w := adoptWriter(t, fake)
 
-	mustWrite(t, w, createMsg(t, "db1", "a", 7, true))
+	mustWrite(t, w, adoptCreateMsg(t, "db1", "a", 7, true))
 	c := wantTags(t, fake, "db1", "a", 7)
 	if len(c.rows) != 0 {
 		t.Errorf("the recreated copy holds rows %v, want none", slices.Sorted(maps.Keys(c.rows)))
@@ -93,7 +93,7 @@ func TestAdoptSnapshotRecreates(t *testing.T) {
 		t.Errorf("drops %d, creates %d: want 1 and 1", fake.count("DropCollection"), fake.count("CreateCollection"))
 	}
 
-	mustWrite(t, w, createMsg(t, "db1", "a", 7, true), insertMsg(t, "db1", "a", 7, 4))
+	mustWrite(t, w, adoptCreateMsg(t, "db1", "a", 7, true), adoptInsertMsg(t, "db1", "a", 7, 4))
 	if fake.count("DropCollection") != 1 || fake.count("CreateCollection") != 1 {
 		t.Errorf("a replayed create changed the copy: drops %d, creates %d", fake.count("DropCollection"), fake.count("CreateCollection"))
 	}
@@ -111,7 +111,7 @@ func TestAdoptStreamRetags(t *testing.T) {
 	fake.addRows("db1", "a", 1)
 	w := adoptWriter(t, fake)
 
-	mustWrite(t, w, insertMsg(t, "db1", "a", 7, 2), insertMsg(t, "db1", "a", 7, 3))
+	mustWrite(t, w, adoptInsertMsg(t, "db1", "a", 7, 2), adoptInsertMsg(t, "db1", "a", 7, 3))
 	c := wantTags(t, fake, "db1", "a", 7)
 	if !c.rows[1] || !c.rows[2] || !c.rows[3] {
 		t.Errorf("rows %v, want 1, 2, 3", slices.Sorted(maps.Keys(c.rows)))
@@ -123,7 +123,7 @@ func TestAdoptStreamRetags(t *testing.T) {
 		t.Errorf("AlterCollection %d, DropCollection %d: want 1 and 0", fake.count("AlterCollection"), fake.count("DropCollection"))
 	}
 	// A stream create of the same collection is a replay: nothing changes.
-	mustWrite(t, w, createMsg(t, "db1", "a", 7, false))
+	mustWrite(t, w, adoptCreateMsg(t, "db1", "a", 7, false))
 	if fake.count("DropCollection") != 0 || fake.count("CreateCollection") != 0 {
 		t.Error("a stream create replaced the adopted copy")
 	}
@@ -135,7 +135,7 @@ func TestAdoptStreamCreateRetags(t *testing.T) {
 	fake := newFakeTarget()
 	addTagged(fake, "db1", "a", 7, "r1", "c1")
 	w := adoptWriter(t, fake)
-	mustWrite(t, w, createMsg(t, "db1", "a", 7, false))
+	mustWrite(t, w, adoptCreateMsg(t, "db1", "a", 7, false))
 	wantTags(t, fake, "db1", "a", 7)
 	if fake.count("DropCollection") != 0 || fake.count("CreateCollection") != 0 {
 		t.Error("a stream create replaced the adopted copy")
@@ -149,7 +149,7 @@ func TestAdoptSnapshotMovesRenamedCopy(t *testing.T) {
 	fake := newFakeTarget()
 	addTagged(fake, "db1", "old", 7, "r1", "c1")
 	w := adoptWriter(t, fake)
-	mustWrite(t, w, createMsg(t, "db1", "new", 7, true))
+	mustWrite(t, w, adoptCreateMsg(t, "db1", "new", 7, true))
 	wantTags(t, fake, "db1", "new", 7)
 	wantNoCollection(t, fake, "db1", "old")
 }
@@ -168,9 +168,9 @@ func TestAdoptRefusesOthers(t *testing.T) {
 				fake := newFakeTarget()
 				addTagged(fake, "db1", "a", 7, tags[0], tags[1])
 				w := adoptWriter(t, fake)
-				msg := insertMsg(t, "db1", "a", 7, 1)
+				msg := adoptInsertMsg(t, "db1", "a", 7, 1)
 				if snapshot {
-					msg = createMsg(t, "db1", "a", 7, true)
+					msg = adoptCreateMsg(t, "db1", "a", 7, true)
 				}
 				err := write(t, w, msg)
 				if err == nil || !strings.Contains(err.Error(), "another replication") {
@@ -203,7 +203,7 @@ func TestAdoptStreamDrop(t *testing.T) {
 func TestAdoptCreatesTagged(t *testing.T) {
 	fake := newFakeTarget()
 	w := adoptWriter(t, fake)
-	msg := createMsg(t, "db1", "a", 9, true)
+	msg := adoptCreateMsg(t, "db1", "a", 9, true)
 	msg.MetaSetMut(contract.MetaProperties, `{"`+clusterProperty+`":"evil","`+replicationProperty+`":"r9","k":"v"}`)
 	mustWrite(t, w, msg)
 	if c := wantTags(t, fake, "db1", "a", 9); c.props["k"] != "v" {

@@ -1,0 +1,373 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+)
+
+// Adoption: a task deleted and created again (to change a setting, after an
+// incident, after a failover drill) finds on the target the copies its
+// predecessor made. Copies of the same source cluster that no live task
+// holds are taken over by the new task (milvus_apply's adopt_replications):
+// its snapshot makes each equal to the source again. A copy whose source
+// collection is gone is dropped, as the stream would have done. A copy held
+// by a live task, or made from another source cluster, is refused at create.
+
+// TargetCatalog is what adoption reads of a target Milvus, and drops there.
+type TargetCatalog interface {
+	ListDatabases(ctx context.Context) ([]string, error)
+	ListCollections(ctx context.Context, db string) ([]string, error)
+	// DescribeCollection returns the collection named name (not an alias);
+	// nil when there is none.
+	DescribeCollection(ctx context.Context, db, name string) (*TargetCollection, error)
+	DropAlias(ctx context.Context, db, alias string) error
+	DropCollection(ctx context.Context, db, name string) error
+}
+
+// TargetCollection is what adoption knows of one target collection.
+type TargetCollection struct {
+	Properties map[string]string
+	Aliases    []string
+}
+
+// copyTags are the tags milvus_apply puts on a copy it makes.
+type copyTags struct {
+	sourceID    int64  // contract.PropSourceCollectionID; 0: not a copy
+	replication string // contract.PropReplication
+	cluster     string // contract.PropSourceCluster
+}
+
+func tagsOf(c *TargetCollection) copyTags {
+	id, _ := strconv.ParseInt(c.Properties[contract.PropSourceCollectionID], 10, 64)
+	return copyTags{sourceID: id, replication: c.Properties[contract.PropReplication], cluster: c.Properties[contract.PropSourceCluster]}
+}
+
+// Adoption is what a new task takes over on its target.
+type Adoption struct {
+	// Replications: the earlier replications (task IDs) whose copies the
+	// task adopts (milvus_apply's adopt_replications), sorted.
+	Replications []string
+	// Copies: the adopted copies whose source collection still exists;
+	// the task's snapshot makes each equal to the source.
+	Copies []contract.CollectionRef
+	// Stale: adopted copies whose source collection no longer exists, to
+	// drop (DropStale) before the task starts.
+	Stale []StaleCopy
+}
+
+// StaleCopy is an adopted copy of a source collection that no longer exists.
+type StaleCopy struct {
+	contract.CollectionRef
+	Replication string // the copy's replication tag when it was planned
+	SourceID    int64  // the source collection it copied
+}
+
+// AdoptionConflict is a copy on the target the new task would write to but
+// may not take over; the API answers it 409 Conflict.
+type AdoptionConflict struct {
+	Collection contract.CollectionRef
+	// Task: the live task holding the copy (empty when Cluster says why).
+	Task string
+	// Replication: the copy's replication tag (Task's ID, or a replication
+	// Task adopted).
+	Replication string
+	// Cluster: the source cluster the copy was made from, when it is not
+	// the new task's; empty otherwise.
+	Cluster string
+	// Untagged: the copy carries no source cluster tag (made before tags
+	// existed): where it came from cannot be told.
+	Untagged bool
+	// More: how many other copies conflict too.
+	More int
+}
+
+func (e *AdoptionConflict) Error() string {
+	ref := e.Collection.DB + "." + e.Collection.Name
+	var msg string
+	switch {
+	case e.Task != "" && e.Task != e.Replication:
+		msg = fmt.Sprintf("the target collection %s is a copy held by task %s (it adopted replication %s's copies); "+
+			"a task writes only to its own copies: delete or re-map that task, or map this one elsewhere", ref, e.Task, e.Replication)
+	case e.Task != "":
+		msg = fmt.Sprintf("the target collection %s is a copy held by task %s; a task writes only to its own copies: "+
+			"delete that task (its copies are then adopted), or map this one elsewhere (collection_mapping / database_mapping)", ref, e.Task)
+	case e.Untagged:
+		msg = fmt.Sprintf("the target collection %s is a copy made by replication %s before copies were tagged with their source cluster: "+
+			"which source it came from cannot be told, so it is not adopted. Drop it on the target, or map this collection elsewhere", ref, e.Replication)
+	default:
+		msg = fmt.Sprintf("the target collection %s is a copy of source cluster %s, made by replication %s, not of this task's source: "+
+			"it is not adopted. Drop it on the target, or map this collection elsewhere", ref, e.Cluster, e.Replication)
+	}
+	if e.More > 0 {
+		msg += fmt.Sprintf(" (%d more target collections conflict likewise)", e.More)
+	}
+	return msg
+}
+
+// API is the conflict as the API answers it.
+func (e *AdoptionConflict) API() *APIError {
+	return &APIError{Code: http.StatusConflict, Message: e.Error()}
+}
+
+// planAdoption looks at every collection of the target that the new task
+// selects (selected: by its target name, after the task's mappings) and
+// carries the copy tags of a replication (another task):
+//
+//   - held by a live task (holders: replication ID → the live task holding
+//     it, its own ID and every replication it adopted): a conflict naming it;
+//   - made from another source cluster, or untagged by cluster (made before
+//     the tag existed): a conflict naming the cluster or saying so;
+//   - else adopted: its replication joins Replications, and it goes to
+//     Stale when its source collection no longer exists (sourceHas).
+//
+// Collections the task does not select are left alone. The first conflict
+// is returned (*AdoptionConflict, More counting the others); any other error
+// is the target's or the source's.
+func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, holders map[string]string,
+	sourceHas func(ctx context.Context, id int64) (bool, error), selected func(db, name string) bool) (Adoption, error) {
+	var out Adoption
+	var conflict *AdoptionConflict
+	known := map[int64]bool{} // sourceHas answers
+	repls := map[string]bool{}
+	dbs, err := tgt.ListDatabases(ctx)
+	if err != nil {
+		return Adoption{}, fmt.Errorf("list the target's databases: %w", err)
+	}
+	for _, db := range slices.Sorted(slices.Values(dbs)) {
+		names, err := tgt.ListCollections(ctx, db)
+		if err != nil {
+			return Adoption{}, fmt.Errorf("list the collections of target database %s: %w", db, err)
+		}
+		for _, name := range slices.Sorted(slices.Values(names)) {
+			if !selected(db, name) {
+				continue
+			}
+			ref := contract.CollectionRef{DB: db, Name: name}
+			c, err := tgt.DescribeCollection(ctx, db, name)
+			if err != nil {
+				return Adoption{}, fmt.Errorf("describe target collection %s.%s: %w", db, name, err)
+			}
+			if c == nil {
+				continue // dropped since it was listed
+			}
+			tags := tagsOf(c)
+			if tags.sourceID == 0 || tags.replication == "" {
+				continue // not a copy, or one made before replication tags (every replication's)
+			}
+			if cf := conflictOf(ref, tags, sourceCluster, holders); cf != nil {
+				if conflict == nil {
+					conflict = cf
+				} else {
+					conflict.More++
+				}
+				continue
+			}
+			if conflict != nil {
+				continue // the answer is the conflict: ask the source nothing more
+			}
+			repls[tags.replication] = true
+			has, ok := known[tags.sourceID]
+			if !ok {
+				if has, err = sourceHas(ctx, tags.sourceID); err != nil {
+					return Adoption{}, fmt.Errorf("does the source still have collection %d (copied to %s.%s)? %w", tags.sourceID, db, name, err)
+				}
+				known[tags.sourceID] = has
+			}
+			if has {
+				out.Copies = append(out.Copies, ref)
+			} else {
+				out.Stale = append(out.Stale, StaleCopy{CollectionRef: ref, Replication: tags.replication, SourceID: tags.sourceID})
+			}
+		}
+	}
+	if conflict != nil {
+		return Adoption{}, conflict
+	}
+	out.Replications = slices.Sorted(maps.Keys(repls))
+	return out, nil
+}
+
+// conflictOf says why the task may not adopt the copy at ref; nil if it may.
+func conflictOf(ref contract.CollectionRef, tags copyTags, sourceCluster string, holders map[string]string) *AdoptionConflict {
+	if task, live := holders[tags.replication]; live {
+		if task == "" {
+			task = tags.replication
+		}
+		return &AdoptionConflict{Collection: ref, Task: task, Replication: tags.replication}
+	}
+	if tags.cluster == "" {
+		return &AdoptionConflict{Collection: ref, Replication: tags.replication, Untagged: true}
+	}
+	if tags.cluster != sourceCluster {
+		return &AdoptionConflict{Collection: ref, Replication: tags.replication, Cluster: tags.cluster}
+	}
+	return nil
+}
+
+// DropStale drops the stale copies of an adoption, each with its aliases
+// (Milvus 2.3 keeps the alias of a dropped collection), after describing it
+// again: one whose tags changed since it was planned (another task took it,
+// it was dropped and created again) is left alone. It returns what it
+// dropped; a failure stops it with the error.
+func DropStale(ctx context.Context, tgt TargetCatalog, sourceCluster string, a Adoption) ([]contract.CollectionRef, error) {
+	var dropped []contract.CollectionRef
+	for _, s := range a.Stale {
+		c, err := tgt.DescribeCollection(ctx, s.DB, s.Name)
+		if err != nil {
+			return dropped, fmt.Errorf("describe stale copy %s.%s before its drop: %w", s.DB, s.Name, err)
+		}
+		if c == nil {
+			continue
+		}
+		if tags := tagsOf(c); tags != (copyTags{sourceID: s.SourceID, replication: s.Replication, cluster: sourceCluster}) {
+			continue // not the copy that was planned any more
+		}
+		for _, alias := range c.Aliases {
+			if err := tgt.DropAlias(ctx, s.DB, alias); err != nil {
+				return dropped, fmt.Errorf("drop alias %s.%s of stale copy %s: %w", s.DB, alias, s.Name, err)
+			}
+		}
+		if err := tgt.DropCollection(ctx, s.DB, s.Name); err != nil {
+			return dropped, fmt.Errorf("drop stale copy %s.%s (its source collection %d no longer exists): %w", s.DB, s.Name, s.SourceID, err)
+		}
+		dropped = append(dropped, s.CollectionRef)
+	}
+	return dropped, nil
+}
+
+// String is a log line's account of the adoption.
+func (a Adoption) String() string {
+	var copies, stale []string
+	for _, r := range a.Copies {
+		copies = append(copies, r.DB+"."+r.Name)
+	}
+	for _, r := range a.Stale {
+		stale = append(stale, r.DB+"."+r.Name)
+	}
+	return fmt.Sprintf("adopts the copies of replications [%s]: [%s]; stale (source collection gone): [%s]",
+		strings.Join(a.Replications, ", "), strings.Join(copies, ", "), strings.Join(stale, ", "))
+}
+
+// SourceCollectionIDs lists the IDs of every collection of every database
+// of the source Milvus behind api: planAdoption's sourceHas is a look-up in
+// it (a collection ID is never reused).
+func SourceCollectionIDs(ctx context.Context, api milvuspb.MilvusServiceClient) (map[int64]bool, error) {
+	dbs, err := api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := contract.StatusErr(dbs.GetStatus(), err); err != nil {
+		return nil, fmt.Errorf("list the source's databases: %w", err)
+	}
+	ids := map[int64]bool{}
+	for _, db := range dbs.GetDbNames() {
+		cols, err := api.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
+		if err == nil && contract.NotFound(cols.GetStatus()) {
+			continue // dropped since it was listed
+		}
+		if err := contract.StatusErr(cols.GetStatus(), err); err != nil {
+			return nil, fmt.Errorf("list the collections of source database %s: %w", db, err)
+		}
+		for _, id := range cols.GetCollectionIds() {
+			ids[id] = true
+		}
+	}
+	return ids, nil
+}
+
+// milvusCatalog is TargetCatalog over a target Milvus's gRPC API.
+type milvusCatalog struct{ api milvuspb.MilvusServiceClient }
+
+// NewTargetCatalog reads and drops through api.
+func NewTargetCatalog(api milvuspb.MilvusServiceClient) TargetCatalog { return milvusCatalog{api: api} }
+
+// dialTargetCatalog connects to the target of a task within its
+// connect_timeout (at most maxDial); close ends the connection.
+func dialTargetCatalog(ctx context.Context, p ConnectParam) (cat TargetCatalog, closeFn func() error, err error) {
+	timeout := time.Duration(p.ConnectTimeout) * time.Second
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	addr, tls := p.Address()
+	cfg := client.Config{Address: addr, EnableTLSAuth: tls, Username: p.Username, Password: p.Password}
+	if p.Token != "" {
+		if c := contract.ParseToken(p.Token); c.APIKey != "" {
+			cfg.APIKey = c.APIKey
+		} else {
+			cfg.Username, cfg.Password = c.Username, c.Password
+		}
+	}
+	dctx, cancel := context.WithTimeout(ctx, min(timeout, maxDial))
+	defer cancel()
+	c, err := client.NewClient(dctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to the target Milvus at %s: %w", addr, err)
+	}
+	gc, ok := c.(*client.GrpcClient)
+	if !ok {
+		_ = c.Close()
+		return nil, nil, fmt.Errorf("connect to the target Milvus at %s: unexpected client type %T", addr, c)
+	}
+	return NewTargetCatalog(gc.Service), gc.Close, nil
+}
+
+func (m milvusCatalog) ListDatabases(ctx context.Context) ([]string, error) {
+	resp, err := m.api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetDbNames(), nil
+}
+
+func (m milvusCatalog) ListCollections(ctx context.Context, db string) ([]string, error) {
+	resp, err := m.api.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
+	if err == nil && contract.NotFound(resp.GetStatus()) {
+		return nil, nil // the database was dropped since it was listed
+	}
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	return resp.GetCollectionNames(), nil
+}
+
+func (m milvusCatalog) DescribeCollection(ctx context.Context, db, name string) (*TargetCollection, error) {
+	resp, err := m.api.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: name})
+	if err == nil && contract.NotFound(resp.GetStatus()) {
+		return nil, nil
+	}
+	if err := contract.StatusErr(resp.GetStatus(), err); err != nil {
+		return nil, err
+	}
+	if resp.GetSchema().GetName() != name {
+		return nil, nil // an alias: Milvus answers with the collection it names
+	}
+	c := &TargetCollection{Properties: map[string]string{}, Aliases: resp.GetAliases()}
+	for _, kv := range resp.GetProperties() {
+		c.Properties[kv.GetKey()] = kv.GetValue()
+	}
+	return c, nil
+}
+
+func (m milvusCatalog) DropAlias(ctx context.Context, db, alias string) error {
+	resp, err := m.api.DropAlias(ctx, &milvuspb.DropAliasRequest{DbName: db, Alias: alias})
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return contract.StatusErr(resp, err)
+}
+
+func (m milvusCatalog) DropCollection(ctx context.Context, db, name string) error {
+	resp, err := m.api.DropCollection(ctx, &milvuspb.DropCollectionRequest{DbName: db, CollectionName: name})
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return contract.StatusErr(resp, err)
+}
