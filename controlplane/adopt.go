@@ -120,12 +120,37 @@ func (e *AdoptionConflict) API() *APIError {
 	return &APIError{Code: http.StatusConflict, Message: e.Error()}
 }
 
+// LiveTask is a task that holds copies on the target: its own (tagged with
+// its ID, wherever they are) and the copies of the replications it adopted
+// that it selects.
+type LiveTask struct {
+	ID      string
+	Adopted []string
+	// Selects reports whether the task selects the target collection
+	// db.name (by its target name, after its mappings); nil: every one.
+	Selects func(db, name string) bool
+}
+
+// holder returns the live task holding the copy at ref tagged replication.
+func holder(live []LiveTask, replication string, ref contract.CollectionRef) (string, bool) {
+	for _, t := range live {
+		if t.ID == replication {
+			return t.ID, true
+		}
+	}
+	for _, t := range live {
+		if slices.Contains(t.Adopted, replication) && (t.Selects == nil || t.Selects(ref.DB, ref.Name)) {
+			return t.ID, true
+		}
+	}
+	return "", false
+}
+
 // planAdoption looks at every collection of the target that the new task
 // selects (selected: by its target name, after the task's mappings) and
 // carries the copy tags of a replication (another task):
 //
-//   - held by a live task (holders: replication ID → the live task holding
-//     it, its own ID and every replication it adopted): a conflict naming it;
+//   - held by a live task (see LiveTask): a conflict naming it;
 //   - made from another source cluster, or untagged by cluster (made before
 //     the tag existed): a conflict naming the cluster or saying so;
 //   - else adopted: its replication joins Replications, and it goes to
@@ -134,7 +159,7 @@ func (e *AdoptionConflict) API() *APIError {
 // Collections the task does not select are left alone. The first conflict
 // is returned (*AdoptionConflict, More counting the others); any other error
 // is the target's or the source's.
-func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, holders map[string]string,
+func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, live []LiveTask,
 	sourceHas func(ctx context.Context, id int64) (bool, error), selected func(db, name string) bool) (Adoption, error) {
 	var out Adoption
 	var conflict *AdoptionConflict
@@ -165,7 +190,7 @@ func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, 
 			if tags.sourceID == 0 || tags.replication == "" {
 				continue // not a copy, or one made before replication tags (every replication's)
 			}
-			if cf := conflictOf(ref, tags, sourceCluster, holders); cf != nil {
+			if cf := conflictOf(ref, tags, sourceCluster, live); cf != nil {
 				if conflict == nil {
 					conflict = cf
 				} else {
@@ -199,11 +224,8 @@ func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, 
 }
 
 // conflictOf says why the task may not adopt the copy at ref; nil if it may.
-func conflictOf(ref contract.CollectionRef, tags copyTags, sourceCluster string, holders map[string]string) *AdoptionConflict {
-	if task, live := holders[tags.replication]; live {
-		if task == "" {
-			task = tags.replication
-		}
+func conflictOf(ref contract.CollectionRef, tags copyTags, sourceCluster string, live []LiveTask) *AdoptionConflict {
+	if task, held := holder(live, tags.replication, ref); held {
 		return &AdoptionConflict{Collection: ref, Task: task, Replication: tags.replication}
 	}
 	if tags.cluster == "" {

@@ -77,7 +77,8 @@ func sourceWith(asked *int, ids ...int64) func(context.Context, int64) (bool, er
 	}
 }
 
-func selectAll(string, string) bool { return true }
+func selectAll(string, string) bool  { return true }
+func selectNone(string, string) bool { return false }
 
 func refs(names ...string) []contract.CollectionRef {
 	var out []contract.CollectionRef
@@ -105,7 +106,7 @@ func TestAdoptPlan(t *testing.T) {
 	tgt.add("other", "foreign", 6, "old", "D")
 	selected := func(db, _ string) bool { return db == "default" }
 	asked := 0
-	a, err := planAdoption(context.Background(), tgt, "C", map[string]string{"live": "live"}, sourceWith(&asked, 1, 3), selected)
+	a, err := planAdoption(context.Background(), tgt, "C", []LiveTask{{ID: "live"}}, sourceWith(&asked, 1, 3), selected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,22 +133,22 @@ func TestAdoptPlan(t *testing.T) {
 func TestAdoptConflicts(t *testing.T) {
 	for name, tc := range map[string]struct {
 		repl, cluster string
-		holders       map[string]string
+		live          []LiveTask
 		want          []string
 	}{
-		"live task":          {"t1", "C", map[string]string{"t1": "t1"}, []string{"held by task t1", "default.a"}},
-		"adopted by a task":  {"old", "C", map[string]string{"old": "t2", "t2": "t2"}, []string{"held by task t2", "adopted replication old", "default.a"}},
-		"holder unnamed":     {"t3", "C", map[string]string{"t3": ""}, []string{"held by task t3"}},
+		"live task":          {"t1", "C", []LiveTask{{ID: "t1", Selects: selectNone}}, []string{"held by task t1", "default.a"}},
+		"adopted by a task":  {"old", "C", []LiveTask{{ID: "t2", Adopted: []string{"old"}}}, []string{"held by task t2", "adopted replication old", "default.a"}},
+		"adopted, selected":  {"old", "C", []LiveTask{{ID: "t2", Adopted: []string{"old"}, Selects: selectAll}}, []string{"held by task t2"}},
 		"another cluster":    {"old", "D", nil, []string{"source cluster D", "default.a"}},
 		"no cluster tag":     {"old", "", nil, []string{"cannot be told", "default.a"}},
-		"live, other source": {"t1", "D", map[string]string{"t1": "t1"}, []string{"held by task t1"}},
+		"live, other source": {"t1", "D", []LiveTask{{ID: "t1"}}, []string{"held by task t1"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tgt := newFakeCatalog()
 			tgt.add("default", "a", 1, tc.repl, tc.cluster)
 			tgt.add("default", "b", 2, "old", "C")
 			asked := 0
-			a, err := planAdoption(context.Background(), tgt, "C", tc.holders, sourceWith(&asked, 1, 2), selectAll)
+			a, err := planAdoption(context.Background(), tgt, "C", tc.live, sourceWith(&asked, 1, 2), selectAll)
 			var cf *AdoptionConflict
 			if !errors.As(err, &cf) {
 				t.Fatalf("error %v (adoption %+v), want an AdoptionConflict", err, a)
@@ -167,6 +168,23 @@ func TestAdoptConflicts(t *testing.T) {
 	}
 }
 
+// TestAdoptBesideLiveAdopter: a copy of a replication a live task adopted
+// but does not select is not held by it: the new task adopts it.
+func TestAdoptBesideLiveAdopter(t *testing.T) {
+	tgt := newFakeCatalog()
+	tgt.add("db1", "a", 1, "old", "C")
+	tgt.add("db2", "b", 2, "old", "C")
+	live := []LiveTask{{ID: "t2", Adopted: []string{"old"}, Selects: func(db, _ string) bool { return db == "db1" }}}
+	asked := 0
+	a, err := planAdoption(context.Background(), tgt, "C", live, sourceWith(&asked, 1, 2), func(db, _ string) bool { return db == "db2" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Replications, []string{"old"}) || !slices.Equal(a.Copies, refs("db2.b")) {
+		t.Errorf("adoption %+v, want old's copy db2.b", a)
+	}
+}
+
 // TestAdoptConflictCountsMore: every conflicting copy is counted.
 func TestAdoptConflictCountsMore(t *testing.T) {
 	tgt := newFakeCatalog()
@@ -174,7 +192,7 @@ func TestAdoptConflictCountsMore(t *testing.T) {
 	tgt.add("default", "b", 2, "t1", "C")
 	tgt.add("default", "c", 3, "x", "D")
 	asked := 0
-	_, err := planAdoption(context.Background(), tgt, "C", map[string]string{"t1": "t1"}, sourceWith(&asked), selectAll)
+	_, err := planAdoption(context.Background(), tgt, "C", []LiveTask{{ID: "t1"}}, sourceWith(&asked), selectAll)
 	var cf *AdoptionConflict
 	if !errors.As(err, &cf) || cf.More != 2 || cf.Collection != refs("default.a")[0] || !strings.Contains(err.Error(), "2 more") {
 		t.Fatalf("error %v, want the conflict of default.a and 2 more", err)
