@@ -37,7 +37,7 @@ func TestMaxInFlightEnforced(t *testing.T) {
 func TestDescriptionMatchesCode(t *testing.T) {
 	desc := descriptionOf(t)
 	keys := fmt.Sprintf("%d,%03d keys per call", wal.MaxKeysPerExpr/1000, wal.MaxKeysPerExpr%1000)
-	for _, s := range []string{fmt.Sprintf("≤ %d MiB", maxStepBytes>>20), keys, ownerProperty + "=<id>", "milvus_apply stopped: <op> on <db>.<collection>"} {
+	for _, s := range []string{fmt.Sprintf("≤ %d MiB", maxStepBytes>>20), keys, ownerProperty + "=<id>", clusterProperty + "=<" + maoFieldSourceCluster + ">", maoFieldAdopt, "milvus_apply stopped: <op> on <db>.<collection>"} {
 		if !strings.Contains(desc, s) {
 			t.Errorf("the description does not say %q", s)
 		}
