@@ -30,6 +30,9 @@ type Reconciler struct {
 	self     string          // this control plane, for the leader key
 	leading  bool            // whether the last pass ran as leader
 	warned   map[string]bool // foreign streams already reported (worker + id)
+	// runs: the run each task's stream was seen (or started) with, so a
+	// pass reads a stream's label only when the task's run changed.
+	runs map[string]string
 }
 
 // NewReconciler runs the tasks of store (whose identity is storeID) on
@@ -49,7 +52,7 @@ func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLS
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return &Reconciler{store: store, render: r, workers: ws, interval: interval, log: log, kick: make(chan struct{}, 1),
-		storeID: storeID, self: hex.EncodeToString(b), warned: map[string]bool{}}, nil
+		storeID: storeID, self: hex.EncodeToString(b), warned: map[string]bool{}, runs: map[string]string{}}, nil
 }
 
 // errStateChanged: a task's state changed under a reconcile pass.
@@ -131,7 +134,7 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			if reason, err := r.store.Failure(ctx, t.ID); err == nil && reason != "" {
 				// The stream stopped for good (e.g. a schema conflict on the
 				// target, a checkpoint Pulsar no longer has): Failed, with why.
-				err := r.store.Update(ctx, t.ID, func(cur *Task) error {
+				err := r.store.SetState(ctx, t.ID, func(cur *Task) error {
 					if cur.State != StateRunning {
 						return errStateChanged
 					}
@@ -181,6 +184,13 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 			r.remove(ctx, w, t.ID) // never two streams of one task
 		}
 	}
+	if keep != "" && !r.currentRun(ctx, keep, t.ID) {
+		// A stream of an ended run (the task was paused and resumed while
+		// its worker was cut off): fenced, it writes nothing; replace it.
+		r.remove(ctx, keep, t.ID)
+		load[keep]--
+		keep = ""
+	}
 	if keep == "" {
 		if len(live) == 0 {
 			return fmt.Errorf("no live worker")
@@ -191,17 +201,24 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 				keep = w
 			}
 		}
-		// The task may have been paused or deleted since the pass listed it.
-		if cur, err := r.store.Get(ctx, t.ID); err != nil || cur.State != StateRunning {
+		// A new run, atomically with the task still Running: a pause or
+		// delete since the pass listed the task either comes first (no
+		// stream starts) or ends this run (the stream writes nothing).
+		run, err := r.store.StartRun(ctx, t.ID)
+		if errors.Is(err, errStateChanged) || errors.Is(err, errNoTask) {
 			return nil
 		}
-		conf, err := r.render.render(t)
+		if err != nil {
+			return err
+		}
+		conf, err := r.render.render(t, run)
 		if err != nil {
 			return err
 		}
 		if err := r.workers[keep].Create(ctx, t.ID, conf); err != nil {
 			return err
 		}
+		r.runs[t.ID] = run
 		load[keep]++
 		r.log.Info("task stream started", "task_id", t.ID, "worker", keep)
 		r.metrics.streamStarted()
@@ -219,6 +236,35 @@ func (r *Reconciler) ensureRunning(ctx context.Context, t Task, on, live []strin
 	return nil
 }
 
+// currentRun reports whether the stream of task id on worker belongs to the
+// task's current run; true when that cannot be told now (the next pass
+// looks again).
+func (r *Reconciler) currentRun(ctx context.Context, worker, id string) bool {
+	run, err := r.store.Run(ctx, id)
+	if err != nil {
+		r.log.Warn("cannot read the task's run", "task_id", id, "error", err)
+		return true
+	}
+	if run != "" && r.runs[id] == run {
+		return true
+	}
+	label, err := r.workers[worker].Label(ctx, id)
+	if err != nil {
+		r.log.Warn("cannot read stream", "task_id", id, "worker", worker, "error", err)
+		return true
+	}
+	store, streamRun := contract.ParseRunLabel(label)
+	if store != contract.StreamLabel(r.storeID) {
+		return true // not ours: remove reports it and leaves it running
+	}
+	if run == "" || streamRun != run {
+		r.log.Info("a stream of an ended run of the task runs: replacing it", "task_id", id, "worker", worker)
+		return false
+	}
+	r.runs[id] = run
+	return true
+}
+
 // remove deletes a stream the pass does not want, if it is provably ours
 // (labelled with this store's identity); a foreign stream is reported once
 // and left running.
@@ -228,7 +274,7 @@ func (r *Reconciler) remove(ctx context.Context, worker, id string) {
 		r.log.Warn("cannot read stream", "task_id", id, "worker", worker, "error", err)
 		return
 	}
-	if label != contract.StreamLabel(r.storeID) {
+	if store, _ := contract.ParseRunLabel(label); store != contract.StreamLabel(r.storeID) {
 		if k := worker + " " + id; !r.warned[k] {
 			r.warned[k] = true
 			r.log.Warn("a stream this control plane's store did not start runs on a worker: left running (delete it through the worker's streams API, or point this control plane at the store that started it)",
@@ -240,6 +286,7 @@ func (r *Reconciler) remove(ctx context.Context, worker, id string) {
 		r.log.Warn("cannot remove stream", "task_id", id, "worker", worker, "error", err)
 		return
 	}
+	delete(r.runs, id)
 	r.log.Info("task stream removed", "task_id", id, "worker", worker)
 	r.metrics.streamRemoved()
 }

@@ -38,7 +38,7 @@ type streamParams struct {
 	// Keys of the task store (package contract) the stream reads and writes.
 	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
 	InputStatusKey, OutputStatusKey                            string
-	LeaseKey, LeaseTTL                                         string
+	LeaseKey, LeaseTTL, Run                                    string
 	StoreLabel                                                 string
 }
 
@@ -63,8 +63,8 @@ func newRenderer(src SourceConfig, targetTLS TLSFiles, storeID string) (*rendere
 	return &renderer{tmpl: t, src: src, targetTLS: targetTLS, storeID: storeID}, nil
 }
 
-// render returns the stream config of a task.
-func (r *renderer) render(t Task) ([]byte, error) {
+// render returns the stream config of run `run` of a task.
+func (r *renderer) render(t Task, run string) ([]byte, error) {
 	addr, tls := t.Target.Address()
 	targetTLS := r.targetTLS
 	targetTLS.Enabled = tls
@@ -83,7 +83,8 @@ func (r *renderer) render(t Task) ([]byte, error) {
 		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
 		InputStatusKey: contract.InputStatusKey(t.ID), OutputStatusKey: contract.OutputStatusKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
-		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), StoreLabel: contract.StreamLabel(r.storeID),
+		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), Run: run,
+		StoreLabel: contract.RunLabel(r.storeID, run),
 	}
 	var buf bytes.Buffer
 	if err := r.tmpl.Execute(&buf, p); err != nil {

@@ -38,7 +38,7 @@ func TestRenderedStreamBuilds(t *testing.T) {
 		Target:        ConnectParam{URI: "http://127.0.0.1:19540", Token: "root:TargetSecret", Password: "pw-secret"},
 		DBCollections: map[string][]CollectionInfo{"db1": {{Name: "*"}}, "*": {{Name: "products"}}},
 	}
-	y, err := r.render(task)
+	y, err := r.render(task, "f00d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,8 @@ func TestRenderedStreamBuilds(t *testing.T) {
 	}
 	for _, want := range []string{`"*.products"`, `"db1.*"`, strconv.Quote(contract.CheckpointKey("abc123")),
 		strconv.Quote(contract.FailureKey("abc123")), strconv.Quote(contract.SecretKey("abc123")),
-		strconv.Quote(contract.KeySourceCredentials), `"http://127.0.0.1:19540"`} {
+		strconv.Quote(contract.KeySourceCredentials), `"http://127.0.0.1:19540"`,
+		strconv.Quote(contract.RunLabel("abc123", "f00d")), `run: "f00d"`} {
 		if !strings.Contains(string(y), want) {
 			t.Errorf("stream config lacks %s:\n%s", want, y)
 		}
@@ -115,7 +116,7 @@ func TestRenderedStreamTLS(t *testing.T) {
 		uri      string
 		targetCA bool
 	}{{"https://127.0.0.1:19540", true}, {"http://127.0.0.1:19540", false}} {
-		y, err := r.render(Task{ID: "t1", Target: ConnectParam{URI: tc.uri, EnableTLS: tc.targetCA}, DBCollections: map[string][]CollectionInfo{"*": {{Name: "*"}}}})
+		y, err := r.render(Task{ID: "t1", Target: ConnectParam{URI: tc.uri, EnableTLS: tc.targetCA}, DBCollections: map[string][]CollectionInfo{"*": {{Name: "*"}}}}, "t1run")
 		if err != nil {
 			t.Fatal(err)
 		}

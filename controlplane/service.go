@@ -328,7 +328,7 @@ func (m *Manager) setState(ctx context.Context, id, from, to, reason string) err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	err := m.store.Update(ctx, id, func(t *Task) error {
+	err := m.store.SetState(ctx, id, func(t *Task) error {
 		if t.State == to {
 			return Errorf(http.StatusBadRequest, "task %s is already %s", id, strings.ToLower(to))
 		}
@@ -359,52 +359,47 @@ func (m *Manager) Pause(ctx context.Context, id string) error {
 }
 
 // stopWriters removes a task's streams and returns once none of them can
-// write any more: every stream stopped and released the task's lease, or,
-// where a worker cannot be reached, the lease was revoked and has run out
-// (a stream there stops applying before it could have expired).
+// write any more. The task's run was ended with its state change, so no
+// stream of it can renew or take the lease, or write the checkpoint, status
+// or failure, however it is cut off; a stream that still held the lease
+// stops applying before it could expire, and every call it sent ends before
+// that too (milvus_apply). So: remove what can be reached (it releases the
+// lease at once), then wait until the lease is gone.
 func (m *Manager) stopWriters(ctx context.Context, id string) error {
-	unreachable, err := m.rec.RemoveEverywhere(ctx, id)
-	if err != nil {
-		return Errorf(http.StatusServiceUnavailable, "cannot stop the stream of task %s: %v", id, err)
+	if _, err := m.rec.RemoveEverywhere(ctx, id); err != nil {
+		m.rec.log.Warn("cannot remove a stream of the task now (the reconciler goes on trying); waiting for its lease", "task_id", id, "error", err)
 	}
-	if unreachable == 0 {
-		deadline := time.Now().Add(leaseTTL)
-		for time.Now().Before(deadline) {
-			held, err := m.store.LeaseHeld(ctx, id)
-			if err != nil {
-				return err
-			}
-			if !held {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
+	// The lease expires at most leaseTTL after its last renewal; the margin
+	// covers a renewal that was in flight when the run ended.
+	deadline := time.Now().Add(2 * leaseTTL)
+	warned := false
+	for {
+		held, err := m.store.LeaseHeld(ctx, id)
+		if err != nil {
+			return err
 		}
-	}
-	// A stream may still run (on an unreachable worker, or it did not let
-	// go): revoke its lease and wait out the time it may still apply.
-	if err := m.store.RevokeLease(ctx, id, leaseTTL); err != nil {
-		return err
-	}
-	m.rec.log.Warn("a stream of the task may still run; its lease is revoked, waiting until it cannot apply any more", "task_id", id, "wait", leaseTTL)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(leaseTTL):
-		return nil
+		if !held {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return Errorf(http.StatusServiceUnavailable, "the lease of task %s is still held %s after its run ended: "+
+				"a writer may still apply (is the task store's clock jumping?); try again", id, 2*leaseTTL)
+		}
+		if !warned {
+			m.rec.log.Warn("a stream of the task may still run: its run is ended, waiting until its lease is gone", "task_id", id, "at_most", 2*leaseTTL)
+			warned = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
+// Resume runs a Paused or Failed task again (a failure is forgotten only
+// then, in the same change).
 func (m *Manager) Resume(ctx context.Context, id string) error {
-	if err := m.intact(ctx); err != nil {
-		return err
-	}
-	if err := m.store.ClearFailure(ctx, id); err != nil {
-		return err
-	}
 	return m.setState(ctx, id, StatePaused, StateRunning, "")
 }
 
@@ -415,7 +410,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	m.mu.Lock()
-	err := m.store.Update(ctx, id, func(t *Task) error {
+	err := m.store.SetState(ctx, id, func(t *Task) error {
 		t.State, t.Reason = StatePaused, "being deleted"
 		return nil
 	})

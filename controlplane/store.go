@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
 // Store keeps tasks in Redis in the key layout of package contract
@@ -49,7 +48,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // errNoTask is returned for an unknown task id.
 var errNoTask = errors.New("no such task")
 
-// Put saves a task (secrets are never part of it).
+// Put saves a new task (secrets are never part of it). What an earlier task
+// of the same id reported (a failure, its status) is forgotten with it: a
+// task created again starts clean.
 func (s *Store) Put(ctx context.Context, t Task) error {
 	t = t.stored()
 	b, err := json.Marshal(t)
@@ -57,6 +58,7 @@ func (s *Store) Put(ctx context.Context, t Task) error {
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.key(contract.FailureKey(t.ID)), s.key(contract.InputStatusKey(t.ID)), s.key(contract.OutputStatusKey(t.ID)))
 		p.Set(ctx, s.key(contract.TaskKey(t.ID)), b, 0)
 		p.SAdd(ctx, s.key(contract.KeyTasks), t.ID)
 		return nil
@@ -72,6 +74,12 @@ func (s *Store) Put(ctx context.Context, t Task) error {
 // change (another request, a reconcile pass) makes it read again, so neither
 // overwrites the other; a deleted task gives errNoTask and is not recreated.
 func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) error {
+	return s.update(ctx, id, fn, nil)
+}
+
+// update is Update with more writes (also) in the same transaction: extra
+// sees the task as fn left it.
+func (s *Store) update(ctx context.Context, id string, fn func(*Task) error, extra func(redis.Pipeliner, *Task)) error {
 	key := s.key(contract.TaskKey(id))
 	for attempt := 0; attempt < 10; attempt++ {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -89,6 +97,9 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) err
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, key, b, 0)
+				if extra != nil {
+					extra(p, &t)
+				}
 				return nil
 			})
 			return err
@@ -331,9 +342,57 @@ func (s *Store) LeaseHeld(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
-// RevokeLease takes the task's lease from any writer (see lease.Revoke).
-func (s *Store) RevokeLease(ctx context.Context, id string, ttl time.Duration) error {
-	return lease.Revoke(ctx, s.rdb, s.key(contract.LeaseKey(id)), ttl)
+// SetState changes a task's state with fn, as Update does, and in the same
+// transaction ends the task's current run when the task is left not
+// Running (a stream of that run can then neither hold the lease nor write
+// the checkpoint, status or failure), and forgets a reported failure when
+// fn resumes it (a Running task with a failure would be failed again).
+func (s *Store) SetState(ctx context.Context, id string, fn func(*Task) error) error {
+	var before string
+	return s.update(ctx, id, func(t *Task) error {
+		before = t.State
+		return fn(t)
+	}, func(p redis.Pipeliner, t *Task) {
+		if t.State != StateRunning {
+			p.Del(ctx, s.key(contract.RunKey(id)))
+		} else if before != StateRunning {
+			p.Del(ctx, s.key(contract.FailureKey(id)))
+		}
+	})
+}
+
+// StartRun begins a new run of a Running task and returns it: the run key
+// names it from now on (a stream of an earlier run is fenced off). It fails
+// with errStateChanged when the task is not Running, atomically: a pause or
+// delete either comes first (no run starts) or ends this run.
+func (s *Store) StartRun(ctx context.Context, id string) (string, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	run := hex.EncodeToString(b)
+	err := s.update(ctx, id, func(t *Task) error {
+		if t.State != StateRunning {
+			return errStateChanged
+		}
+		return nil
+	}, func(p redis.Pipeliner, _ *Task) {
+		p.Set(ctx, s.key(contract.RunKey(id)), run, 0)
+	})
+	if err != nil {
+		return "", err
+	}
+	return run, nil
+}
+
+// Run returns the task's current run ("" when none).
+func (s *Store) Run(ctx context.Context, id string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.key(contract.RunKey(id))).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the run of task %s: %w", id, err)
+	}
+	return v, nil
 }
 
 // Failure returns the reason a task's stream reported for a permanent

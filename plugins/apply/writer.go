@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
@@ -31,9 +32,14 @@ type applyWriter struct {
 	mu     ctxMutex // held by WriteBatch while it applies: batches go in order
 	target *client.GrpcClient
 	lease  *lease.Lease // held while target is set (nil: no lease configured)
+	gate   *callGate    // the target client's calls end within the lease
+	fence  *lease.Fence // the run fence of the status and failure writes (nil: none)
 	apply  *applier
 	failed error // a permanent error: nothing after it is applied or acknowledged
 	stats  *applyStats
+	// fencedOnce: a stream whose run ended says so once, not at every
+	// Connect retry.
+	fencedOnce sync.Once
 }
 
 // applier applies steps to the target; used by one WriteBatch at a time.
@@ -61,6 +67,11 @@ func milvusApplyOutputFromParsed(conf *service.ParsedConfig, mgr *service.Resour
 	}
 	closing, shut := context.WithCancel(context.Background())
 	w := &applyWriter{conf: c, log: mgr.Logger(), closing: closing, shut: shut, mu: newCtxMutex(), stats: newApplyStats(mgr.Metrics())}
+	// The status and a failure are written only while this stream's run is
+	// the task's current one.
+	w.fence = c.lease.Fence()
+	c.status.Fenced(w.fence)
+	c.failures.Fenced(w.fence)
 	go c.status.Run(closing, w.stats.status, w.log)
 	return w, nil
 }
@@ -91,7 +102,8 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 
 	dctx, cancel := w.withClosing(ctx)
 	defer cancel()
-	t, err := w.conf.target.Dial(dctx)
+	gate := &callGate{}
+	t, err := w.conf.target.DialGuarded(dctx, gate.intercept)
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
@@ -100,8 +112,12 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 		// One writer per task: apply nothing before holding the lease.
 		if l, err = w.conf.lease.Acquire(dctx, w.log); err != nil {
 			_ = t.Close()
+			if errors.Is(err, lease.ErrFenced) {
+				w.fencedOnce.Do(func() { w.log.Warnf("%v", err) })
+			}
 			return err
 		}
+		gate.lease.Store(l)
 	}
 	drop := func() {
 		_ = t.Close()
@@ -125,7 +141,7 @@ func (w *applyWriter) Connect(ctx context.Context) error {
 		drop() // another Connect won
 		return nil
 	}
-	w.target, w.lease = t, l
+	w.target, w.lease, w.gate = t, l, gate
 	w.apply = &applier{api: t.Service, meta: newTargetMeta(t.Service), conf: w.conf, log: w.log, dbs: map[string]bool{}, pendingLoads: map[int64][]string{},
 		young: map[contract.CollectionRef]time.Time{}}
 	return nil
@@ -314,6 +330,9 @@ func (w *applyWriter) Close(ctx context.Context) error {
 		return fmt.Errorf("close milvus_apply: a write is still running: %w", err)
 	}
 	defer w.mu.Unlock()
+	if w.fence != nil {
+		defer w.fence.Close()
+	}
 	return w.closeTarget()
 }
 

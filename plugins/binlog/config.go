@@ -10,6 +10,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 )
@@ -27,10 +28,13 @@ type binlogConfig struct {
 	queueSize, queueBytes int
 	failures              *failure.Reporter
 	status                *status.Writer
-	streamSnapshot        bool
-	snapshotBatch         int
-	snapshotParallel      int
-	ordering              string
+	// fence: the task's run fence for the checkpoint, status and failure
+	// writes (nil: written through the cache unfenced).
+	fence            *lease.Fence
+	streamSnapshot   bool
+	snapshotBatch    int
+	snapshotParallel int
+	ordering         string
 }
 
 func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) (*binlogConfig, error) {
@@ -111,6 +115,13 @@ func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) 
 	if c.status, err = status.WriterFromParsed(conf, mgr); err != nil {
 		return nil, err
 	}
+	lc, err := lease.ConfigFromParsed(conf)
+	if err != nil {
+		return nil, err
+	}
+	c.fence = lc.Fence()
+	c.failures.Fenced(c.fence)
+	c.status.Fenced(c.fence)
 	if c.cacheName != "" && !mgr.HasCache(c.cacheName) {
 		return nil, fmt.Errorf("%s %q is not a cache resource", mbiFieldCheckpointCache, c.cacheName)
 	}

@@ -181,6 +181,9 @@ func (b *binlogInput) Close(ctx context.Context) error {
 	r := b.run
 	b.run, b.closed = nil, true
 	b.mu.Unlock()
+	if b.conf.fence != nil {
+		defer b.conf.fence.Close()
+	}
 	if r == nil {
 		return nil
 	}

@@ -27,6 +27,7 @@ const (
 func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	names := checkpoint.NewNames()
 	ckpt := checkpoint.New(b.res, b.conf.cacheName, b.conf.cacheKey, b.conf.checkpointLimit, names)
+	ckpt.Fenced(b.conf.fence)
 	stored, err := ckpt.Load(ctx)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/confcheck"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
 )
@@ -184,6 +185,7 @@ is not loaded on the source is loaded for the copy and released after it. Snapsh
 		).
 		Fields(failure.Fields()...).
 		Fields(status.Fields()...).
+		Field(lease.FenceField()).
 		LintRule(inputLint.Text()).
 		Example("Replicate to another Milvus", "Read every change and apply it to a second Milvus, checkpointing in Redis.", `
 input:

@@ -1,5 +1,7 @@
 package contract
 
+import "strings"
+
 // The Redis key layout shared by the control plane and the task streams. The
 // control plane prefixes every key with its store prefix; a stream's `redis`
 // cache resource carries the same prefix, so a stream names the keys below
@@ -14,6 +16,8 @@ package contract
 //	store_id              the store's identity (in every stream's input label)
 //	leader                which control plane reconciles now
 //	lease:<id>            the task's writer lease, and lease:<id>:epoch its epoch counter (package lease)
+//	lease:<id>:run        the run the control plane started last (RunKey): only a stream of that run may
+//	                      hold the lease or write the task's checkpoint and status; none while paused
 const (
 	KeyTasks             = "tasks"
 	KeySourceCredentials = "source_credentials"
@@ -27,6 +31,19 @@ const (
 // StreamLabel is the input label of the streams started for the store with
 // identity storeID: a control plane removes only streams that carry its own.
 func StreamLabel(storeID string) string { return "milvus_cdc_store_" + storeID }
+
+// RunLabel is the input label of a stream of run `run` started for the store
+// with identity storeID: StreamLabel, then the run.
+func RunLabel(storeID, run string) string { return StreamLabel(storeID) + "_run_" + run }
+
+// ParseRunLabel splits a stream's input label into the store identity's
+// label (StreamLabel) and the run; run is "" for a label without one.
+func ParseRunLabel(label string) (storeLabel, run string) {
+	if i := strings.LastIndex(label, "_run_"); i >= 0 {
+		return label[:i], label[i+len("_run_"):]
+	}
+	return label, ""
+}
 
 // TaskKey is the key of a task's JSON.
 func TaskKey(id string) string { return "task:" + id }
@@ -43,6 +60,9 @@ func FailureKey(id string) string { return "failed:" + id }
 // LeaseKey is the key of a task's writer lease (one writer per task).
 func LeaseKey(id string) string { return "lease:" + id }
 
+// RunKey is the key naming the task's current run (see the layout above).
+func RunKey(id string) string { return LeaseKey(id) + ":run" }
+
 // InputStatusKey is the key under which a task stream's input reports its
 // progress (InputStatus).
 func InputStatusKey(id string) string { return "status_in:" + id }
@@ -53,6 +73,6 @@ func OutputStatusKey(id string) string { return "status_out:" + id }
 
 // TaskKeys are every key a task owns besides the task set's entry.
 func TaskKeys(id string) []string {
-	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id), LeaseKey(id), LeaseKey(id) + ":epoch",
+	return []string{TaskKey(id), SecretKey(id), CheckpointKey(id), FailureKey(id), LeaseKey(id), LeaseKey(id) + ":epoch", RunKey(id),
 		InputStatusKey(id), OutputStatusKey(id)}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
 // Field names shared by the input and the output: where to report a failure
@@ -31,6 +33,15 @@ func Fields() []*service.ConfigField {
 type Reporter struct {
 	res        *service.Resources
 	cache, key string
+	fence      *lease.Fence // nil: written through the cache unfenced
+}
+
+// Fenced makes every later report a compare-and-set on the task's run: a
+// stream of an ended run cannot fail the task.
+func (f *Reporter) Fenced(fence *lease.Fence) {
+	if f != nil {
+		f.fence = fence
+	}
 }
 
 func ReporterFromParsed(conf *service.ParsedConfig, res *service.Resources) (*Reporter, error) {
@@ -52,12 +63,7 @@ func (f *Reporter) Report(reason string, log *service.Logger) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var setErr error
-	err := f.res.AccessCache(ctx, f.cache, func(c service.Cache) { setErr = c.Set(ctx, f.key, []byte(reason), nil) })
-	if err == nil {
-		err = setErr
-	}
-	if err != nil {
+	if err := lease.Write(ctx, f.fence, f.res, f.cache, f.key, []byte(reason)); err != nil {
 		log.Errorf("Cannot report the failure to cache %q: %v", f.cache, err)
 	}
 }

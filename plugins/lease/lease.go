@@ -20,20 +20,34 @@ import (
 )
 
 // Redis scripts: the lease key holds "<holder>:<epoch>" with a TTL; the
-// epoch counter lives beside it and only grows.
+// epoch counter lives beside it and only grows. KEYS[3] (acquire) and
+// KEYS[2] (renew) are the run key: a run-fenced lease is taken and kept only
+// while the run key names this writer's run (ARGV[3], ARGV[3]); "" means no
+// fence (a pipeline run on its own).
 var (
 	acquireScript = goredis.NewScript(`
+if ARGV[3] ~= '' and redis.call('get', KEYS[3]) ~= ARGV[3] then return -1 end
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 local e = redis.call('incr', KEYS[2])
 redis.call('set', KEYS[1], ARGV[1] .. ':' .. e, 'PX', ARGV[2])
 return e`)
 	renewScript = goredis.NewScript(`
+if ARGV[3] ~= '' and redis.call('get', KEYS[2]) ~= ARGV[3] then return 0 end
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0`)
 	releaseScript = goredis.NewScript(`
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`)
 )
+
+// RunKey is the key naming the run allowed to hold lease key `key` (package
+// contract's RunKey for a task's lease).
+func RunKey(key string) string { return key + ":run" }
+
+// ErrFenced: the run this writer belongs to is not the task's current run any
+// more (the control plane paused, deleted or restarted the task): it never
+// takes the lease or records anything again.
+var ErrFenced = errors.New("this stream's run was ended by the control plane (the task was paused, deleted or started again): it applies and records nothing more")
 
 // ErrLost: another writer holds the task now (or the control plane revoked
 // the lease); this writer must not apply anything any more.
@@ -44,6 +58,7 @@ type Lease struct {
 	rdb   *goredis.Client
 	key   string
 	ttl   time.Duration
+	run   string // the run this lease is fenced by ("" none)
 	token string
 	epoch int64
 	log   *service.Logger
@@ -58,19 +73,24 @@ type Lease struct {
 
 // Acquire waits until the lease key is free, takes it, and keeps renewing
 // it every ttl/3 until Release. The Redis client is closed with the lease.
-func Acquire(ctx context.Context, rdb *goredis.Client, key string, ttl time.Duration, log *service.Logger) (*Lease, error) {
+// With a run, the lease is taken and renewed only while RunKey(key) holds
+// it: ErrFenced once it does not.
+func Acquire(ctx context.Context, rdb *goredis.Client, key string, ttl time.Duration, run string, log *service.Logger) (*Lease, error) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	holder := hex.EncodeToString(b)
 	waited := false
 	for {
 		start := time.Now()
-		e, err := acquireScript.Run(ctx, rdb, []string{key, key + ":epoch"}, holder, ttl.Milliseconds()).Int64()
+		e, err := acquireScript.Run(ctx, rdb, []string{key, key + ":epoch", RunKey(key)}, holder, ttl.Milliseconds(), run).Int64()
 		if err != nil {
 			return nil, fmt.Errorf("acquire lease %s: %w", key, err)
 		}
+		if e < 0 {
+			return nil, fmt.Errorf("lease %s, run %s: %w", key, run, ErrFenced)
+		}
 		if e > 0 {
-			l := &Lease{rdb: rdb, key: key, ttl: ttl, token: holder + ":" + strconv.FormatInt(e, 10), epoch: e, log: log,
+			l := &Lease{rdb: rdb, key: key, ttl: ttl, run: run, token: holder + ":" + strconv.FormatInt(e, 10), epoch: e, log: log,
 				validUntil: start.Add(ttl * 9 / 10), stop: make(chan struct{}), done: make(chan struct{})}
 			go l.renewLoop()
 			if waited {
@@ -94,6 +114,18 @@ func Acquire(ctx context.Context, rdb *goredis.Client, key string, ttl time.Dura
 
 // Epoch is this lease's epoch (fencing token): later holders have higher ones.
 func (l *Lease) Epoch() int64 { return l.epoch }
+
+// CallDeadline is when a call to the target made now must have ended: a
+// tenth of the TTL before the lease could expire, so a call never outlives
+// this writer's lease. An error when the lease is not valid.
+func (l *Lease) CallDeadline() (time.Time, error) {
+	if err := l.Valid(); err != nil {
+		return time.Time{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.validUntil.Add(-l.ttl / 10), nil
+}
 
 // Valid is nil while this writer may apply: the lease was renewed recently
 // enough that it cannot have expired, and nobody took it over.
@@ -121,7 +153,7 @@ func (l *Lease) renewLoop() {
 		}
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
-		n, err := renewScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Int64()
+		n, err := renewScript.Run(ctx, l.rdb, []string{l.key, RunKey(l.key)}, l.token, l.ttl.Milliseconds(), l.run).Int64()
 		cancel()
 		l.mu.Lock()
 		switch {
@@ -156,15 +188,4 @@ func (l *Lease) Release(ctx context.Context) error {
 		}
 	})
 	return err
-}
-
-// Revoke takes a lease from whoever holds it (the control plane, for a task
-// paused or deleted while a worker is unreachable): the holder's next
-// renewal fails, and nobody can acquire it for ttl, by when any holder has
-// stopped applying.
-func Revoke(ctx context.Context, rdb goredis.Cmdable, key string, ttl time.Duration) error {
-	if err := rdb.Set(ctx, key, "revoked", ttl).Err(); err != nil {
-		return fmt.Errorf("revoke lease %s: %w", key, err)
-	}
-	return nil
 }

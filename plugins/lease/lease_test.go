@@ -2,6 +2,7 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -24,22 +25,26 @@ func stackRedis(t *testing.T) *goredis.Client {
 }
 
 // TestOneHolderAtATime: a second writer waits for the first; after a
-// release it gets the lease with a higher epoch; a revoked lease is lost for
-// good and blocks new writers until it expires.
+// release it gets the lease with a higher epoch; a writer whose run was ended
+// loses the lease at its next renewal and can never take it again (not even
+// once it expired), while a writer of the new run can.
 func TestOneHolderAtATime(t *testing.T) {
 	admin := stackRedis(t)
 	defer admin.Close()
 	key := "leasetest:" + time.Now().Format("150405.000000")
-	defer admin.Del(context.Background(), key, key+":epoch")
+	defer admin.Del(context.Background(), key, key+":epoch", RunKey(key))
 	log := service.MockResources().Logger()
 	ctx := context.Background()
 	ttl := 600 * time.Millisecond
-	a, err := Acquire(ctx, stackRedis(t), key, ttl, log)
+	if err := admin.Set(ctx, RunKey(key), "r1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Acquire(ctx, stackRedis(t), key, ttl, "r1", log)
 	if err != nil || a.Valid() != nil {
 		t.Fatalf("first acquire: %v", err)
 	}
 	short, cancel := context.WithTimeout(ctx, ttl)
-	if _, err := Acquire(short, stackRedis(t), key, ttl, log); err == nil {
+	if _, err := Acquire(short, stackRedis(t), key, ttl, "r1", log); err == nil {
 		t.Fatal("a second writer got a held lease")
 	}
 	cancel()
@@ -50,24 +55,59 @@ func TestOneHolderAtATime(t *testing.T) {
 	if err := a.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Acquire(ctx, stackRedis(t), key, ttl, log)
+	b, err := Acquire(ctx, stackRedis(t), key, ttl, "r1", log)
 	if err != nil || b.Epoch() <= a.Epoch() {
 		t.Fatalf("after release: %v, epoch %d after %d", err, b.Epoch(), a.Epoch())
 	}
-	if err := Revoke(ctx, admin, key, ttl); err != nil {
+	// The control plane starts run r2 (r1 is paused, moved or deleted).
+	if err := admin.Set(ctx, RunKey(key), "r2", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(ttl / 2) // b's next renewal fails
 	if err := b.Valid(); err != ErrLost {
-		t.Fatalf("revoked lease: %v, want ErrLost", err)
+		t.Fatalf("lease of an ended run: %v, want ErrLost", err)
 	}
-	start := time.Now()
-	c, err := Acquire(ctx, stackRedis(t), key, ttl, log)
-	if err != nil || time.Since(start) < ttl/4 {
-		t.Fatalf("acquire after revoke: %v after %s (must wait for the revocation to expire)", err, time.Since(start))
+	time.Sleep(ttl) // b's lease expired
+	if _, err := Acquire(ctx, stackRedis(t), key, ttl, "r1", log); !errors.Is(err, ErrFenced) {
+		t.Fatalf("acquire by the ended run: %v, want ErrFenced", err)
+	}
+	c, err := Acquire(ctx, stackRedis(t), key, ttl, "r2", log)
+	if err != nil || c.Epoch() <= b.Epoch() {
+		t.Fatalf("acquire by the new run: %v", err)
 	}
 	_ = c.Release(ctx)
 	_ = b.Release(ctx)
+}
+
+// TestFenceWrites: the task store's keys are written only while the run
+// key names the writer's run.
+func TestFenceWrites(t *testing.T) {
+	admin := stackRedis(t)
+	defer admin.Close()
+	ctx := context.Background()
+	prefix := "fencetest" + time.Now().Format("150405.000000") + ":"
+	key := prefix + "lease:t1"
+	defer admin.Del(ctx, RunKey(key), prefix+"ckpt:t1")
+	c := &Config{opts: admin.Options(), key: key, run: "r1", prefix: prefix}
+	f := c.Fence()
+	defer f.Close()
+	if err := f.Set(ctx, "ckpt:t1", []byte("a")); !errors.Is(err, ErrFenced) {
+		t.Fatalf("write with no run: %v, want ErrFenced", err)
+	}
+	admin.Set(ctx, RunKey(key), "r1", 0)
+	if err := f.Set(ctx, "ckpt:t1", []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	admin.Set(ctx, RunKey(key), "r2", 0)
+	if err := f.Set(ctx, "ckpt:t1", []byte("c")); !errors.Is(err, ErrFenced) {
+		t.Fatalf("write of an ended run: %v, want ErrFenced", err)
+	}
+	if v, _ := admin.Get(ctx, prefix+"ckpt:t1").Result(); v != "b" {
+		t.Fatalf("stored %q, want the current run's write %q", v, "b")
+	}
+	if (&Config{}).Fence() != nil {
+		t.Fatal("a fence without a run")
+	}
 }
 
 // TestFrozenHolderStops: a holder that could not renew in time (a frozen

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	grpc_retry "github.com/grpc-ecosystem/go-grpc-middleware/retry"
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"google.golang.org/grpc"
@@ -194,6 +195,18 @@ func (c *Conn) Address() string { return c.address }
 
 // Dial connects once, within connect_timeout.
 func (c *Conn) Dial(ctx context.Context) (*client.GrpcClient, error) {
+	return c.dial(ctx, nil)
+}
+
+// DialGuarded connects once, within connect_timeout, with guard around
+// every call: it is the outermost interceptor, and the SDK's own retries
+// (of unavailable and rate-limited calls) are off, so a call is sent once
+// and every retry goes through the caller, which checks its lease first.
+func (c *Conn) DialGuarded(ctx context.Context, guard grpc.UnaryClientInterceptor) (*client.GrpcClient, error) {
+	return c.dial(ctx, guard)
+}
+
+func (c *Conn) dial(ctx context.Context, guard grpc.UnaryClientInterceptor) (*client.GrpcClient, error) {
 	cr, err := c.credentials(ctx)
 	if err != nil {
 		return nil, err
@@ -213,10 +226,17 @@ func (c *Conn) Dial(ctx context.Context) (*client.GrpcClient, error) {
 		Password: cr.Password,
 		APIKey:   cr.APIKey,
 	}
+	if c.tlsEnabled || guard != nil {
+		cfg.DialOptions = append([]grpc.DialOption{}, client.DefaultGrpcOpts...)
+	}
 	if c.tlsEnabled {
 		cfg.EnableTLSAuth = true
-		cfg.DialOptions = append(append([]grpc.DialOption{}, client.DefaultGrpcOpts...),
-			grpc.WithTransportCredentials(credentials.NewTLS(c.tlsConf)))
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithTransportCredentials(credentials.NewTLS(c.tlsConf)))
+	}
+	if guard != nil {
+		// DialOptions' interceptors run before the SDK's retrying ones.
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithChainUnaryInterceptor(guard, noRetry))
+		cfg.RetryRateLimit = &client.RetryRateLimitOption{MaxRetry: 0}
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
 	defer cancel()
@@ -230,4 +250,10 @@ func (c *Conn) Dial(ctx context.Context) (*client.GrpcClient, error) {
 		return nil, fmt.Errorf("connect to milvus at %s: unexpected client type %T", c.address, cl)
 	}
 	return gc, nil
+}
+
+// noRetry turns the SDK's retry of unavailable and overloaded calls off for
+// one call (its rate-limit retry is off through RetryRateLimit).
+func noRetry(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return invoker(ctx, method, req, reply, cc, append(opts, grpc_retry.Disable())...)
 }

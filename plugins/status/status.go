@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
 // Field names shared by the input and the output.
@@ -36,6 +38,14 @@ func Fields() []*service.ConfigField {
 type Writer struct {
 	res        *service.Resources
 	cache, key string
+	fence      *lease.Fence // nil: written through the cache unfenced
+}
+
+// Fenced makes every later write a compare-and-set on the task's run.
+func (w *Writer) Fenced(f *lease.Fence) {
+	if w != nil {
+		w.fence = f
+	}
 }
 
 // WriterFromParsed reads the fields; a Writer without a cache writes nothing.
@@ -77,12 +87,8 @@ func (w *Writer) Run(ctx context.Context, get func() any, log *service.Logger) {
 		b, err := json.Marshal(v)
 		if err == nil {
 			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			var setErr error
-			err = w.res.AccessCache(wctx, w.cache, func(c service.Cache) { setErr = c.Set(wctx, w.key, b, nil) })
+			err = lease.Write(wctx, w.fence, w.res, w.cache, w.key, b)
 			cancel()
-			if err == nil {
-				err = setErr
-			}
 		}
 		if err != nil && ctx.Err() == nil && !warned {
 			log.Warnf("Cannot write the status to cache %q (retried every %s): %v", w.cache, Every, err)

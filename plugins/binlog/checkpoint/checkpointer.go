@@ -16,6 +16,7 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
 // Checkpointer writes, after each acknowledgement, the resume positions and
@@ -25,7 +26,8 @@ type Checkpointer struct {
 	cache   string // empty: checkpoints are not stored
 	key     string
 	tracker *ackTracker
-	names   *Names // nil: no names stored
+	names   *Names       // nil: no names stored
+	fence   *lease.Fence // nil: written through the cache unfenced
 
 	mu     sync.Mutex // held while writing, so writes never land out of order
 	failed error      // set after a nack without replay: no checkpoint may pass it
@@ -55,6 +57,10 @@ func (c *Checkpointer) Close() {
 	c.closed = true
 	c.mu.Unlock()
 }
+
+// Fenced makes every later write a compare-and-set on the task's run: a
+// stream of an ended run cannot move the checkpoint.
+func (c *Checkpointer) Fenced(f *lease.Fence) { c.fence = f }
 
 // New returns a checkpointer writing to cache (empty: none) under key,
 // allowing limit messages in flight; names (may be nil) are stored with the
@@ -208,14 +214,8 @@ func (c *Checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byt
 		c.wrote = time.Now() // what is stored is current
 		return nil
 	}
-	var setErr error
-	if err := c.res.AccessCache(ctx, c.cache, func(cache service.Cache) {
-		setErr = cache.Set(ctx, c.key, b, nil)
-	}); err != nil {
-		return fmt.Errorf("checkpoint cache %q: %w", c.cache, err)
-	}
-	if setErr != nil {
-		return fmt.Errorf("write checkpoint %q to cache %q: %w", c.key, c.cache, setErr)
+	if err := lease.Write(ctx, c.fence, c.res, c.cache, c.key, b); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	c.last, c.wrote = b, time.Now()
 	return nil
