@@ -314,6 +314,16 @@ func NewTargetCatalog(api milvuspb.MilvusServiceClient) TargetCatalog { return m
 // dialTargetCatalog connects to the target of a task within its
 // connect_timeout (at most maxDial); close ends the connection.
 func dialTargetCatalog(ctx context.Context, p ConnectParam) (cat TargetCatalog, closeFn func() error, err error) {
+	api, closeFn, err := dialMilvus(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewTargetCatalog(api), closeFn, nil
+}
+
+// dialMilvus connects to the Milvus of p within its connect_timeout (at
+// most maxDial); close ends the connection.
+func dialMilvus(ctx context.Context, p ConnectParam) (api milvuspb.MilvusServiceClient, closeFn func() error, err error) {
 	timeout := time.Duration(p.ConnectTimeout) * time.Second
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -331,14 +341,14 @@ func dialTargetCatalog(ctx context.Context, p ConnectParam) (cat TargetCatalog, 
 	defer cancel()
 	c, err := client.NewClient(dctx, cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to the target Milvus at %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("connect to Milvus at %s: %w", addr, err)
 	}
 	gc, ok := c.(*client.GrpcClient)
 	if !ok {
 		_ = c.Close()
-		return nil, nil, fmt.Errorf("connect to the target Milvus at %s: unexpected client type %T", addr, c)
+		return nil, nil, fmt.Errorf("connect to Milvus at %s: unexpected client type %T", addr, c)
 	}
-	return NewTargetCatalog(gc.Service), gc.Close, nil
+	return gc.Service, gc.Close, nil
 }
 
 func (m milvusCatalog) ListDatabases(ctx context.Context) ([]string, error) {

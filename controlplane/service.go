@@ -24,9 +24,14 @@ type Manager struct {
 	rec   *Reconciler
 	// dial checks that a target answers; pin returns a new task's first
 	// checkpoint (pinStart). Both replaceable in tests.
-	dial     func(ctx context.Context, p ConnectParam) error
-	pin      func(ctx context.Context) ([]byte, error)
-	maxTasks int
+	dial func(ctx context.Context, p ConnectParam) error
+	pin  func(ctx context.Context) ([]byte, error)
+	// dialCatalog reads (and drops stale copies on) a new task's target;
+	// sourceIDs lists the source's collection IDs (planCreateAdoption).
+	dialCatalog func(ctx context.Context, p ConnectParam) (TargetCatalog, func() error, error)
+	sourceIDs   func(ctx context.Context) (map[int64]bool, error)
+	src         SourceConfig
+	maxTasks    int
 	// stallAfter: a Running task lagging more shows it in its reason.
 	stallAfter time.Duration
 	mu         sync.Mutex // serializes changes of task state; never held across a dial
@@ -50,8 +55,10 @@ func NewManager(store *Store, rec *Reconciler, src SourceConfig, maxTasks int) *
 	if maxTasks <= 0 {
 		maxTasks = DefaultMaxTasks
 	}
-	return &Manager{store: store, rec: rec, dial: dialTarget, maxTasks: maxTasks,
+	m := &Manager{store: store, rec: rec, dial: dialTarget, maxTasks: maxTasks, src: src, dialCatalog: dialTargetCatalog,
 		pin: func(ctx context.Context) ([]byte, error) { return pinStart(ctx, src, rec.log) }}
+	m.sourceIDs = m.readSourceIDs
+	return m
 }
 
 // dialTarget connects to a target Milvus within its connect_timeout.
@@ -126,6 +133,10 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 		return "", Errorf(http.StatusBadRequest, "the target Milvus at %s does not answer within %s: %v", addr,
 			min(time.Duration(max(req.Target.ConnectTimeout, 0))*time.Second, maxDial), err)
 	}
+	adoption, err := m.planCreateAdoption(ctx, req)
+	if err != nil {
+		return "", err
+	}
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	ckpt, err := m.pin(pctx)
 	cancel()
@@ -155,6 +166,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	t := Task{
 		ID: id, Target: req.Target.Public(), CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections,
 		State: StateRunning, CreatedAt: time.Now().UTC(), SnapshotMode: req.Snapshot,
+		Adopted: adoption.Replications,
 	}
 	if req.DisableAutoStart {
 		t.State, t.Reason = StatePaused, "created with disable_auto_start"

@@ -63,6 +63,9 @@ type Task struct {
 	// SnapshotMode is the create's "snapshot" (empty for tasks stored before
 	// it existed: they made none).
 	SnapshotMode string `json:"snapshot_mode,omitempty"`
+	// Adopted: the earlier tasks (replications) whose copies on the target
+	// this task took over at create (their snapshot re-copies them).
+	Adopted []string `json:"adopted_replications,omitempty"`
 	// Snapshot is the copy's progress, read from the checkpoint for get and
 	// list; never stored with the task.
 	Snapshot *SnapshotView `json:"snapshot,omitempty"`
