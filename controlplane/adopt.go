@@ -88,6 +88,9 @@ type AdoptionConflict struct {
 	// Untagged: the copy carries no source cluster tag (made before tags
 	// existed): where it came from cannot be told.
 	Untagged bool
+	// OtherStore: the copy is of this source but was made by a task of
+	// another control plane (another task store): its identity.
+	OtherStore string
 	// More: how many other copies conflict too.
 	More int
 }
@@ -105,6 +108,10 @@ func (e *AdoptionConflict) Error() string {
 	case e.Untagged:
 		msg = fmt.Sprintf("the target collection %s is a copy made by replication %s before copies were tagged with their source cluster: "+
 			"which source it came from cannot be told, so it is not adopted. Drop it on the target, or map this collection elsewhere", ref, e.Replication)
+	case e.OtherStore != "":
+		msg = fmt.Sprintf("the target collection %s is a copy made by task %s of another control plane (task store %s) from this source: "+
+			"whether that task still runs cannot be told here, so it is not adopted. Delete that task there and drop the copy, "+
+			"or map this collection elsewhere", ref, e.Replication, e.OtherStore)
 	default:
 		msg = fmt.Sprintf("the target collection %s is a copy of source cluster %s, made by replication %s, not of this task's source: "+
 			"it is not adopted. Drop it on the target, or map this collection elsewhere", ref, e.Cluster, e.Replication)
@@ -159,8 +166,13 @@ func holder(live []LiveTask, replication string, ref contract.CollectionRef) (st
 // Collections the task does not select are left alone. The first conflict
 // is returned (*AdoptionConflict, More counting the others); any other error
 // is the target's or the source's.
+//
+// sourceNamed (nil: every name) tells whether the source has a collection
+// at a name: a copy the task may not adopt conflicts only then (the task
+// would copy that collection to it); otherwise it is left alone.
 func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, live []LiveTask,
-	sourceHas func(ctx context.Context, id int64) (bool, error), selected func(db, name string) bool) (Adoption, error) {
+	sourceHas func(ctx context.Context, id int64) (bool, error), selected func(db, name string) bool,
+	sourceNamed func(ctx context.Context, db, name string) (bool, error)) (Adoption, error) {
 	var out Adoption
 	var conflict *AdoptionConflict
 	known := map[int64]bool{} // sourceHas answers
@@ -191,6 +203,15 @@ func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, 
 				continue // not a copy, or one made before replication tags (every replication's)
 			}
 			if cf := conflictOf(ref, tags, sourceCluster, live); cf != nil {
+				if sourceNamed != nil {
+					named, err := sourceNamed(ctx, db, name)
+					if err != nil {
+						return Adoption{}, fmt.Errorf("does the source have a collection %s.%s? %w", db, name, err)
+					}
+					if !named {
+						continue // nothing of this task's goes there: left alone
+					}
+				}
 				if conflict == nil {
 					conflict = cf
 				} else {
@@ -232,7 +253,12 @@ func conflictOf(ref contract.CollectionRef, tags copyTags, sourceCluster string,
 		return &AdoptionConflict{Collection: ref, Replication: tags.replication, Untagged: true}
 	}
 	if tags.cluster != sourceCluster {
-		return &AdoptionConflict{Collection: ref, Replication: tags.replication, Cluster: tags.cluster}
+		theirs, theirStore := contract.SplitCopyOrigin(tags.cluster)
+		ours, _ := contract.SplitCopyOrigin(sourceCluster)
+		if theirs == ours && theirStore != "" {
+			return &AdoptionConflict{Collection: ref, Replication: tags.replication, OtherStore: theirStore}
+		}
+		return &AdoptionConflict{Collection: ref, Replication: tags.replication, Cluster: theirs}
 	}
 	return nil
 }
@@ -281,15 +307,22 @@ func (a Adoption) String() string {
 		strings.Join(a.Replications, ", "), strings.Join(copies, ", "), strings.Join(stale, ", "))
 }
 
-// SourceCollectionIDs lists the IDs of every collection of every database
-// of the source Milvus behind api: planAdoption's sourceHas is a look-up in
-// it (a collection ID is never reused).
-func SourceCollectionIDs(ctx context.Context, api milvuspb.MilvusServiceClient) (map[int64]bool, error) {
+// SourceCollections is what the source holds: collection IDs (a collection
+// ID is never reused) and names.
+type SourceCollections struct {
+	IDs   map[int64]bool
+	Names map[contract.CollectionRef]bool
+}
+
+// SourceCollectionIDs lists every collection of every database of the
+// source Milvus behind api: planAdoption's sourceHas and sourceNamed are
+// look-ups in it.
+func SourceCollectionIDs(ctx context.Context, api milvuspb.MilvusServiceClient) (*SourceCollections, error) {
 	dbs, err := api.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
 	if err := contract.StatusErr(dbs.GetStatus(), err); err != nil {
 		return nil, fmt.Errorf("list the source's databases: %w", err)
 	}
-	ids := map[int64]bool{}
+	out := &SourceCollections{IDs: map[int64]bool{}, Names: map[contract.CollectionRef]bool{}}
 	for _, db := range dbs.GetDbNames() {
 		cols, err := api.ShowCollections(ctx, &milvuspb.ShowCollectionsRequest{DbName: db})
 		if err == nil && contract.NotFound(cols.GetStatus()) {
@@ -299,10 +332,13 @@ func SourceCollectionIDs(ctx context.Context, api milvuspb.MilvusServiceClient) 
 			return nil, fmt.Errorf("list the collections of source database %s: %w", db, err)
 		}
 		for _, id := range cols.GetCollectionIds() {
-			ids[id] = true
+			out.IDs[id] = true
+		}
+		for _, name := range cols.GetCollectionNames() {
+			out.Names[contract.CollectionRef{DB: db, Name: name}] = true
 		}
 	}
-	return ids, nil
+	return out, nil
 }
 
 // milvusCatalog is TargetCatalog over a target Milvus's gRPC API.

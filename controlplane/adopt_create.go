@@ -10,9 +10,10 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// sourceCluster names the source in the copies' tags (milvus_cdc.source_cluster).
+// sourceCluster names the source, and this control plane's task store, in
+// the copies' tags (milvus_cdc.source_cluster, contract.CopyOrigin).
 func (m *Manager) sourceCluster() string {
-	return contract.SourceCluster(m.src.Address, m.src.ClusterPrefix)
+	return contract.CopyOrigin(contract.SourceCluster(m.src.Address, m.src.ClusterPrefix), m.rec.storeID)
 }
 
 // selects returns whether a task selecting patterns (collectionPatterns)
@@ -41,19 +42,32 @@ func (m *Manager) planCreateAdoption(ctx context.Context, req CreateRequest) (Ad
 		return Adoption{}, Errorf(http.StatusBadRequest, "cannot read the target's collections: %v", err)
 	}
 	defer closeTarget()
-	var sourceIDs map[int64]bool // read once, when a copy asks
-	sourceHas := func(ctx context.Context, id int64) (bool, error) {
-		if sourceIDs == nil {
-			ids, err := m.sourceIDs(ctx)
-			if err != nil {
-				return false, err
-			}
-			sourceIDs = ids
+	var source *SourceCollections // read once, when a copy asks
+	read := func(ctx context.Context) error {
+		if source != nil {
+			return nil
 		}
-		return sourceIDs[id], nil
+		s, err := m.sourceIDs(ctx)
+		if err != nil {
+			return err
+		}
+		source = s
+		return nil
+	}
+	sourceHas := func(ctx context.Context, id int64) (bool, error) {
+		if err := read(ctx); err != nil {
+			return false, err
+		}
+		return source.IDs[id], nil
+	}
+	sourceNamed := func(ctx context.Context, db, name string) (bool, error) {
+		if err := read(ctx); err != nil {
+			return false, err
+		}
+		return source.Names[contract.CollectionRef{DB: db, Name: name}], nil
 	}
 	candidate := Task{CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections}
-	a, err := planAdoption(ctx, cat, m.sourceCluster(), live, sourceHas, selects(collectionPatterns(candidate)))
+	a, err := planAdoption(ctx, cat, m.sourceCluster(), live, sourceHas, selects(collectionPatterns(candidate)), sourceNamed)
 	var cf *AdoptionConflict
 	if errors.As(err, &cf) {
 		return Adoption{}, cf.API()
@@ -83,8 +97,8 @@ func (m *Manager) sourceParam() ConnectParam {
 	return ConnectParam{URI: uri, Token: m.src.Token, EnableTLS: m.src.TLS.Enabled}
 }
 
-// readSourceIDs lists the IDs of every collection on the source.
-func (m *Manager) readSourceIDs(ctx context.Context) (map[int64]bool, error) {
+// readSourceIDs lists every collection on the source.
+func (m *Manager) readSourceIDs(ctx context.Context) (*SourceCollections, error) {
 	api, closeSource, err := dialMilvus(ctx, m.sourceParam())
 	if err != nil {
 		return nil, fmt.Errorf("the source: %w", err)

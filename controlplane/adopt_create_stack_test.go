@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // TestCreateAdoptsLeftCopies: create takes over the copies a deleted task of
@@ -22,7 +24,9 @@ func TestCreateAdoptsLeftCopies(t *testing.T) {
 	m.dialCatalog = func(context.Context, ConnectParam) (TargetCatalog, func() error, error) {
 		return cat, func() error { return nil }, nil
 	}
-	m.sourceIDs = func(context.Context) (map[int64]bool, error) { return map[int64]bool{5: true}, nil }
+	m.sourceIDs = func(context.Context) (*SourceCollections, error) {
+		return &SourceCollections{IDs: map[int64]bool{5: true}, Names: map[contract.CollectionRef]bool{{DB: "db1", Name: "c"}: true}}, nil
+	}
 	req := CreateRequest{TaskID: "adopt1", Target: ConnectParam{URI: "http://t:1"}, CollectionInfos: []CollectionInfo{{Name: "*"}}, DisableAutoStart: true}
 	t.Cleanup(func() { _ = m.store.Delete(context.Background(), "adopt1") })
 	if _, err := m.Create(ctx, req); err != nil {
@@ -52,5 +56,24 @@ func TestCreateAdoptsLeftCopies(t *testing.T) {
 	}
 	if _, err := m.store.Get(ctx, "adopt2"); err == nil {
 		t.Fatal("a refused create stored its task")
+	}
+
+	// A copy of this source made by another control plane's task: refused
+	// (whether it still runs cannot be told); another cluster's copy at a
+	// name the source does not have is left alone.
+	cluster, _ := contract.SplitCopyOrigin(m.sourceCluster())
+	other.add("db1", "c", 7, "x", contract.CopyOrigin(cluster, "otherstore"))
+	other.add("db2", "unrelated", 8, "y", "by-dev@elsewhere:19530")
+	_, err = m.Create(ctx, CreateRequest{TaskID: "adopt2", Target: ConnectParam{URI: "http://t2:1"}, CollectionInfos: []CollectionInfo{{Name: "*"}}})
+	if !errors.As(err, &apiErr) || apiErr.Code != http.StatusConflict || !strings.Contains(apiErr.Message, "otherstore") {
+		t.Fatalf("create onto another control plane's copies: %v, want 409 naming its store", err)
+	}
+	delete(other.dbs["db1"], "c")
+	t.Cleanup(func() { _ = m.store.Delete(context.Background(), "adopt2") })
+	if _, err := m.Create(ctx, CreateRequest{TaskID: "adopt2", Target: ConnectParam{URI: "http://t2:1"}, CollectionInfos: []CollectionInfo{{Name: "*"}}, DisableAutoStart: true}); err != nil {
+		t.Fatalf("a copy the task would not write to refused the create: %v", err)
+	}
+	if len(other.dropped) != 0 {
+		t.Fatalf("dropped %v on a target whose copies are not ours", other.dropped)
 	}
 }

@@ -106,7 +106,7 @@ func TestAdoptPlan(t *testing.T) {
 	tgt.add("other", "foreign", 6, "old", "D")
 	selected := func(db, _ string) bool { return db == "default" }
 	asked := 0
-	a, err := planAdoption(context.Background(), tgt, "C", []LiveTask{{ID: "live"}}, sourceWith(&asked, 1, 3), selected)
+	a, err := planAdoption(context.Background(), tgt, "C", []LiveTask{{ID: "live"}}, sourceWith(&asked, 1, 3), selected, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestAdoptConflicts(t *testing.T) {
 			tgt.add("default", "a", 1, tc.repl, tc.cluster)
 			tgt.add("default", "b", 2, "old", "C")
 			asked := 0
-			a, err := planAdoption(context.Background(), tgt, "C", tc.live, sourceWith(&asked, 1, 2), selectAll)
+			a, err := planAdoption(context.Background(), tgt, "C", tc.live, sourceWith(&asked, 1, 2), selectAll, nil)
 			var cf *AdoptionConflict
 			if !errors.As(err, &cf) {
 				t.Fatalf("error %v (adoption %+v), want an AdoptionConflict", err, a)
@@ -176,7 +176,7 @@ func TestAdoptBesideLiveAdopter(t *testing.T) {
 	tgt.add("db2", "b", 2, "old", "C")
 	live := []LiveTask{{ID: "t2", Adopted: []string{"old"}, Selects: func(db, _ string) bool { return db == "db1" }}}
 	asked := 0
-	a, err := planAdoption(context.Background(), tgt, "C", live, sourceWith(&asked, 1, 2), func(db, _ string) bool { return db == "db2" })
+	a, err := planAdoption(context.Background(), tgt, "C", live, sourceWith(&asked, 1, 2), func(db, _ string) bool { return db == "db2" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestAdoptConflictCountsMore(t *testing.T) {
 	tgt.add("default", "b", 2, "t1", "C")
 	tgt.add("default", "c", 3, "x", "D")
 	asked := 0
-	_, err := planAdoption(context.Background(), tgt, "C", []LiveTask{{ID: "t1"}}, sourceWith(&asked), selectAll)
+	_, err := planAdoption(context.Background(), tgt, "C", []LiveTask{{ID: "t1"}}, sourceWith(&asked), selectAll, nil)
 	var cf *AdoptionConflict
 	if !errors.As(err, &cf) || cf.More != 2 || cf.Collection != refs("default.a")[0] || !strings.Contains(err.Error(), "2 more") {
 		t.Fatalf("error %v, want the conflict of default.a and 2 more", err)
@@ -208,7 +208,7 @@ func TestAdoptErrors(t *testing.T) {
 	tgt := newFakeCatalog()
 	tgt.add("default", "a", 1, "old", "C")
 	boom := errors.New("unavailable")
-	_, err := planAdoption(context.Background(), tgt, "C", nil, func(context.Context, int64) (bool, error) { return false, boom }, selectAll)
+	_, err := planAdoption(context.Background(), tgt, "C", nil, func(context.Context, int64) (bool, error) { return false, boom }, selectAll, nil)
 	var cf *AdoptionConflict
 	if !errors.Is(err, boom) || errors.As(err, &cf) || !strings.Contains(err.Error(), "default.a") {
 		t.Errorf("error %v, want the source's failure naming default.a", err)
@@ -224,7 +224,7 @@ func TestAdoptDropStale(t *testing.T) {
 	tgt.add("default", "b", 3, "old", "C")
 	tgt.add("default", "c", 4, "old", "C")
 	asked := 0
-	a, err := planAdoption(context.Background(), tgt, "C", nil, sourceWith(&asked), selectAll)
+	a, err := planAdoption(context.Background(), tgt, "C", nil, sourceWith(&asked), selectAll, nil)
 	if err != nil || len(a.Stale) != 3 {
 		t.Fatalf("plan %+v, %v: want 3 stale copies", a, err)
 	}

@@ -32,7 +32,7 @@ func stackManager(t *testing.T, maxTasks int) *Manager {
 	m.dialCatalog = func(context.Context, ConnectParam) (TargetCatalog, func() error, error) {
 		return newFakeCatalog(), func() error { return nil }, nil
 	}
-	m.sourceIDs = func(context.Context) (map[int64]bool, error) { return map[int64]bool{}, nil }
+	m.sourceIDs = func(context.Context) (*SourceCollections, error) { return &SourceCollections{}, nil }
 	m.pin = func(context.Context) ([]byte, error) {
 		return contract.EncodeCheckpoint(contract.CheckpointState{Positions: map[string][]byte{"by-dev-rootcoord-dml_0": []byte("p")}})
 	}

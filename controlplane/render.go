@@ -86,7 +86,7 @@ func (r *renderer) render(t Task, run string) ([]byte, error) {
 		InputStatusKey: contract.InputStatusKey(t.ID), OutputStatusKey: contract.OutputStatusKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
 		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), Run: run,
-		SourceCluster: contract.SourceCluster(r.src.Address, r.src.ClusterPrefix), Adopt: t.Adopted,
+		SourceCluster: contract.CopyOrigin(contract.SourceCluster(r.src.Address, r.src.ClusterPrefix), r.storeID), Adopt: t.Adopted,
 		StoreLabel: contract.RunLabel(r.storeID, run),
 	}
 	var buf bytes.Buffer

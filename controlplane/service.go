@@ -29,7 +29,7 @@ type Manager struct {
 	// dialCatalog reads (and drops stale copies on) a new task's target;
 	// sourceIDs lists the source's collection IDs (planCreateAdoption).
 	dialCatalog func(ctx context.Context, p ConnectParam) (TargetCatalog, func() error, error)
-	sourceIDs   func(ctx context.Context) (map[int64]bool, error)
+	sourceIDs   func(ctx context.Context) (*SourceCollections, error)
 	src         SourceConfig
 	maxTasks    int
 	// stallAfter: a Running task lagging more shows it in its reason.

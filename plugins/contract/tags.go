@@ -43,3 +43,21 @@ func NormalizeAddress(address string) string {
 	}
 	return a
 }
+
+// CopyOrigin is the PropSourceCluster value of the copies a control plane's
+// tasks make: the source cluster (SourceCluster) and the identity of the
+// task store whose tasks made them. A control plane adopts only its own
+// store's copies: whether another's task still runs cannot be told.
+func CopyOrigin(cluster, storeID string) string {
+	if storeID == "" {
+		return cluster
+	}
+	return cluster + "#" + storeID
+}
+
+// SplitCopyOrigin splits a PropSourceCluster value into the source cluster
+// and the task store ("" when the copy names none).
+func SplitCopyOrigin(v string) (cluster, storeID string) {
+	cluster, storeID, _ = strings.Cut(v, "#")
+	return cluster, storeID
+}
