@@ -109,9 +109,16 @@ func (a *applier) createAlias(ctx context.Context, st *applyStep) error {
 		return err
 	}
 	var resp *commonpb.Status
+	what := fmt.Sprintf("alias %s.%s for %s", st.target.DB, alias, st.target.Name)
 	switch {
 	case holder == nil:
 		resp, err = a.api.CreateAlias(ctx, &milvuspb.CreateAliasRequest{DbName: st.target.DB, CollectionName: st.target.Name, Alias: alias})
+		if cerr := statusError(what, resp, err); cerr != nil && err == nil {
+			// Refused although no collection answers to the name: the
+			// alias may outlive its dropped collection.
+			a.meta.forget(contract.CollectionRef{DB: st.target.DB, Name: alias})
+			return a.moveDangling(ctx, st, alias, cerr)
+		}
 	case holder.copies(a.conf.replicationID, st.collID):
 		return nil
 	case !holder.ours(a.conf.replicationID):
@@ -121,7 +128,33 @@ func (a *applier) createAlias(ctx context.Context, st *applyStep) error {
 		resp, err = a.api.AlterAlias(ctx, &milvuspb.AlterAliasRequest{DbName: st.target.DB, CollectionName: st.target.Name, Alias: alias})
 	}
 	a.meta.forget(contract.CollectionRef{DB: st.target.DB, Name: alias})
-	return statusError(fmt.Sprintf("alias %s.%s for %s", st.target.DB, alias, st.target.Name), resp, err)
+	return statusError(what, resp, err)
+}
+
+// moveDangling moves alias to this replication's copy when it names a
+// collection that no longer exists: Milvus 2.3 keeps the aliases of a
+// dropped collection (DescribeCollection answers "collection not found",
+// CreateAlias "alias already exist"; AlterAlias and DropAlias work). The
+// dropped collection's tags are gone with it (a time-travel describe finds
+// nothing), so who made it cannot be told; an alias that names no
+// collection holds nobody's data, and moving it takes nothing over. When
+// the alias does not dangle, createErr (the refused create) is returned.
+func (a *applier) moveDangling(ctx context.Context, st *applyStep, alias string, createErr error) error {
+	db := st.target.DB
+	desc, err := a.api.DescribeCollection(ctx, &milvuspb.DescribeCollectionRequest{DbName: db, CollectionName: alias})
+	if err != nil || !contract.NotFound(desc.GetStatus()) {
+		return createErr // it names a collection now: the next attempt sees which
+	}
+	resp, err := a.api.AlterAlias(ctx, &milvuspb.AlterAliasRequest{DbName: db, CollectionName: st.target.Name, Alias: alias})
+	if err == nil && contract.NotFound(resp) {
+		return createErr // no such alias: the create failed for another reason
+	}
+	if err := statusError(fmt.Sprintf("move alias %s.%s, which names a dropped collection, to %s", db, alias, st.target.Name), resp, err); err != nil {
+		return fmt.Errorf("%w (after the create was refused: %v)", err, createErr)
+	}
+	a.log.Warnf("%s: alias %s.%s on the target named a collection that no longer exists (Milvus 2.3 keeps the aliases of a dropped collection): moved to %s",
+		st, db, alias, st.target.Name)
+	return nil
 }
 
 // freeName drops alias ref when a collection is about to take its name
@@ -129,6 +162,9 @@ func (a *applier) createAlias(ctx context.Context, st *applyStep) error {
 // alias); an alias of a collection replication did not create is not
 // touched: a permanent error.
 func (a *applier) freeName(ctx context.Context, st *applyStep, ref contract.CollectionRef, tc *targetColl) error {
+	if !tc.exists && tc.aliasOf == "" {
+		return a.dropDangling(ctx, ref)
+	}
 	if tc.aliasOf == "" {
 		return nil
 	}
@@ -146,6 +182,19 @@ func (a *applier) freeName(ctx context.Context, st *applyStep, ref contract.Coll
 		return nil
 	}
 	return statusError(fmt.Sprintf("drop alias %s.%s (the name of a collection now)", ref.DB, ref.Name), resp, err)
+}
+
+// dropDangling drops alias ref if it names a dropped collection (Milvus 2.3
+// keeps such aliases; a describe answers "not found", as for a free name).
+// Milvus 2.3 lets a collection take the name of such an alias, but the
+// alias hides it: every call by that name answers "collection not found".
+// Dropping an alias that names no collection touches nobody's data.
+func (a *applier) dropDangling(ctx context.Context, ref contract.CollectionRef) error {
+	resp, err := a.api.DropAlias(ctx, &milvuspb.DropAliasRequest{DbName: ref.DB, Alias: ref.Name})
+	if err == nil && contract.NotFound(resp) {
+		return nil
+	}
+	return statusError(fmt.Sprintf("drop alias %s.%s (if it names a dropped collection) before a collection takes the name", ref.DB, ref.Name), resp, err)
 }
 
 // dropAlias drops the alias when it still names this replication's copy

@@ -44,6 +44,18 @@ func (f *fakeTarget) addAlias(db, alias, coll string) {
 	f.dbs[db].aliases[alias] = coll
 }
 
+// addDanglingAlias leaves alias naming collection dropped, which no longer
+// exists: Milvus 2.3 keeps the aliases of a dropped collection (describe
+// answers "collection not found", CreateAlias "alias already exist").
+func (f *fakeTarget) addDanglingAlias(db, alias, dropped string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dbs[db] == nil {
+		f.dbs[db] = newFakeDB()
+	}
+	f.dbs[db].aliases[alias] = dropped
+}
+
 // coll returns the collection named name in db (not an alias), or nil.
 func (f *fakeTarget) coll(db, name string) *fakeColl {
 	f.mu.Lock()

@@ -296,6 +296,10 @@ func (f *fakeTarget) CreateAlias(_ context.Context, r *milvuspb.CreateAliasReque
 		return refused("cannot create alias, collection already exists with same name: %s", r.GetAlias()), nil
 	case d.aliases[r.GetAlias()] == c.schema.GetName():
 		return &commonpb.Status{}, nil
+	case d.aliases[r.GetAlias()] != "" && d.colls[d.aliases[r.GetAlias()]] == nil:
+		// An alias left by a dropped collection (addDanglingAlias): Milvus 2.3.5's answer.
+		return &commonpb.Status{ErrorCode: commonpb.ErrorCode_UnexpectedError, Code: 1602, Reason: fmt.Sprintf(
+			"%s is alias to another collection: %s: alias already exist[database=%s][alias=%s]", r.GetAlias(), d.aliases[r.GetAlias()], dbOf(r.GetDbName()), r.GetAlias())}, nil
 	case d.aliases[r.GetAlias()] != "":
 		return refused("alias exists and already aliased to another collection, alias: %s, collection: %s, other collection: %s",
 			r.GetAlias(), r.GetCollectionName(), d.aliases[r.GetAlias()]), nil
