@@ -160,7 +160,8 @@ func (a *applier) moveDangling(ctx context.Context, st *applyStep, alias string,
 // freeName drops alias ref when a collection is about to take its name
 // (the source has a collection of that name now, so it no longer has the
 // alias); an alias of a collection replication did not create is not
-// touched: a permanent error.
+// touched: a permanent error. A free-looking name may still be an alias of
+// a dropped collection: dropDangling.
 func (a *applier) freeName(ctx context.Context, st *applyStep, ref contract.CollectionRef, tc *targetColl) error {
 	if !tc.exists && tc.aliasOf == "" {
 		return a.dropDangling(ctx, ref)
