@@ -238,7 +238,7 @@ func (m *Manager) withProgress(ctx context.Context, t *Task) error {
 		return err
 	}
 	total, done, rows := st.Progress()
-	t.Snapshot = &SnapshotView{State: st.State, CollectionsTotal: total, CollectionsDone: done, RowsCopied: rows}
+	t.Snapshot = &SnapshotView{State: st.State, CollectionsTotal: total, CollectionsDone: done, RowsCopied: rows, Waiting: st.Waiting()}
 	return nil
 }
 

@@ -64,9 +64,17 @@ func (c *StreamsClient) Create(ctx context.Context, id string, config []byte) er
 	return c.do(ctx, http.MethodPost, "/streams/"+url.PathEscape(id), config, nil)
 }
 
-// Delete stops and removes a stream; a missing stream is not an error.
+// deleteTimeout bounds a stream's stop on the worker (DELETE ?timeout=),
+// inside the client's own timeout.
+const deleteTimeout = 10 * time.Second
+
+// Delete stops and removes a stream; a missing stream is not an error. The
+// worker stops it gracefully for 3/4 of deleteTimeout, then without waiting
+// for its last batch: a failed output never gives that batch back, so a
+// graceful stop alone would never end. Nothing is lost either way: an
+// output acknowledges only what it applied, and the checkpoint follows.
 func (c *StreamsClient) Delete(ctx context.Context, id string) error {
-	err := c.do(ctx, http.MethodDelete, "/streams/"+url.PathEscape(id), nil, nil)
+	err := c.do(ctx, http.MethodDelete, "/streams/"+url.PathEscape(id)+"?timeout="+deleteTimeout.String(), nil, nil)
 	var he *httpStatusError
 	if errors.As(err, &he) && he.status == http.StatusNotFound {
 		return nil

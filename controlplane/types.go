@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // Task states.
@@ -88,6 +90,10 @@ type SnapshotView struct {
 	CollectionsTotal int    `json:"collections_total"`
 	CollectionsDone  int    `json:"collections_done"`
 	RowsCopied       int64  `json:"rows_copied"`
+	// Waiting: collections whose existing rows cannot be read yet (no index
+	// on Milvus 2.3), with why; each is copied once it can be, the rest of
+	// the task runs meanwhile.
+	Waiting []contract.SnapshotWait `json:"waiting,omitempty"`
 }
 
 // CreateRequest is the request_data of a create.

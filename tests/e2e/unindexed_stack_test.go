@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -99,8 +100,8 @@ func TestStackSnapshotUnindexedWaits(t *testing.T) {
 	}
 	if code, resp := harness.CDC(t, cp.Base, "get", map[string]any{"task_id": id}); code != 200 {
 		t.Fatalf("get: %d %v", code, resp)
-	} else {
-		t.Logf("get shows: %v", resp)
+	} else if b := fmt.Sprint(resp); !strings.Contains(b, db+".raw") || !strings.Contains(b, "no index on vector field vec") {
+		t.Fatalf("get does not name the waiting collection and why: %s", b)
 	}
 	tgt := dbClient(t, env.TargetAddr, db)
 	harness.WaitFor(t, time.Minute, "ready's rows on the target", func() bool {
