@@ -27,7 +27,12 @@ type ControlPlane struct {
 	Workers []*Proc
 	URLs    []string // the workers' streams API, in Workers order
 	Server  *Proc
-	redis   string // the store's Redis address
+	// Proxies, for a control plane started by StartControlPlaneProxied: the
+	// servers reach worker i only through Proxies[i] (cut it to partition
+	// them); URLs stay the workers' own addresses. Nil otherwise.
+	Proxies []*Proxy
+	workers []string // the servers' --workers: URLs, or the proxies' URLs
+	redis   string   // the store's Redis address
 	env     []string
 	args    []string
 }
@@ -42,6 +47,21 @@ func StartControlPlane(t testing.TB, env Env, n int) *ControlPlane {
 // at redisURL (extraEnv goes to the server and the workers). A store other
 // than the stack's is not cleaned up: the test owns that Redis.
 func StartControlPlaneOn(t testing.TB, env Env, n int, redisURL string, extraEnv ...string) *ControlPlane {
+	t.Helper()
+	return startControlPlane(t, env, n, redisURL, false, extraEnv...)
+}
+
+// StartControlPlaneProxied is StartControlPlane with a TCP proxy between the
+// servers and each worker (cp.Proxies): cutting one partitions that worker
+// from the control plane while it still reaches Redis, Pulsar and the
+// Milvus instances. Tests' own checks (HasStream, RunningOn) use cp.URLs,
+// which bypass the proxies.
+func StartControlPlaneProxied(t testing.TB, env Env, n int) *ControlPlane {
+	t.Helper()
+	return startControlPlane(t, env, n, "redis://"+env.RedisAddr, true)
+}
+
+func startControlPlane(t testing.TB, env Env, n int, redisURL string, proxied bool, extraEnv ...string) *ControlPlane {
 	t.Helper()
 	cp := &ControlPlane{Prefix: "test-" + RandSuffix() + ":"}
 	if redisURL == "redis://"+env.RedisAddr {
@@ -62,11 +82,18 @@ func StartControlPlaneOn(t testing.TB, env Env, n int, redisURL string, extraEnv
 		cp.URLs = append(cp.URLs, url)
 		cp.Workers = append(cp.Workers, cp.startWorker(t, i))
 		WaitHTTP(t, url+"/ready")
+		if proxied {
+			px := StartProxy(t, strings.TrimPrefix(url, "http://"))
+			cp.Proxies = append(cp.Proxies, px)
+			cp.workers = append(cp.workers, px.URL())
+		} else {
+			cp.workers = append(cp.workers, url)
+		}
 	}
 	port := FreePort(t)
 	cp.Base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	cp.args = []string{"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
-		"--workers", strings.Join(cp.URLs, ",")}
+		"--workers", strings.Join(cp.workers, ",")}
 	cp.RestartServer(t)
 	return cp
 }
@@ -92,7 +119,7 @@ func (cp *ControlPlane) AddServer(t testing.TB) (first *Proc) {
 	port := FreePort(t)
 	first, cp.Base = cp.Server, fmt.Sprintf("http://127.0.0.1:%d", port)
 	cp.args = []string{"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
-		"--workers", strings.Join(cp.URLs, ",")}
+		"--workers", strings.Join(cp.workers, ",")}
 	cp.RestartServer(t)
 	return first
 }
@@ -109,7 +136,7 @@ func (cp *ControlPlane) StartForeign(t testing.TB) *Proc {
 	port := FreePort(t)
 	// The last of duplicate variables wins (os/exec).
 	p := StartProc(t, append(append([]string{}, cp.env...), "CDC_REDIS_PREFIX="+prefix),
-		"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", strings.Join(cp.URLs, ","))
+		"server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--workers", strings.Join(cp.workers, ","))
 	WaitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
 	return p
 }
