@@ -29,6 +29,8 @@ func scenarios() []scenario {
 		{"Pulsar stopped 20 s", "pulsar", stopPart("pulsar", 20*time.Second)},
 		{"target Milvus stopped 60 s", "target", stopTarget(60 * time.Second)},
 		{"50 pause/resume cycles", "pause", pauseResume},
+		{"worker cut off from the control plane (not from Redis or the target) while its task is paused 20 s, then healed and resumed", "partition", partitionPause},
+		{"task deleted and created again under load (same request)", "recreate", deleteCreate},
 	}
 }
 

@@ -104,6 +104,30 @@ func (cp *ControlPlane) startWorker(t testing.TB, i int) *Proc {
 		"streams", "-o", "config/worker.yaml", "-r", "config/worker-resources.yaml")
 }
 
+// ProxyWorkers puts a TCP proxy (cp.Proxies) in front of each worker of a
+// control plane started without them and restarts the server on them: the
+// task streams keep running (a server restart leaves them alone), and from
+// then on cutting Proxies[i] partitions worker i from the control plane.
+func (cp *ControlPlane) ProxyWorkers(t testing.TB) {
+	t.Helper()
+	if cp.Proxies != nil {
+		return
+	}
+	cp.workers = nil
+	for _, u := range cp.URLs {
+		px := StartProxy(t, strings.TrimPrefix(u, "http://"))
+		cp.Proxies = append(cp.Proxies, px)
+		cp.workers = append(cp.workers, px.URL())
+	}
+	for i, a := range cp.args {
+		if a == "--workers" && i+1 < len(cp.args) {
+			cp.args[i+1] = strings.Join(cp.workers, ",")
+		}
+	}
+	cp.Server.Stop()
+	cp.RestartServer(t)
+}
+
 // RestartWorker starts worker i again on its address (after a crash).
 func (cp *ControlPlane) RestartWorker(t testing.TB, i int) {
 	t.Helper()
