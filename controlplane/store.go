@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -81,7 +82,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*Task) error) err
 // sees the task as fn left it.
 func (s *Store) update(ctx context.Context, id string, fn func(*Task) error, extra func(redis.Pipeliner, *Task)) error {
 	key := s.key(contract.TaskKey(id))
-	for attempt := 0; attempt < 10; attempt++ {
+	for attempt := 0; attempt < 30; attempt++ {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			t, err := s.get(ctx, tx, id)
 			if err != nil {
@@ -106,6 +107,13 @@ func (s *Store) update(ctx context.Context, id string, fn func(*Task) error, ext
 		}, key)
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
+		}
+		// Conflicting writers retry at random times, so they do not meet
+		// again and again.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(mrand.Int64N(int64(time.Millisecond) * int64(attempt+1)))):
 		}
 	}
 	return fmt.Errorf("update task %s: changed concurrently too often", id)
