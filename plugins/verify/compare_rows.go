@@ -43,7 +43,8 @@ type counts struct{ s, t int64 }
 // compareRows compares row counts, primary key sets and every field value,
 // partition by partition (see units). Milvus queries only loaded
 // collections: what is not loaded is loaded for the comparison and released
-// afterwards; what cannot be loaded (no index) is skipped with a note.
+// afterwards; what cannot be loaded (no index), or what the source has
+// loaded and the target not (see makeQueryable), is skipped with a note.
 func (v *verifier) compareRows(ctx context.Context, j *rowJob) error {
 	sq, err := v.query(ctx, v.src, j.pair.src, j.name)
 	if err != nil {
@@ -66,10 +67,10 @@ func (v *verifier) compareRows(ctx context.Context, j *rowJob) error {
 	var sRestore, tRestore func()
 	var sWhy, tWhy string
 	err = both(func() (err error) {
-		sRestore, sWhy, err = v.makeQueryable(ctx, sq, j.sColl, j.sLoad)
+		sRestore, sWhy, err = v.makeQueryable(ctx, sq, j.sColl, j.sLoad, nil)
 		return err
 	}, func() (err error) {
-		tRestore, tWhy, err = v.makeQueryable(ctx, tq, j.tColl, j.tLoad)
+		tRestore, tWhy, err = v.makeQueryable(ctx, tq, j.tColl, j.tLoad, &j.sLoad)
 		return err
 	})
 	for _, restore := range []func(){sRestore, tRestore} {

@@ -112,7 +112,15 @@ func (v *verifier) compareLoadStates(ctx context.Context, cd *collDiffs, p dbPai
 // makeQueryable loads what is not loaded of the collection on one side, so
 // it can be queried, and returns how to restore the previous state. why is
 // set (and nothing loaded) when it cannot be made queryable.
-func (v *verifier) makeQueryable(ctx context.Context, q collQuery, coll *entity.Collection, li loadInfo) (restore func(), why string, err error) {
+//
+// src is the source's load state when q is the target (nil for the source):
+// what the source has loaded and the target not is not loaded temporarily.
+// The replication loads it on the target (it may be doing so right now,
+// e.g. at the end of a snapshot's copy); a load of what is loaded already
+// is a no-op in Milvus, so the release after the comparison would undo the
+// replication's load for good. That difference is a load_state difference
+// already: the rows are compared by a run after the target has loaded it.
+func (v *verifier) makeQueryable(ctx context.Context, q collQuery, coll *entity.Collection, li loadInfo, src *loadInfo) (restore func(), why string, err error) {
 	noop := func() {}
 	var notLoaded []string
 	for p, st := range li.parts {
@@ -125,6 +133,17 @@ func (v *verifier) makeQueryable(ctx context.Context, q collQuery, coll *entity.
 		return noop, fmt.Sprintf("still loading after %s", v.opts.LoadTimeout), nil
 	case li.coll == entity.LoadStateLoaded && len(notLoaded) == 0:
 		return noop, "", nil
+	}
+	if src != nil {
+		const skip = "not loaded while the source is (a load state difference; loading it temporarily could undo the replication's own load of it)"
+		if li.coll != entity.LoadStateLoaded && src.coll == entity.LoadStateLoaded {
+			return noop, skip, nil
+		}
+		for _, p := range notLoaded {
+			if src.parts[p] == entity.LoadStateLoaded {
+				return noop, fmt.Sprintf("partition %q %s", p, skip), nil
+			}
+		}
 	}
 	// Loading needs an index on every vector field.
 	idx, err := describeIndexes(ctx, q.c, q.coll)
