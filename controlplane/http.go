@@ -217,6 +217,8 @@ type taskView struct {
 	AppliedUntil    string                      `json:"applied_until,omitempty"`
 	RowsApplied     map[string]int64            `json:"rows_applied,omitempty"`
 	LastError       string                      `json:"last_error,omitempty"`
+	// Adopted: earlier tasks whose copies this task took over at create.
+	Adopted []string `json:"adopted_replications,omitempty"`
 }
 
 func publicTask(t Task) taskView {
@@ -234,7 +236,7 @@ func publicTask(t Task) taskView {
 		}
 	}
 	return taskView{TaskID: t.ID, Target: target, CollectionInfos: t.CollectionInfos,
-		DBCollections: t.DBCollections, State: t.State, Reason: reason, Snapshot: t.Snapshot,
+		DBCollections: t.DBCollections, State: t.State, Reason: reason, Snapshot: t.Snapshot, Adopted: t.Adopted,
 		LagSeconds: t.LagSeconds, AppliedUntil: t.AppliedUntil, RowsApplied: t.RowsApplied,
 		LastError: scrubSecrets(t.LastError, cdcRequest{Create: CreateRequest{Target: t.Target}}.secrets())}
 }
