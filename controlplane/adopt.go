@@ -357,9 +357,9 @@ func dialTargetCatalog(ctx context.Context, p ConnectParam) (cat TargetCatalog, 
 	return NewTargetCatalog(api), closeFn, nil
 }
 
-// dialMilvus connects to the Milvus of p within its connect_timeout (at
-// most maxDial); close ends the connection.
-func dialMilvus(ctx context.Context, p ConnectParam) (api milvuspb.MilvusServiceClient, closeFn func() error, err error) {
+// milvusConfig is the SDK config that connects to the Milvus of p, and how
+// long its dial may take (connect_timeout, at most maxDial).
+func milvusConfig(p ConnectParam) (client.Config, time.Duration) {
 	timeout := time.Duration(p.ConnectTimeout) * time.Second
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -373,7 +373,15 @@ func dialMilvus(ctx context.Context, p ConnectParam) (api milvuspb.MilvusService
 			cfg.Username, cfg.Password = c.Username, c.Password
 		}
 	}
-	dctx, cancel := context.WithTimeout(ctx, min(timeout, maxDial))
+	return cfg, min(timeout, maxDial)
+}
+
+// dialMilvus connects to the Milvus of p within its connect_timeout (at
+// most maxDial); close ends the connection.
+func dialMilvus(ctx context.Context, p ConnectParam) (api milvuspb.MilvusServiceClient, closeFn func() error, err error) {
+	cfg, timeout := milvusConfig(p)
+	addr := cfg.Address
+	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := client.NewClient(dctx, cfg)
 	if err != nil {

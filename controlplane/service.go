@@ -63,20 +63,7 @@ func NewManager(store *Store, rec *Reconciler, src SourceConfig, maxTasks int) *
 
 // dialTarget connects to a target Milvus within its connect_timeout.
 func dialTarget(ctx context.Context, p ConnectParam) error {
-	timeout := time.Duration(p.ConnectTimeout) * time.Second
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	timeout = min(timeout, maxDial)
-	addr, tls := p.Address()
-	cfg := client.Config{Address: addr, EnableTLSAuth: tls, Username: p.Username, Password: p.Password}
-	if p.Token != "" {
-		if c := contract.ParseToken(p.Token); c.APIKey != "" {
-			cfg.APIKey = c.APIKey
-		} else {
-			cfg.Username, cfg.Password = c.Username, c.Password
-		}
-	}
+	cfg, timeout := milvusConfig(p)
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := client.NewClient(dctx, cfg)

@@ -28,6 +28,25 @@ func leasedWriter(t *testing.T, key string) (*applyWriter, *notReadyMilvus) {
 	return w, fake
 }
 
+// runningLease returns a fresh lease key whose current run is "r1" and a
+// client of the stack's Redis; both are cleaned up when the test ends.
+func runningLease(t *testing.T, name string) (string, *goredis.Client) {
+	t.Helper()
+	if os.Getenv("MILVUS_CDC_STACK") != "1" {
+		t.Skip("needs the stack's Redis: run `make test`")
+	}
+	key := name + ":" + time.Now().Format("150405.000000")
+	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr()})
+	t.Cleanup(func() {
+		rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key))
+		_ = rdb.Close()
+	})
+	if err := rdb.Set(context.Background(), lease.RunKey(key), "r1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return key, rdb
+}
+
 func redisAddr() string {
 	if a := os.Getenv("REDIS_ADDR"); a != "" {
 		return a
@@ -40,15 +59,9 @@ func redisAddr() string {
 // deleted) applies nothing, WriteBatch never reaches the target, and it never
 // takes the lease again, not even once the lease expired.
 func TestLeaseOneWriter(t *testing.T) {
-	key := "leaseapply:" + time.Now().Format("150405.000000")
-	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr()})
-	defer rdb.Close()
-	defer rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key))
+	key, rdb := runningLease(t, "leaseapply")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := rdb.Set(ctx, lease.RunKey(key), "r1", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
 
 	a, _ := leasedWriter(t, key)
 	if err := a.Connect(ctx); err != nil {
@@ -107,15 +120,9 @@ func TestLeaseLostMidRetries(t *testing.T) {
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
 		t.Skip("needs the stack's Redis: run `make test`")
 	}
-	key := "leasemidcall:" + time.Now().Format("150405.000000")
-	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr()})
-	defer rdb.Close()
-	defer rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key))
+	key, rdb := runningLease(t, "leasemidcall")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := rdb.Set(ctx, lease.RunKey(key), "r1", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
 	const ttl = 900 * time.Millisecond
 	w, fake := refusingWriter(t, "rate_limit", "retry_backoff: { initial_interval: 20ms, max_interval: 20ms }",
 		fmt.Sprintf("lease: { url: redis://%s, key: %q, ttl: %s, run: r1 }", redisAddr(), key, ttl))
