@@ -23,13 +23,15 @@ func leasedWriter(t *testing.T, key string) (*applyWriter, *notReadyMilvus) {
 		t.Skip("needs the stack's Redis: run `make test`")
 	}
 	fake := &notReadyMilvus{described: make(chan struct{}, 1)}
-	w := newWriter(t, fmt.Sprintf("address: %s\nretry_backoff: { initial_interval: 50ms, max_interval: 50ms }\nlease: { url: redis://%s, key: %q, ttl: 600ms, run: r1 }\n",
-		serveFake(t, fake), redisAddr(), key))
+	w := newWriter(t, fmt.Sprintf("address: %s\nretry_backoff: { initial_interval: 50ms, max_interval: 50ms }\nlease: { url: redis://%s, key: %q, ttl: 600ms, run: r1, store_prefix: %q }\n",
+		serveFake(t, fake), redisAddr(), key, key+":"))
 	return w, fake
 }
 
 // runningLease returns a fresh lease key whose current run is "r1" and a
-// client of the stack's Redis; both are cleaned up when the test ends.
+// client of the stack's Redis; both are cleaned up when the test ends. The
+// store the key belongs to (prefix key+":") has an identity, so an ended
+// run is fenced (see lease.Run).
 func runningLease(t *testing.T, name string) (string, *goredis.Client) {
 	t.Helper()
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
@@ -38,10 +40,10 @@ func runningLease(t *testing.T, name string) (string, *goredis.Client) {
 	key := name + ":" + time.Now().Format("150405.000000")
 	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr()})
 	t.Cleanup(func() {
-		rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key))
+		rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key), key+":"+contract.KeyStoreID)
 		_ = rdb.Close()
 	})
-	if err := rdb.Set(context.Background(), lease.RunKey(key), "r1", 0).Err(); err != nil {
+	if err := rdb.MSet(context.Background(), lease.RunKey(key), "r1", key+":"+contract.KeyStoreID, "s1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	return key, rdb
@@ -125,7 +127,7 @@ func TestLeaseLostMidRetries(t *testing.T) {
 	defer cancel()
 	const ttl = 900 * time.Millisecond
 	w, fake := refusingWriter(t, "rate_limit", "retry_backoff: { initial_interval: 20ms, max_interval: 20ms }",
-		fmt.Sprintf("lease: { url: redis://%s, key: %q, ttl: %s, run: r1 }", redisAddr(), key, ttl))
+		fmt.Sprintf("lease: { url: redis://%s, key: %q, ttl: %s, run: r1, store_prefix: %q }", redisAddr(), key, ttl, key+":"))
 	done := make(chan error, 1)
 	go func() { done <- w.WriteBatch(ctx, oneInsert(t)) }()
 	time.Sleep(time.Second) // retrying under rate limiting, lease renewed

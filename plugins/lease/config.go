@@ -9,6 +9,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // Field names of the lease block.
@@ -51,7 +53,7 @@ func fields() []*service.ConfigField {
 			Description("How long a lease lives without renewal. The writer renews it every third of this and stops applying once it could not for 90% of it; a task's next writer waits at most this long after a crash. Every call to the target ends a tenth of it before the lease could expire.").
 			Default("10s"),
 		service.NewStringField(fieldRun).
-			Description("The run this stream belongs to (the control plane starts each run of a task with a new one and writes it to `<key>:run`). Set: the lease is taken and kept only while `<key>:run` names this run, and the task's checkpoint, status and failure are written only then (a compare-and-set), so a stream the control plane cannot reach stops writing as soon as its task is paused, deleted or run elsewhere. Empty: no run fence.").
+			Description("The run this stream belongs to (the control plane starts each run of a task with a new one and writes it to `<key>:run`). Set: the lease is taken and kept only while `<key>:run` names this run, and the task's checkpoint, status and failure are written only then (a compare-and-set), so a stream the control plane cannot reach stops writing as soon as its task is paused, deleted or run elsewhere. A store that lost its data (run key and the store's identity both gone: Redis flushed) fences nothing: the control plane starts and moves nothing then, and the writer already running goes on. Empty: no run fence.").
 			Default(""),
 		service.NewStringField(fieldPrefix).
 			Description("The prefix of the task store's keys (the `prefix` of the cache the checkpoint, status and failure are written to): with a `" + fieldRun + "`, those keys are written under it through the run fence instead of through the cache.").
@@ -110,7 +112,7 @@ func ConfigFromParsed(conf *service.ParsedConfig) (*Config, error) {
 // Acquire waits for and takes the lease (see the package Acquire).
 func (c *Config) Acquire(ctx context.Context, log *service.Logger) (*Lease, error) {
 	rdb := goredis.NewClient(c.opts)
-	l, err := Acquire(ctx, rdb, c.key, c.ttl, c.run, log)
+	l, err := Acquire(ctx, rdb, c.key, c.ttl, c.fenceRun(), log)
 	if err != nil {
 		_ = rdb.Close()
 		return nil, err
@@ -124,5 +126,9 @@ func (c *Config) Fence() *Fence {
 	if c == nil || c.run == "" {
 		return nil
 	}
-	return &Fence{rdb: goredis.NewClient(c.opts), runKey: RunKey(c.key), run: c.run, prefix: c.prefix}
+	return &Fence{rdb: goredis.NewClient(c.opts), runKey: RunKey(c.key), run: c.fenceRun(), prefix: c.prefix}
+}
+
+func (c *Config) fenceRun() Run {
+	return Run{ID: c.run, StoreIDKey: c.prefix + contract.KeyStoreID}
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
-// fencedSetScript writes KEYS[2] only while the run key KEYS[1] names run
-// ARGV[1]: a stream of an ended run (paused, deleted, started again
-// elsewhere) cannot move a checkpoint or report a status any more.
-var fencedSetScript = goredis.NewScript(`
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+// fencedSetScript writes KEYS[2] only while run ARGV[1] is current (run key
+// KEYS[1], store identity KEYS[3]; see runCurrent): a stream of an ended run
+// (paused, deleted, started again elsewhere) cannot move a checkpoint or
+// report a status any more.
+var fencedSetScript = goredis.NewScript(runCurrent + `
+if not runCurrent(KEYS[1], KEYS[3], ARGV[1]) then return 0 end
 redis.call('set', KEYS[2], ARGV[2])
 return 1`)
 
@@ -22,19 +23,19 @@ return 1`)
 type Fence struct {
 	rdb    *goredis.Client
 	runKey string
-	run    string
+	run    Run
 	prefix string
 }
 
 // Set writes value under prefix+key if the run is still current;
 // ErrFenced when it is not.
 func (f *Fence) Set(ctx context.Context, key string, value []byte) error {
-	n, err := fencedSetScript.Run(ctx, f.rdb, []string{f.runKey, f.prefix + key}, f.run, value).Int64()
+	n, err := fencedSetScript.Run(ctx, f.rdb, []string{f.runKey, f.prefix + key, f.run.StoreIDKey}, f.run.ID, value).Int64()
 	if err != nil {
 		return fmt.Errorf("write %s: %w", f.prefix+key, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("write %s (run %s): %w", f.prefix+key, f.run, ErrFenced)
+		return fmt.Errorf("write %s (run %s): %w", f.prefix+key, f.run.ID, ErrFenced)
 	}
 	return nil
 }

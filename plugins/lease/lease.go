@@ -19,26 +19,48 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
+// runCurrent is the run check the scripts share: true when no run fences
+// this writer (ARGV run ""), when the run key names its run, or when the
+// store lost its data (run key and store identity both gone: Redis flushed or
+// evicted). The control plane then starts, moves and removes nothing until
+// the store is restored, so the one writer already running goes on, as the
+// control plane promises; a deleted task's run key is gone while the
+// identity stays, and that run is fenced.
+const runCurrent = `
+local function runCurrent(runKey, idKey, run)
+  if run == '' then return true end
+  local cur = redis.call('get', runKey)
+  if cur == run then return true end
+  return cur == false and redis.call('exists', idKey) == 0
+end
+`
+
 // Redis scripts: the lease key holds "<holder>:<epoch>" with a TTL; the
-// epoch counter lives beside it and only grows. KEYS[3] (acquire) and
-// KEYS[2] (renew) are the run key: a run-fenced lease is taken and kept only
-// while the run key names this writer's run (ARGV[3], ARGV[3]); "" means no
-// fence (a pipeline run on its own).
+// epoch counter lives beside it and only grows. KEYS[3]/KEYS[4] (acquire) and
+// KEYS[2]/KEYS[3] (renew) are the run key and the store identity key, ARGV[3]
+// the writer's run (see runCurrent).
 var (
-	acquireScript = goredis.NewScript(`
-if ARGV[3] ~= '' and redis.call('get', KEYS[3]) ~= ARGV[3] then return -1 end
+	acquireScript = goredis.NewScript(runCurrent + `
+if not runCurrent(KEYS[3], KEYS[4], ARGV[3]) then return -1 end
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 local e = redis.call('incr', KEYS[2])
 redis.call('set', KEYS[1], ARGV[1] .. ':' .. e, 'PX', ARGV[2])
 return e`)
-	renewScript = goredis.NewScript(`
-if ARGV[3] ~= '' and redis.call('get', KEYS[2]) ~= ARGV[3] then return 0 end
+	renewScript = goredis.NewScript(runCurrent + `
+if not runCurrent(KEYS[2], KEYS[3], ARGV[3]) then return 0 end
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0`)
 	releaseScript = goredis.NewScript(`
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`)
 )
+
+// Run is what fences a writer: the run it belongs to and where the task
+// store keeps the task's run and its own identity.
+type Run struct {
+	ID         string // this writer's run; "" = no fence (a pipeline run on its own)
+	StoreIDKey string // the store's identity key (prefix + contract.KeyStoreID)
+}
 
 // RunKey is the key naming the run allowed to hold lease key `key` (package
 // contract's RunKey for a task's lease).
@@ -58,7 +80,7 @@ type Lease struct {
 	rdb   *goredis.Client
 	key   string
 	ttl   time.Duration
-	run   string // the run this lease is fenced by ("" none)
+	run   Run // the run this lease is fenced by
 	token string
 	epoch int64
 	log   *service.Logger
@@ -75,19 +97,19 @@ type Lease struct {
 // it every ttl/3 until Release. The Redis client is closed with the lease.
 // With a run, the lease is taken and renewed only while RunKey(key) holds
 // it: ErrFenced once it does not.
-func Acquire(ctx context.Context, rdb *goredis.Client, key string, ttl time.Duration, run string, log *service.Logger) (*Lease, error) {
+func Acquire(ctx context.Context, rdb *goredis.Client, key string, ttl time.Duration, run Run, log *service.Logger) (*Lease, error) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	holder := hex.EncodeToString(b)
 	waited := false
 	for {
 		start := time.Now()
-		e, err := acquireScript.Run(ctx, rdb, []string{key, key + ":epoch", RunKey(key)}, holder, ttl.Milliseconds(), run).Int64()
+		e, err := acquireScript.Run(ctx, rdb, []string{key, key + ":epoch", RunKey(key), run.StoreIDKey}, holder, ttl.Milliseconds(), run.ID).Int64()
 		if err != nil {
 			return nil, fmt.Errorf("acquire lease %s: %w", key, err)
 		}
 		if e < 0 {
-			return nil, fmt.Errorf("lease %s, run %s: %w", key, run, ErrFenced)
+			return nil, fmt.Errorf("lease %s, run %s: %w", key, run.ID, ErrFenced)
 		}
 		if e > 0 {
 			l := &Lease{rdb: rdb, key: key, ttl: ttl, run: run, token: holder + ":" + strconv.FormatInt(e, 10), epoch: e, log: log,
@@ -153,7 +175,7 @@ func (l *Lease) renewLoop() {
 		}
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
-		n, err := renewScript.Run(ctx, l.rdb, []string{l.key, RunKey(l.key)}, l.token, l.ttl.Milliseconds(), l.run).Int64()
+		n, err := renewScript.Run(ctx, l.rdb, []string{l.key, RunKey(l.key), l.run.StoreIDKey}, l.token, l.ttl.Milliseconds(), l.run.ID).Int64()
 		cancel()
 		l.mu.Lock()
 		switch {

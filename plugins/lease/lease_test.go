@@ -9,6 +9,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // stackRedis is the stack's Redis (skipped without MILVUS_CDC_STACK=1).
@@ -32,19 +34,21 @@ func TestOneHolderAtATime(t *testing.T) {
 	admin := stackRedis(t)
 	defer admin.Close()
 	key := "leasetest:" + time.Now().Format("150405.000000")
-	defer admin.Del(context.Background(), key, key+":epoch", RunKey(key))
+	idKey := key + ":" + contract.KeyStoreID
+	defer admin.Del(context.Background(), key, key+":epoch", RunKey(key), idKey)
 	log := service.MockResources().Logger()
 	ctx := context.Background()
 	ttl := 600 * time.Millisecond
-	if err := admin.Set(ctx, RunKey(key), "r1", 0).Err(); err != nil {
+	if err := admin.MSet(ctx, RunKey(key), "r1", idKey, "s1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := Acquire(ctx, stackRedis(t), key, ttl, "r1", log)
+	r1, r2 := Run{ID: "r1", StoreIDKey: idKey}, Run{ID: "r2", StoreIDKey: idKey}
+	a, err := Acquire(ctx, stackRedis(t), key, ttl, r1, log)
 	if err != nil || a.Valid() != nil {
 		t.Fatalf("first acquire: %v", err)
 	}
 	short, cancel := context.WithTimeout(ctx, ttl)
-	if _, err := Acquire(short, stackRedis(t), key, ttl, "r1", log); err == nil {
+	if _, err := Acquire(short, stackRedis(t), key, ttl, r1, log); err == nil {
 		t.Fatal("a second writer got a held lease")
 	}
 	cancel()
@@ -55,7 +59,7 @@ func TestOneHolderAtATime(t *testing.T) {
 	if err := a.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Acquire(ctx, stackRedis(t), key, ttl, "r1", log)
+	b, err := Acquire(ctx, stackRedis(t), key, ttl, r1, log)
 	if err != nil || b.Epoch() <= a.Epoch() {
 		t.Fatalf("after release: %v, epoch %d after %d", err, b.Epoch(), a.Epoch())
 	}
@@ -68,13 +72,27 @@ func TestOneHolderAtATime(t *testing.T) {
 		t.Fatalf("lease of an ended run: %v, want ErrLost", err)
 	}
 	time.Sleep(ttl) // b's lease expired
-	if _, err := Acquire(ctx, stackRedis(t), key, ttl, "r1", log); !errors.Is(err, ErrFenced) {
+	if _, err := Acquire(ctx, stackRedis(t), key, ttl, r1, log); !errors.Is(err, ErrFenced) {
 		t.Fatalf("acquire by the ended run: %v, want ErrFenced", err)
 	}
-	c, err := Acquire(ctx, stackRedis(t), key, ttl, "r2", log)
+	c, err := Acquire(ctx, stackRedis(t), key, ttl, r2, log)
 	if err != nil || c.Epoch() <= b.Epoch() {
 		t.Fatalf("acquire by the new run: %v", err)
 	}
+	// Redis flushed (run key, identity and lease gone): c loses the lease
+	// it cannot renew, and takes it again, as the writer going on.
+	if err := admin.Del(ctx, key, RunKey(key), idKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(ttl / 2)
+	if err := c.Valid(); err != ErrLost {
+		t.Fatalf("lease after the flush: %v, want ErrLost", err)
+	}
+	d, err := Acquire(ctx, stackRedis(t), key, ttl, r2, log)
+	if err != nil {
+		t.Fatalf("acquire in a flushed store: %v", err)
+	}
+	_ = d.Release(ctx)
 	_ = c.Release(ctx)
 	_ = b.Release(ctx)
 }
@@ -87,12 +105,18 @@ func TestFenceWrites(t *testing.T) {
 	ctx := context.Background()
 	prefix := "fencetest" + time.Now().Format("150405.000000") + ":"
 	key := prefix + "lease:t1"
-	defer admin.Del(ctx, RunKey(key), prefix+"ckpt:t1")
+	defer admin.Del(ctx, RunKey(key), prefix+"ckpt:t1", prefix+contract.KeyStoreID)
 	c := &Config{opts: admin.Options(), key: key, run: "r1", prefix: prefix}
 	f := c.Fence()
 	defer f.Close()
-	if err := f.Set(ctx, "ckpt:t1", []byte("a")); !errors.Is(err, ErrFenced) {
-		t.Fatalf("write with no run: %v, want ErrFenced", err)
+	// A store that lost its data (no run key, no identity): the writer
+	// already running goes on.
+	if err := f.Set(ctx, "ckpt:t1", []byte("a")); err != nil {
+		t.Fatalf("write to a flushed store: %v", err)
+	}
+	admin.Set(ctx, prefix+contract.KeyStoreID, "s1", 0)
+	if err := f.Set(ctx, "ckpt:t1", []byte("a2")); !errors.Is(err, ErrFenced) {
+		t.Fatalf("write with no run (task deleted): %v, want ErrFenced", err)
 	}
 	admin.Set(ctx, RunKey(key), "r1", 0)
 	if err := f.Set(ctx, "ckpt:t1", []byte("b")); err != nil {
