@@ -54,8 +54,8 @@ func (f *fakeWaitSource) QueryPage(context.Context, string, string, string, stri
 	return nil, nil
 }
 func (f *fakeWaitSource) RowCount(context.Context, string, string) (int64, error) { return 0, nil }
-func (f *fakeWaitSource) Load(context.Context, string, string, []string) error     { return nil }
-func (f *fakeWaitSource) Release(context.Context, string, string, []string) error  { return nil }
+func (f *fakeWaitSource) Load(context.Context, string, string, []string) error    { return nil }
+func (f *fakeWaitSource) Release(context.Context, string, string, []string) error { return nil }
 func (f *fakeWaitSource) Loading(context.Context, string, string, []string) (bool, error) {
 	return false, nil
 }
