@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/sealing"
 )
 
 // ServerConfig is config/server.yaml.
@@ -121,13 +122,13 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 
 // RunServer serves /cdc and reconciles until ctx ends.
 func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
-	keyring, err := contract.ParseKeyring(os.Getenv(contract.SecretKeysEnv))
+	// Credentials are always sealed: with the configured keys, or with a key
+	// file generated on the first start that the workers of this machine read.
+	keyring, where, err := sealing.Load(os.Getenv(contract.SecretKeysEnv), "", true)
 	if err != nil {
-		return err
+		return fmt.Errorf("the keys that seal task credentials: %w", err)
 	}
-	if keyring.Empty() {
-		log.Warn("task credentials are stored in Redis in plain text: set " + contract.SecretKeysEnv + " (here and on every worker) to seal them")
-	}
+	log.Info("task credentials are sealed at rest with the keys of " + where)
 	store, err := NewStore(c.Redis.URL, c.Redis.Prefix, keyring)
 	if err != nil {
 		return err

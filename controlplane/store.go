@@ -187,7 +187,7 @@ func (s *Store) PutSecret(ctx context.Context, key string, token, user, pass str
 	if err != nil {
 		return err
 	}
-	if b, err = s.keyring.Seal(b); err != nil {
+	if b, err = s.keyring.Seal(b, key); err != nil {
 		return fmt.Errorf("seal credentials: %w", err)
 	}
 	if err := s.rdb.Set(ctx, s.key(key), b, 0).Err(); err != nil {
@@ -209,7 +209,8 @@ func (s *Store) ResealSecrets(ctx context.Context) (resealed int, err error) {
 	}
 	var errs []error
 	for _, id := range ids {
-		key := s.key(contract.SecretKey(id))
+		bind := contract.SecretKey(id)
+		key := s.key(bind)
 		raw, err := s.rdb.Get(ctx, key).Bytes()
 		if errors.Is(err, redis.Nil) {
 			continue
@@ -217,12 +218,12 @@ func (s *Store) ResealSecrets(ctx context.Context) (resealed int, err error) {
 		if err != nil {
 			return resealed, fmt.Errorf("read credentials of %s: %w", id, err)
 		}
-		plain, err := s.keyring.Open(raw)
+		plain, err := s.keyring.OpenForReseal(raw, bind)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("task %s: %w", id, err))
 			continue
 		}
-		b, err := s.keyring.Seal(plain)
+		b, err := s.keyring.Seal(plain, bind)
 		if err != nil {
 			return resealed, err
 		}

@@ -127,7 +127,7 @@ func TestSecretsSealedAndResealed(t *testing.T) {
 	}
 	raw, _ = s.rdb.Get(ctx, s.key(contract.SecretKey("t1"))).Bytes()
 	onlyNew, _ := contract.ParseKeyring(newKey)
-	got, err := onlyNew.Open(raw)
+	got, err := onlyNew.Open(raw, contract.SecretKey("t1"))
 	if err != nil {
 		t.Fatalf("after reseal the new key alone does not open it: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/sealing"
 )
 
 // Field names of a Milvus connection (the source of the input, the target of
@@ -67,7 +68,7 @@ func Fields(defaultAddress string) []*service.ConfigField {
 			Description("The key of the credentials in `" + mcFieldCredsCache + "`.").
 			Default("").Advanced(),
 		service.NewStringField(mcFieldCredsKeysEnv).
-			Description("The environment variable holding the keys that open credentials sealed at rest in `" + mcFieldCredsCache + "` (comma-separated base64 32-byte keys; the control plane seals with the same variable). Named, not given, so no key shows in a stream's config.").
+			Description("The environment variable holding the keys that open credentials sealed at rest in `" + mcFieldCredsCache + "` (comma-separated base64 32-byte keys; the control plane seals with the same variable). Named, not given, so no key shows in a stream's config. When it is unset or empty, sealed credentials open with the key file the control plane generated on its first start (`MILVUS_CDC_SECRET_KEY_FILE`, default `~/.config/milvus-cdc/secret-keys`, mode 0600). A sealed value opens only under the key it was stored under.").
 			Default(contract.SecretKeysEnv).Advanced(),
 	}
 }
@@ -85,6 +86,7 @@ type Conn struct {
 	credsCache     string
 	credsKey       string
 	keyring        contract.Keyring // opens sealed credentials
+	keyFile        bool             // no keys in the environment: sealed credentials open with the key file
 
 	secretsMu sync.Mutex
 	secrets   []string // credentials used by the last dial, to keep out of reported errors
@@ -156,6 +158,7 @@ func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, erro
 		if c.keyring, err = contract.ParseKeyring(os.Getenv(keysEnv)); err != nil {
 			return nil, err
 		}
+		c.keyFile = c.keyring.Empty() // no keys given: the key file opens sealed credentials
 	}
 	if c.credsCache != "" && (c.credsKey == "" || token != "" || c.username != "") {
 		return nil, errors.New("credentials_cache needs credentials_key, and no token or username/password beside it")
@@ -183,7 +186,16 @@ func (c *Conn) credentials(ctx context.Context) (contract.Credentials, error) {
 	if getErr != nil {
 		return contract.Credentials{}, fmt.Errorf("read credentials %q from cache %q: %w", c.credsKey, c.credsCache, getErr)
 	}
-	raw, err := c.keyring.Open(raw)
+	ring := c.keyring
+	if contract.IsSealed(raw) && c.keyFile {
+		// Read at each connect, not at parse: the control plane may create
+		// the file after this worker started.
+		var err error
+		if ring, _, err = sealing.Load("", "", false); err != nil {
+			return contract.Credentials{}, fmt.Errorf("credentials %q in cache %q are sealed: %w", c.credsKey, c.credsCache, err)
+		}
+	}
+	raw, err := ring.Open(raw, c.credsKey)
 	if err != nil {
 		return contract.Credentials{}, fmt.Errorf("credentials %q in cache %q: %w", c.credsKey, c.credsCache, err)
 	}
