@@ -66,6 +66,13 @@ func checkAcceptedRequest(t *testing.T, req cdcRequest) {
 		if (len(c.CollectionInfos) == 0) == (len(c.DBCollections) == 0) {
 			t.Fatalf("collections: %+v", c)
 		}
+		names := len(c.CollectionInfos)
+		for _, cs := range c.DBCollections {
+			names += len(cs)
+		}
+		if names > maxCollectionNames {
+			t.Fatalf("accepted %d collection names", names)
+		}
 		if c.Target.URI == "" && (c.Target.Host == "" || c.Target.Port < 1 || c.Target.Port > 65535) {
 			t.Fatalf("target: %+v", c.Target)
 		}

@@ -36,6 +36,10 @@ const (
 	maxConnectTimeout = 3600
 	maxNameLen        = 255 // Milvus's limit for database and collection names
 	maxTaskIDLen      = 64  // task ids are also parts of Redis keys
+	// maxCollectionNames bounds the names of one create (collection_infos,
+	// or db_collections in all): what a task selects is compared with the
+	// other tasks of its target on every create.
+	maxCollectionNames = 1000
 )
 
 func knownRequestTypes() string {
@@ -284,12 +288,21 @@ func validateCollections(infos []CollectionInfo, dbs map[string][]CollectionInfo
 		return badRequest(`collection_infos or db_collections is required, e.g. "collection_infos": [{"name": "*"}]`)
 	case len(infos) > 0 && len(dbs) > 0:
 		return badRequest("give collection_infos or db_collections, not both")
+	case len(infos) > maxCollectionNames:
+		return badRequest(`collection_infos: at most %d collections per task, got %d: use "*" for every collection, or split the task`,
+			maxCollectionNames, len(infos))
 	case len(infos) > 0:
 		return validateNameList("collection_infos", infos)
 	}
 	dbNames := make([]string, 0, len(dbs))
-	for db := range dbs {
+	total := 0
+	for db, cs := range dbs {
 		dbNames = append(dbNames, db)
+		total += max(len(cs), 1)
+	}
+	if total > maxCollectionNames {
+		return badRequest(`db_collections: at most %d collections per task in all databases, got %d: use "*" for every collection, or split the task`,
+			maxCollectionNames, total)
 	}
 	sort.Strings(dbNames) // the same problem is reported first on every call
 	for _, db := range dbNames {

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -168,5 +169,33 @@ func TestPublicTaskHidesSecrets(t *testing.T) {
 		Reason: "failed: tok", Worker: "w1"})
 	if v.Target.Token != "" || v.Target.Password != "" || v.Target.URI != "http://h:1" || v.Reason != "failed: [redacted]" {
 		t.Errorf("%+v", v)
+	}
+}
+
+// TestDecodeCreateNameCap: a create names at most maxCollectionNames
+// collections (collection_infos, or db_collections in all); one more is a
+// 400 naming the cap, however the names are spread.
+func TestDecodeCreateNameCap(t *testing.T) {
+	names := func(n int, prefix string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(`{"name":"%s%d"}`, prefix, i)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	ok := createBody(`{"uri":"a:1"}`, `"collection_infos":`+names(1000, "c"))
+	if _, err := decodeRequest([]byte(ok)); err != nil {
+		t.Fatalf("1000 names: %v", err)
+	}
+	for name, body := range map[string]string{
+		"collection_infos": createBody(`{"uri":"a:1"}`, `"collection_infos":`+names(1001, "c")),
+		"db_collections":   createBody(`{"uri":"a:1"}`, `"db_collections":{"d1":`+names(600, "c")+`,"d2":`+names(401, "c")+`}`),
+		"58k names":        createBody(`{"uri":"a:1"}`, `"collection_infos":`+names(58000, "c")),
+	} {
+		_, err := decodeRequest([]byte(body))
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Code != 400 || !strings.Contains(ae.Message, "at most 1000") {
+			t.Errorf("%s over the cap: %v, want a 400 naming the cap of 1000", name, err)
+		}
 	}
 }

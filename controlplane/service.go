@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -55,9 +54,10 @@ func NewManager(store *Store, rec *Reconciler, src SourceConfig, maxTasks int) *
 	if maxTasks <= 0 {
 		maxTasks = DefaultMaxTasks
 	}
-	m := &Manager{store: store, rec: rec, dial: dialTarget, maxTasks: maxTasks, src: src, dialCatalog: dialTargetCatalog,
+	m := &Manager{store: store, rec: rec, dial: dialTarget, maxTasks: maxTasks, src: src,
 		pin: func(ctx context.Context) ([]byte, error) { return pinStart(ctx, src, rec.log) }}
 	m.sourceIDs = m.readSourceIDs
+	m.dialCatalog = m.quietCatalog(dialTargetCatalog)
 	return m
 }
 
@@ -115,10 +115,8 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	if repeat, err := m.checkCreate(ctx, id, req); err != nil || repeat {
 		return id, err
 	}
-	addr, _ := req.Target.Address()
 	if err := m.dial(ctx, req.Target); err != nil {
-		return "", Errorf(http.StatusBadRequest, "the target Milvus at %s does not answer within %s: %v", addr,
-			min(time.Duration(max(req.Target.ConnectTimeout, 0))*time.Second, maxDial), err)
+		return "", m.unreachable(req.Target, err)
 	}
 	adoption, err := m.planCreateAdoption(ctx, req)
 	if err != nil {
@@ -163,42 +161,6 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (string, error)
 	}
 	m.rec.Kick()
 	return id, nil
-}
-
-// checkCreate refuses a create that conflicts with the stored tasks; repeat
-// is true when task id exists with the same spec (an idempotent repeat).
-func (m *Manager) checkCreate(ctx context.Context, id string, req CreateRequest) (repeat bool, err error) {
-	if old, err := m.store.Get(ctx, id); err == nil {
-		if sameSpec(old, req) {
-			return true, nil
-		}
-		return false, Errorf(http.StatusConflict, "task %s already exists with another configuration", id)
-	} else if !errors.Is(err, errNoTask) {
-		return false, err
-	}
-	tasks, err := m.store.List(ctx)
-	if err != nil {
-		return false, err
-	}
-	if len(tasks) >= m.maxTasks {
-		return false, Errorf(http.StatusBadRequest, "this control plane runs at most %d tasks (max_tasks) and has %d: delete one first", m.maxTasks, len(tasks))
-	}
-	addr, _ := req.Target.Address()
-	candidate := Task{CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections}
-	for _, t := range tasks {
-		if a, _ := t.Target.Address(); a == addr && overlaps(collectionPatterns(t), collectionPatterns(candidate)) {
-			return false, Errorf(http.StatusConflict, "task %s already copies some of these collections to %s", t.ID, addr)
-		}
-	}
-	return false, nil
-}
-
-func sameSpec(t Task, req CreateRequest) bool {
-	a := collectionPatterns(t)
-	b := collectionPatterns(Task{CollectionInfos: req.CollectionInfos, DBCollections: req.DBCollections})
-	ta, _ := t.Target.Address()
-	ra, _ := req.Target.Address()
-	return ta == ra && strings.Join(a, ",") == strings.Join(b, ",") && (t.SnapshotMode == "" || t.SnapshotMode == req.Snapshot)
 }
 
 // withSnapshot adds a pending snapshot to a first checkpoint.
@@ -258,31 +220,6 @@ func (m *Manager) withHealth(ctx context.Context, t *Task) error {
 
 func snapshotCopying(state string) bool {
 	return state == contract.SnapshotPending || state == contract.SnapshotCopying
-}
-
-// overlaps reports whether two sets of db.collection patterns can name a
-// common collection.
-func overlaps(a, b []string) bool {
-	for _, x := range a {
-		for _, y := range b {
-			xd, xc, _ := strings.Cut(x, ".")
-			yd, yc, _ := strings.Cut(y, ".")
-			if globsMeet(xd, yd) && globsMeet(xc, yc) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// globsMeet is true when one pattern matches the other or either is "*".
-func globsMeet(a, b string) bool {
-	if a == "*" || b == "*" || a == b {
-		return true
-	}
-	ma, _ := path.Match(a, b)
-	mb, _ := path.Match(b, a)
-	return ma || mb
 }
 
 func (m *Manager) List(ctx context.Context) ([]Task, error) {

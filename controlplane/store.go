@@ -62,6 +62,7 @@ func (s *Store) Put(ctx context.Context, t Task) error {
 		p.Del(ctx, s.key(contract.FailureKey(t.ID)), s.key(contract.InputStatusKey(t.ID)), s.key(contract.OutputStatusKey(t.ID)))
 		p.Set(ctx, s.key(contract.TaskKey(t.ID)), b, 0)
 		p.SAdd(ctx, s.key(contract.KeyTasks), t.ID)
+		p.SAdd(ctx, s.key(targetIndexKey(targetIdentity(t.Target))), t.ID) // taskindex.go
 		return nil
 	})
 	if err != nil {
@@ -139,38 +140,20 @@ func (s *Store) get(ctx context.Context, c redis.Cmdable, id string) (Task, erro
 	return t, nil
 }
 
-// List loads every task.
+// List loads every task (a few hundred per command).
 func (s *Store) List(ctx context.Context) ([]Task, error) {
 	ids, err := s.rdb.SMembers(ctx, s.key(contract.KeyTasks)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	out := make([]Task, 0, len(ids))
-	for _, id := range ids {
-		t, err := s.Get(ctx, id)
-		if errors.Is(err, errNoTask) {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	tasks, _, err := s.getMany(ctx, ids) // a missing one was deleted meanwhile
+	return tasks, err
 }
 
-// Delete removes a task with its secret and checkpoint.
+// Delete removes a task with its secret and checkpoint, and its entry in
+// the target index (taskindex.go).
 func (s *Store) Delete(ctx context.Context, id string) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		var keys []string
-		for _, k := range contract.TaskKeys(id) {
-			keys = append(keys, s.key(k))
-		}
-		p.Del(ctx, keys...)
-		p.SRem(ctx, s.key(contract.KeyTasks), id)
-		return nil
-	})
-	if err != nil {
+	if err := s.deleteTask(ctx, id); err != nil {
 		return fmt.Errorf("delete task %s: %w", id, err)
 	}
 	return nil
