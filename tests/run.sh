@@ -14,6 +14,7 @@ for f in pipelines/*.yaml; do bin/milvus-cdc lint "$f"; echo "lint ok: $f"; done
 # plugins/wal/testdata/wal, controlplane/testdata/fuzz).
 echo "== fuzz (${FUZZTIME:=10s} each)"
 go test -run '^$' -fuzz '^FuzzDecodeWAL$' -fuzztime "$FUZZTIME" ./plugins/wal/
+go test -run '^$' -fuzz '^FuzzMergeColumns$' -fuzztime "$FUZZTIME" ./plugins/apply/
 go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime "$FUZZTIME" ./controlplane/
 
 started=0

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
@@ -19,6 +20,9 @@ func mergeInserts(reqs []*msgpb.InsertRequest, pkName string) ([]*schemapb.Field
 	if len(reqs) == 0 {
 		return nil, 0, nil
 	}
+	if err := checkInserts(reqs); err != nil {
+		return nil, 0, err
+	}
 	var all []rowRef
 	keys := make([]func(int) (any, error), len(reqs))
 	for i, r := range reqs {
@@ -26,9 +30,7 @@ func mergeInserts(reqs []*msgpb.InsertRequest, pkName string) ([]*schemapb.Field
 		if !ok {
 			return nil, 0, permanentf("insert into %s carries no primary key column %q", r.GetCollectionName(), pkName)
 		}
-		// NumRows comes from the message: check it against the key column
-		// before allocating for it.
-		if n := max(len(ints), len(strs)); r.GetNumRows() > uint64(n) {
+		if n := len(ints) + len(strs); r.GetNumRows() != uint64(n) {
 			return nil, 0, permanentf("insert into %s of %d rows carries %d primary keys", r.GetCollectionName(), r.GetNumRows(), n)
 		}
 		keys[i] = func(row int) (any, error) {
@@ -78,9 +80,28 @@ func mergeInserts(reqs []*msgpb.InsertRequest, pkName string) ([]*schemapb.Field
 	return out, len(rows), nil
 }
 
+// checkInserts checks the columns of inserts to be merged into one call:
+// each insert's columns hold its row count (valid vector dimensions, data
+// of the declared type), and all have the same columns. NumRows is checked
+// against the columns before anything is allocated for it.
+func checkInserts(reqs []*msgpb.InsertRequest) error {
+	for i, r := range reqs {
+		if err := wal.CheckColumns(r.GetFieldsData(), r.GetNumRows()); err != nil {
+			return permanentf("insert into %s of %d rows: %v", r.GetCollectionName(), r.GetNumRows(), err)
+		}
+		if i == 0 {
+			continue
+		}
+		if err := wal.SameColumns(reqs[0].GetFieldsData(), r.GetFieldsData()); err != nil {
+			return permanentf("insert into %s merged with the one before: %v", r.GetCollectionName(), err)
+		}
+	}
+	return nil
+}
+
 func fieldByName(fs []*schemapb.FieldData, name string) *schemapb.FieldData {
 	for _, f := range fs {
-		if f.GetFieldName() == name {
+		if wal.ColumnName(f) == name {
 			return f
 		}
 	}
@@ -92,7 +113,7 @@ func takeRows(reqs []*msgpb.InsertRequest, like *schemapb.FieldData, rows []rowR
 	out := &schemapb.FieldData{Type: like.GetType(), FieldName: like.GetFieldName(), FieldId: like.GetFieldId(), IsDynamic: like.GetIsDynamic()}
 	cols := make([]*schemapb.FieldData, len(reqs))
 	for i, r := range reqs {
-		if cols[i] = fieldByName(r.GetFieldsData(), like.GetFieldName()); cols[i] == nil {
+		if cols[i] = fieldByName(r.GetFieldsData(), wal.ColumnName(like)); cols[i] == nil {
 			return nil, permanentf("insert into %s lacks column %q that an earlier insert had", r.GetCollectionName(), like.GetFieldName())
 		}
 	}
@@ -101,7 +122,7 @@ func takeRows(reqs []*msgpb.InsertRequest, like *schemapb.FieldData, rows []rowR
 		out.Field = &schemapb.FieldData_Scalars{Scalars: s}
 		for _, r := range rows {
 			if err := appendScalar(s, cols[r.req].GetScalars(), r.row); err != nil {
-				return nil, fmt.Errorf("column %s: %w", like.GetFieldName(), err)
+				return nil, permanentf("column %s: %v", like.GetFieldName(), err)
 			}
 		}
 		return out, nil
@@ -110,39 +131,61 @@ func takeRows(reqs []*msgpb.InsertRequest, like *schemapb.FieldData, rows []rowR
 	if v == nil {
 		return nil, permanentf("column %s has neither scalars nor vectors", like.GetFieldName())
 	}
-	dim := int(v.GetDim())
+	width, err := wal.RowWidth(v)
+	if err != nil {
+		return nil, permanentf("column %s: %v", like.GetFieldName(), err)
+	}
 	vf := &schemapb.VectorField{Dim: v.GetDim()}
 	out.Field = &schemapb.FieldData_Vectors{Vectors: vf}
-	switch {
-	case v.GetFloatVector() != nil:
-		var data []float32
-		for _, r := range rows {
-			src := cols[r.req].GetVectors().GetFloatVector().GetData()
-			if (r.row+1)*dim > len(src) {
-				return nil, permanentf("column %s: float vector data too short", like.GetFieldName())
-			}
-			data = append(data, src[r.row*dim:(r.row+1)*dim]...)
-		}
+	vec := func(i int) *schemapb.VectorField { return cols[i].GetVectors() }
+	switch v.GetData().(type) {
+	case *schemapb.VectorField_FloatVector:
+		data, err := takeVectors(rows, width, func(i int) []float32 { return vec(i).GetFloatVector().GetData() })
 		vf.Data = &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: data}}
-	case v.GetBinaryVector() != nil:
-		w := dim / 8
-		var data []byte
-		for _, r := range rows {
-			src := cols[r.req].GetVectors().GetBinaryVector()
-			if (r.row+1)*w > len(src) {
-				return nil, permanentf("column %s: binary vector data too short", like.GetFieldName())
-			}
-			data = append(data, src[r.row*w:(r.row+1)*w]...)
-		}
+		return out, vectorErr(like, err)
+	case *schemapb.VectorField_BinaryVector:
+		data, err := takeVectors(rows, width, func(i int) []byte { return vec(i).GetBinaryVector() })
 		vf.Data = &schemapb.VectorField_BinaryVector{BinaryVector: data}
-	default:
-		return nil, permanentf("column %s: unsupported vector type", like.GetFieldName())
+		return out, vectorErr(like, err)
+	case *schemapb.VectorField_Float16Vector:
+		data, err := takeVectors(rows, width, func(i int) []byte { return vec(i).GetFloat16Vector() })
+		vf.Data = &schemapb.VectorField_Float16Vector{Float16Vector: data}
+		return out, vectorErr(like, err)
+	case *schemapb.VectorField_Bfloat16Vector:
+		data, err := takeVectors(rows, width, func(i int) []byte { return vec(i).GetBfloat16Vector() })
+		vf.Data = &schemapb.VectorField_Bfloat16Vector{Bfloat16Vector: data}
+		return out, vectorErr(like, err)
+	}
+	return nil, permanentf("column %s: unsupported vector type", like.GetFieldName())
+}
+
+// takeVectors concatenates the given rows, width values each, of the
+// requests' columns (src returns request i's values).
+func takeVectors[T any](rows []rowRef, width int, src func(req int) []T) ([]T, error) {
+	out := make([]T, 0, len(rows)*width)
+	for _, r := range rows {
+		s := src(r.req)
+		if r.row >= len(s)/width { // division: no product to overflow
+			return nil, fmt.Errorf("vector data of %d values has no row %d of %d", len(s), r.row, width)
+		}
+		out = append(out, s[r.row*width:(r.row+1)*width]...)
 	}
 	return out, nil
 }
 
+func vectorErr(like *schemapb.FieldData, err error) error {
+	if err != nil {
+		return permanentf("column %s: %v", like.GetFieldName(), err)
+	}
+	return nil
+}
+
 // appendScalar appends row i of src to dst (same type).
 func appendScalar(dst, src *schemapb.ScalarField, i int) error {
+	if dst.GetData() != nil && reflect.TypeOf(dst.GetData()) != reflect.TypeOf(src.GetData()) {
+		// Else the column would be replaced by one of src's kind.
+		return fmt.Errorf("values of another kind than the rows before")
+	}
 	switch {
 	case src.GetBoolData() != nil:
 		return appendAt(func() *[]bool {
@@ -197,6 +240,9 @@ func appendScalar(dst, src *schemapb.ScalarField, i int) error {
 		a := src.GetArrayData()
 		if dst.GetArrayData() == nil {
 			dst.Data = &schemapb.ScalarField_ArrayData{ArrayData: &schemapb.ArrayArray{ElementType: a.GetElementType()}}
+		}
+		if dst.GetArrayData().GetElementType() != a.GetElementType() {
+			return fmt.Errorf("array elements of type %s after %s", a.GetElementType(), dst.GetArrayData().GetElementType())
 		}
 		return appendAt(func() *[]*schemapb.ScalarField { return &dst.GetArrayData().Data }, a.GetData(), i)
 	}

@@ -15,22 +15,15 @@ func RowsFromFields(fields []*schemapb.FieldData, n int) ([]map[string]any, erro
 	if n < 0 || (n > 0 && len(fields) == 0) {
 		return nil, fmt.Errorf("%d rows in %d columns", n, len(fields))
 	}
-	for _, f := range fields {
-		if n > 0 {
-			if _, err := fieldValue(f, n-1); err != nil {
-				return nil, fmt.Errorf("field %s holds fewer than %d rows: %w", f.GetFieldName(), n, err)
-			}
-		}
+	if err := CheckColumns(fields, uint64(n)); err != nil {
+		return nil, err
 	}
 	rows := make([]map[string]any, n)
 	for i := range rows {
 		rows[i] = map[string]any{}
 	}
 	for _, f := range fields {
-		name := f.GetFieldName()
-		if name == "" {
-			name = fmt.Sprintf("field_%d", f.GetFieldId())
-		}
+		name := ColumnName(f)
 		dynamic := f.GetIsDynamic() || name == "$meta"
 		for i := 0; i < n; i++ {
 			v, err := fieldValue(f, i)
@@ -62,25 +55,24 @@ func fieldValue(f *schemapb.FieldData, i int) (any, error) {
 		return scalarValue(s, i)
 	}
 	if v := f.GetVectors(); v != nil {
-		dim := int(v.GetDim())
-		if dim <= 0 {
-			return nil, fmt.Errorf("vector dimension %d", dim)
+		w, err := RowWidth(v)
+		if err != nil {
+			return nil, err
 		}
-		if fv := v.GetFloatVector(); fv != nil {
-			d := fv.GetData()
-			if i >= len(d)/dim { // division: a huge dimension must not overflow
+		switch d := v.GetData().(type) {
+		case *schemapb.VectorField_FloatVector:
+			data := d.FloatVector.GetData()
+			if i >= len(data)/w { // division: no product to overflow
 				return nil, fmt.Errorf("float vector data too short")
 			}
-			return d[i*dim : (i+1)*dim], nil
-		}
-		if bv := v.GetBinaryVector(); bv != nil {
-			w := dim / 8
-			if w == 0 || i >= len(bv)/w {
+			return data[i*w : (i+1)*w], nil
+		case *schemapb.VectorField_BinaryVector:
+			if i >= len(d.BinaryVector)/w {
 				return nil, fmt.Errorf("binary vector data too short")
 			}
 			// As an array of bytes (not []byte, which JSON would render as base64).
 			out := make([]int, w)
-			for j, b := range bv[i*w : (i+1)*w] {
+			for j, b := range d.BinaryVector[i*w : (i+1)*w] {
 				out[j] = int(b)
 			}
 			return out, nil
