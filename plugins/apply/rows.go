@@ -46,8 +46,11 @@ func (a *applier) upsert(ctx context.Context, st *applyStep) error {
 	if err != nil || skip {
 		return err
 	}
+	// The source's partition, _default included: an upsert deletes its keys
+	// in the partition it names, as the source's did; without a name the
+	// target would pick the partition (its own default one).
 	part := st.partition
-	if tc.partitionKey || part == "_default" {
+	if tc.partitionKey {
 		part = "" // Milvus routes rows itself
 	}
 	if err := a.ensurePartition(ctx, st, tc, part); err != nil {
