@@ -43,7 +43,7 @@ func TestDashboardUsesServedMetrics(t *testing.T) {
 	m.streamStarted()
 	m.streamRemoved()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, testBase+"/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
 	served := string(body)
 	name := regexp.MustCompile(`milvus_cdc_[a-z_]+`)

@@ -20,8 +20,13 @@ import (
 
 // HandlerOptions configure NewHandler.
 type HandlerOptions struct {
-	// BearerToken, if set, is required on /cdc as "Authorization: Bearer <token>".
+	// BearerToken, if set, is required on /cdc and /metrics as
+	// "Authorization: Bearer <token>".
 	BearerToken string
+	// AllowedHosts are names (besides localhost, loopback addresses and the
+	// address a request arrived on) that requests may carry as Host while
+	// no BearerToken is set; any other is refused (DNS rebinding).
+	AllowedHosts []string
 	// Logger gets one line per request (method, path, request_type, task_id,
 	// status, duration); never a body or a secret. Nil discards.
 	Logger *slog.Logger
@@ -41,8 +46,9 @@ type apiHandler struct {
 }
 
 // NewHandler returns the control plane's HTTP API: POST /cdc (every request
-// type of the /cdc API) and GET /healthz. Every error is answered as
-// {"code": <status>, "message": "..."} with the same HTTP status.
+// type of the /cdc API), GET /healthz and, with Metrics, GET /metrics.
+// POST /cdc takes Content-Type: application/json only. Every error is
+// answered as {"code": <status>, "message": "..."} with the same status.
 func NewHandler(svc Service, opts HandlerOptions) http.Handler {
 	h := &apiHandler{svc: svc, log: opts.Logger, metrics: opts.Metrics}
 	if h.log == nil {
@@ -51,15 +57,18 @@ func NewHandler(svc Service, opts HandlerOptions) http.Handler {
 	if opts.BearerToken != "" {
 		h.auth, h.tokenSum = true, sha256.Sum256([]byte(opts.BearerToken))
 	}
+	// /cdc and /metrics refuse web pages of other origins (and, without a
+	// token, foreign Host names) before anything else; /healthz is open.
+	guard := newBrowserGuard(h.auth, opts.AllowedHosts)
 	r := mux.NewRouter()
 	// The catch-all routes after the method-bound ones answer 405 with an
 	// Allow header of their own path (mux's shared handler cannot know it).
-	r.Handle("/cdc", h.requireAuth(http.HandlerFunc(h.serveCDC))).Methods(http.MethodPost)
-	r.Handle("/cdc", h.requireAuth(methodNotAllowed(http.MethodPost)))
+	r.Handle("/cdc", guard.wrap(h.requireAuth(requireJSON(http.HandlerFunc(h.serveCDC))))).Methods(http.MethodPost)
+	r.Handle("/cdc", guard.wrap(h.requireAuth(methodNotAllowed(http.MethodPost))))
 	r.HandleFunc("/healthz", serveHealth).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/healthz", methodNotAllowed(http.MethodGet, http.MethodHead))
 	if opts.Metrics != nil {
-		r.Handle("/metrics", opts.Metrics.Handler()).Methods(http.MethodGet)
+		r.Handle("/metrics", guard.wrap(h.requireAuth(opts.Metrics.Handler()))).Methods(http.MethodGet)
 	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeAPIJSON(w, http.StatusNotFound, apiErrorBody{Code: http.StatusNotFound,

@@ -119,10 +119,15 @@ func (f *httpFakeService) Position(_ context.Context, id string) (map[string]str
 	return map[string]string{"by-dev-rootcoord-dml_0": "CAEQAxgAIAA="}, nil
 }
 
+// testBase is where the tests address the API: a loopback name, as the
+// checks against DNS rebinding want without a bearer token (httptest's
+// default Host, example.com, is refused).
+const testBase = "http://localhost:8444"
+
 // cdcCall posts body to /cdc and returns the status and the decoded body.
 func cdcCall(t *testing.T, h http.Handler, body string, header ...string) (int, map[string]any) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/cdc", strings.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, testBase+"/cdc", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -321,7 +326,7 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, c := range cases {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, testBase+c.path, nil))
 		var out map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != c.code || out["code"] != float64(c.code) {
 			t.Errorf("%s %s: %d %q", c.method, c.path, rec.Code, rec.Body.String())
@@ -371,7 +376,8 @@ func TestSecretsNeverShown(t *testing.T) {
 	h := NewHandler(svc, HandlerOptions{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	var bodies []string
 	call := func(body string) {
-		req := httptest.NewRequest(http.MethodPost, "/cdc", strings.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, testBase+"/cdc", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		bodies = append(bodies, rec.Body.String())

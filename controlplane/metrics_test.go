@@ -22,7 +22,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		svc.tasks[id] = tk
 	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, testBase+"/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
 	for _, want := range []string{
 		`milvus_cdc_requests_total{code="200",type="create"} 1`,

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -28,7 +27,13 @@ type ServerConfig struct {
 		// listen beyond loopback without a bearer token.
 		BehindProxy bool `yaml:"behind_proxy"`
 	} `yaml:"auth"`
-	Source SourceConfig `yaml:"source"`
+	// AllowedHosts: names (a port is ignored) that requests to the API may
+	// carry as Host while no bearer token is set, besides localhost, loopback
+	// addresses and the server's own IP address; e.g. the name an
+	// authenticating proxy forwards. Env MILVUS_CDC_ALLOWED_HOSTS
+	// (comma-separated).
+	AllowedHosts []string     `yaml:"allowed_hosts"`
+	Source       SourceConfig `yaml:"source"`
 	// TargetTLS: how workers trust a target whose task turns TLS on
 	// (enable_tls or an https uri); empty: the system's CAs.
 	TargetTLS TLSFiles `yaml:"target_tls"`
@@ -108,6 +113,14 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 	if v := os.Getenv("MILVUS_CDC_BEHIND_PROXY"); v == "true" || v == "1" {
 		c.Auth.BehindProxy = true
 	}
+	if v := os.Getenv("MILVUS_CDC_ALLOWED_HOSTS"); v != "" {
+		c.AllowedHosts = strings.Split(v, ",")
+	}
+	hosts, err := parseAllowedHosts(c.AllowedHosts)
+	if err != nil {
+		return c, fmt.Errorf("server config: %w", err)
+	}
+	c.AllowedHosts = hosts
 	if err := c.checkExposure(); err != nil {
 		return c, fmt.Errorf("server config: %w", err)
 	}
@@ -158,8 +171,8 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 	mgr.stallAfter = c.StallAfter
 	metrics := NewMetrics(mgr)
 	rec.metrics = metrics
-	srv := &http.Server{Addr: c.Listen, Handler: NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, Logger: log, Metrics: metrics}),
-		ReadHeaderTimeout: 10 * time.Second}
+	srv := newAPIServer(c.Listen, NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, AllowedHosts: c.AllowedHosts,
+		Logger: log, Metrics: metrics}), defaultServerLimits)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go rec.Run(ctx)

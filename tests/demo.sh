@@ -42,7 +42,7 @@ resp=$(curl -s -X POST http://localhost:8444/cdc -H "Content-Type: application/j
 echo "$resp"
 task=$(echo "$resp" | sed -n 's/.*"task_id":"\([^"]*\)".*/\1/p')
 [ -n "$task" ] || { echo "create failed"; cat "$logs/server.log"; exit 1; }
-curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "list"}'; echo
+curl -s -X POST http://localhost:8444/cdc -H "Content-Type: application/json" -d '{"request_type": "list"}'; echo
 sleep 4
 
 echo "== writing to the source Milvus at $MILVUS_SOURCE_ADDR (collection $coll)"
@@ -55,10 +55,10 @@ echo "== comparing source and target: the task's stream copied the changes"
 bin/milvus-cdc verify --quiet --source "$MILVUS_SOURCE_ADDR" --target "$MILVUS_TARGET_ADDR" --collections "default.$coll"
 echo "== the task's health (get: lag_seconds, applied_until, rows_applied, snapshot) and the control plane's metrics"
 sleep 3   # the stream reports every 2 s
-curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "get", "request_data": {"task_id": "'"$task"'"}}'; echo
+curl -s -X POST http://localhost:8444/cdc -H "Content-Type: application/json" -d '{"request_type": "get", "request_data": {"task_id": "'"$task"'"}}'; echo
 curl -s http://localhost:8444/metrics | grep -E '^milvus_cdc_(tasks|replication_lag_seconds|rows_applied)' || true
-curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "position", "request_data": {"task_id": "'"$task"'"}}' | cut -c1-200; echo
+curl -s -X POST http://localhost:8444/cdc -H "Content-Type: application/json" -d '{"request_type": "position", "request_data": {"task_id": "'"$task"'"}}' | cut -c1-200; echo
 echo "== dropping the demo collection on the source: the task drops its copy on the target"
 bin/cdc-workload --addr "$MILVUS_SOURCE_ADDR" --collection "$coll" --cleanup "$MILVUS_TARGET_ADDR"
 sleep 1
-curl -s -X POST http://localhost:8444/cdc -d '{"request_type": "delete", "request_data": {"task_id": "'"$task"'"}}'; echo
+curl -s -X POST http://localhost:8444/cdc -H "Content-Type: application/json" -d '{"request_type": "delete", "request_data": {"task_id": "'"$task"'"}}'; echo
