@@ -38,7 +38,10 @@ type Reconciler struct {
 // NewReconciler runs the tasks of store (whose identity is storeID) on
 // workers (their streams APIs take workerPassword when it is set).
 func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLSFiles, workers []string, workerPassword string, interval time.Duration, log *slog.Logger) (*Reconciler, error) {
-	r, err := newRenderer(src, targetTLS, storeID)
+	// Streams name the store's keys with its prefix, literally (a worker
+	// interpolates nothing into a posted config), and are signed with the
+	// keyring the store seals credentials with.
+	r, err := newRenderer(src, targetTLS, storeID, store.prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +50,7 @@ func NewReconciler(store *Store, storeID string, src SourceConfig, targetTLS TLS
 	}
 	ws := map[string]*StreamsClient{}
 	for _, w := range workers {
-		ws[w] = NewStreamsClient(w, workerPassword)
+		ws[w] = NewStreamsClient(w, workerPassword, store.keyring)
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)

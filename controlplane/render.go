@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"text/template"
 	"time"
 
@@ -39,6 +40,7 @@ type streamParams struct {
 	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
 	InputStatusKey, OutputStatusKey                            string
 	LeaseKey, LeaseTTL, Run                                    string
+	StorePrefix                                                string // the task store's key prefix; LeaseKey carries it
 	SourceCluster                                              string
 	Adopt                                                      []string
 	StoreLabel                                                 string
@@ -51,18 +53,20 @@ type renderer struct {
 	// targetTLS: how to trust targets whose task turns TLS on.
 	targetTLS TLSFiles
 	storeID   string // the task store's identity, in every stream's label
+	prefix    string // the task store's key prefix (the workers' CDC_REDIS_PREFIX)
 }
 
-func newRenderer(src SourceConfig, targetTLS TLSFiles, storeID string) (*renderer, error) {
+func newRenderer(src SourceConfig, targetTLS TLSFiles, storeID, prefix string) (*renderer, error) {
 	t, err := template.New("task-stream").Funcs(template.FuncMap{
 		// q quotes a value as a YAML (JSON) string, so no value can break
-		// out of its field.
-		"q": func(s string) string { b, _ := json.Marshal(s); return string(b) },
+		// out of its field; "$" is escaped, so no value puts an environment
+		// reference in the config (a worker refuses any).
+		"q": func(s string) string { b, _ := json.Marshal(s); return strings.ReplaceAll(string(b), "$", `\u0024`) },
 	}).Option("missingkey=error").Parse(pipelines.TaskStream)
 	if err != nil {
 		return nil, fmt.Errorf("stream template: %w", err)
 	}
-	return &renderer{tmpl: t, src: src, targetTLS: targetTLS, storeID: storeID}, nil
+	return &renderer{tmpl: t, src: src, targetTLS: targetTLS, storeID: storeID, prefix: prefix}, nil
 }
 
 // render returns the stream config of run `run` of a task.
@@ -85,7 +89,7 @@ func (r *renderer) render(t Task, run string) ([]byte, error) {
 		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
 		InputStatusKey: contract.InputStatusKey(t.ID), OutputStatusKey: contract.OutputStatusKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
-		LeaseKey: contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), Run: run,
+		LeaseKey: r.prefix + contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), Run: run, StorePrefix: r.prefix,
 		SourceCluster: contract.CopyOrigin(contract.SourceCluster(r.src.Address, r.src.ClusterPrefix), r.storeID), Adopt: t.Adopted,
 		StoreLabel: contract.RunLabel(r.storeID, run),
 	}

@@ -1,13 +1,18 @@
 package controlplane
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -29,7 +34,7 @@ import (
 // and checkpoint, and holds no secret.
 func TestRenderedStreamBuilds(t *testing.T) {
 	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", Token: "root:SourceSecret", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
-		TLSFiles{}, "abc123")
+		TLSFiles{}, "abc123", "milvus-cdc:")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +113,7 @@ func TestRenderedStreamTLS(t *testing.T) {
 	}
 	src := SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar+ssl://127.0.0.1:6651", ClusterPrefix: "by-dev", DMLChannels: 16,
 		TLS: TLSFiles{Enabled: true, RootCAsFile: ca}, PulsarTLS: TLSFiles{Enabled: true, RootCAsFile: ca}}
-	r, err := newRenderer(src, TLSFiles{RootCAsFile: ca}, "abc123")
+	r, err := newRenderer(src, TLSFiles{RootCAsFile: ca}, "abc123", "milvus-cdc:")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,5 +202,87 @@ func TestShippedServerConfigLoads(t *testing.T) {
 	}
 	if c.Source.DMLChannels != 16 || c.Source.TLS.Enabled || c.Listen == "" {
 		t.Errorf("unexpected values: %+v", c)
+	}
+}
+
+// TestRenderedStreamInterpolatesNothing: a worker's gateway refuses a
+// config holding "${" (the streams API fills it from the worker's
+// environment), so the rendered stream holds none, whatever the task's
+// values: the lease keys and store prefix are the control plane's prefix
+// written out, and a "$" of a value is escaped (and reads back as itself).
+func TestRenderedStreamInterpolatesNothing(t *testing.T) {
+	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
+		TLSFiles{}, "store1", "tenant-a:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := Task{ID: "t1", Target: ConnectParam{URI: "http://127.0.0.1:19540"},
+		CollectionInfos: []CollectionInfo{{Name: "${" + contract.SecretKeysEnv + "}"}}}
+	y, err := r.render(task, "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(y), "${") {
+		t.Fatalf("the stream config holds ${:\n%s", y)
+	}
+	var doc struct {
+		Input struct {
+			Binlog struct {
+				Collections []string `yaml:"collections"`
+				Lease       struct {
+					Key         string `yaml:"key"`
+					StorePrefix string `yaml:"store_prefix"`
+				} `yaml:"lease"`
+			} `yaml:"milvus_binlog"`
+		} `yaml:"input"`
+		Output struct {
+			Apply struct {
+				Lease struct {
+					Key         string `yaml:"key"`
+					StorePrefix string `yaml:"store_prefix"`
+				} `yaml:"lease"`
+			} `yaml:"milvus_apply"`
+		} `yaml:"output"`
+	}
+	if err := yaml.Unmarshal(y, &doc); err != nil {
+		t.Fatalf("%v\n%s", err, y)
+	}
+	in, out := doc.Input.Binlog.Lease, doc.Output.Apply.Lease
+	want := "tenant-a:" + contract.LeaseKey("t1")
+	if in.Key != want || out.Key != want || in.StorePrefix != "tenant-a:" || out.StorePrefix != "tenant-a:" {
+		t.Errorf("leases %+v %+v, want key %s and prefix tenant-a:", in, out, want)
+	}
+	if got := doc.Input.Binlog.Collections; len(got) != 1 || got[0] != "default.${"+contract.SecretKeysEnv+"}" {
+		t.Errorf("collections read back as %q", got)
+	}
+	mustBuild(t, y)
+}
+
+// TestStreamsClientSignsConfigs: the control plane posts a stream config as
+// application/yaml (not a type a browser sends without a preflight) with a
+// grant the worker verifies for that id and body; without a key it posts
+// nothing.
+func TestStreamsClientSignsConfigs(t *testing.T) {
+	ring, err := contract.ParseKeyring("dGVzdC1rZXktMDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verified error
+	posted := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posted++
+		body, _ := io.ReadAll(r.Body)
+		if ct := r.Header.Get("Content-Type"); ct != "application/yaml" {
+			verified = fmt.Errorf("content type %q", ct)
+			return
+		}
+		verified = ring.VerifyStreamGrant(strings.TrimPrefix(r.URL.Path, "/streams/"), body, r.Header.Get(contract.GrantHeader))
+	}))
+	defer srv.Close()
+	if err := NewStreamsClient(srv.URL, "", ring).Create(context.Background(), "t1", []byte("input: {}\n")); err != nil || verified != nil {
+		t.Fatalf("create: %v, worker's check: %v", err, verified)
+	}
+	if err := NewStreamsClient(srv.URL, "", contract.Keyring{}).Create(context.Background(), "t1", []byte("input: {}\n")); err == nil || posted != 1 {
+		t.Fatalf("posted without a key: %v (%d posts)", err, posted)
 	}
 }

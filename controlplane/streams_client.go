@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // StreamsClient talks to the streams REST API of one worker
@@ -19,14 +21,18 @@ type StreamsClient struct {
 	base     string
 	http     *http.Client
 	password string // basic auth (user milvus-cdc) of a worker beyond loopback; "" = none
+	// keyring signs every stream config posted (contract.GrantHeader): the
+	// worker's gateway runs only configs its control plane signed.
+	keyring contract.Keyring
 }
 
 // WorkerUser is the basic-auth user of a worker's streams API.
 const WorkerUser = "milvus-cdc"
 
-// NewStreamsClient talks to the worker at base, with password when not "".
-func NewStreamsClient(base, password string) *StreamsClient {
-	return &StreamsClient{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 15 * time.Second}, password: password}
+// NewStreamsClient talks to the worker at base, with password when not "",
+// signing the stream configs it posts with keyring (the task store's).
+func NewStreamsClient(base, password string, keyring contract.Keyring) *StreamsClient {
+	return &StreamsClient{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 15 * time.Second}, password: password, keyring: keyring}
 }
 
 // StreamStatus is what GET /streams says of one stream.
@@ -59,9 +65,13 @@ func (c *StreamsClient) Label(ctx context.Context, id string) (string, error) {
 	return out.Config.Input.Label, nil
 }
 
-// Create starts a stream from a YAML config.
+// Create starts a stream from a YAML config, signed for id.
 func (c *StreamsClient) Create(ctx context.Context, id string, config []byte) error {
-	return c.do(ctx, http.MethodPost, "/streams/"+url.PathEscape(id), config, nil)
+	grant, err := c.keyring.GrantStream(id, config)
+	if err != nil {
+		return fmt.Errorf("sign the config of stream %s: %w", id, err)
+	}
+	return c.do(ctx, http.MethodPost, "/streams/"+url.PathEscape(id), config, nil, grant)
 }
 
 // deleteTimeout bounds a stream's stop on the worker (DELETE ?timeout=),
@@ -89,7 +99,8 @@ type httpStatusError struct {
 
 func (e *httpStatusError) Error() string { return fmt.Sprintf("status %d: %s", e.status, e.body) }
 
-func (c *StreamsClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+// do sends one request; grant (of a posted config) goes in contract.GrantHeader.
+func (c *StreamsClient) do(ctx context.Context, method, path string, body []byte, out any, grant ...string) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -99,7 +110,11 @@ func (c *StreamsClient) do(ctx context.Context, method, path string, body []byte
 		return err
 	}
 	if body != nil {
+		// Not a "simple" type: a browser cannot send it without a preflight.
 		req.Header.Set("Content-Type", "application/yaml")
+	}
+	for _, g := range grant {
+		req.Header.Set(contract.GrantHeader, g)
 	}
 	if c.password != "" {
 		req.SetBasicAuth(WorkerUser, c.password)

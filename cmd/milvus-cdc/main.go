@@ -56,8 +56,10 @@ func main() {
 		service.CLIOptSetArgs(hoistConfigFlag(os.Args)...),
 	}
 	if isWorker(os.Args) {
-		mustPrepareWorkerAuth()
+		// Behind the worker gateway (worker_gateway.go), with only the
+		// components task streams use.
 		opts = append(opts, service.CLIOptSetEnvironment(workerEnvironment()))
+		os.Exit(runWorker(os.Args, opts))
 	}
 	service.RunCLI(context.Background(), opts...)
 }

@@ -22,7 +22,8 @@ func workerEnvironment() *service.Environment {
 	return env
 }
 
-// isWorker reports whether the command line starts a task worker.
+// isWorker reports whether the command line starts a task worker (the
+// streams sub command, after root flags or not; not its help).
 func isWorker(args []string) bool {
-	return len(args) > 1 && args[1] == "streams"
+	return streamsIndex(args) >= 0 && !wantsHelp(args)
 }
