@@ -33,7 +33,9 @@ func FuzzDecodeRequest(f *testing.F) {
 
 		h := NewHandler(newHTTPFakeService(), HandlerOptions{})
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cdc", bytes.NewReader(body)))
+		hreq := httptest.NewRequest(http.MethodPost, "http://localhost:8444/cdc", bytes.NewReader(body))
+		hreq.Header.Set("Content-Type", "application/json") // past the browser checks, into the decoder
+		h.ServeHTTP(rec, hreq)
 		var out struct {
 			Code int `json:"code"`
 		}

@@ -76,7 +76,9 @@ func (k Keyring) Seal(plain []byte, bind string) ([]byte, error) {
 
 // boundData is a sealed value's authenticated data: the key id and the store
 // key it belongs to.
-func boundData(id, bind string) []byte { return []byte("milvus-cdc credentials\x00" + id + "\x00" + bind) }
+func boundData(id, bind string) []byte {
+	return []byte("milvus-cdc credentials\x00" + id + "\x00" + bind)
+}
 
 // Open decrypts what Seal made for bind (with whichever key sealed it);
 // anything not sealed is returned as it is. A value sealed for another store
