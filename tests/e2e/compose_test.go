@@ -21,19 +21,19 @@ func TestDockerComposeValid(t *testing.T) {
 		t.Fatal("docker-compose is not installed (tests/stack/stack.sh install installs it)")
 	}
 	cmd := exec.Command(bin, "-f", "../../docker-compose.yml", "config", "-q")
-	cmd.Env = append(os.Environ(), "REDIS_PASSWORD=test-redis-password", "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker")
+	cmd.Env = append(os.Environ(), "REDIS_PASSWORD=test-redis-password", "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker", "MILVUS_CDC_SECRET_KEYS=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
 	}
 	// The monitoring profile adds Prometheus and Grafana.
 	cmd = exec.Command(bin, "-f", "../../docker-compose.yml", "--profile", "monitoring", "config", "--services")
-	cmd.Env = append(os.Environ(), "REDIS_PASSWORD=test-redis-password", "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker")
+	cmd.Env = append(os.Environ(), "REDIS_PASSWORD=test-redis-password", "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker", "MILVUS_CDC_SECRET_KEYS=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "prometheus") || !strings.Contains(string(out), "grafana") {
 		t.Fatalf("docker-compose --profile monitoring: %v\n%s", err, out)
 	}
 	// Without a Redis password or a bearer token it refuses to start.
 	cmd = exec.Command(bin, "-f", "../../docker-compose.yml", "config", "-q")
-	cmd.Env = append(os.Environ(), "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker")
+	cmd.Env = append(os.Environ(), "MILVUS_CDC_BEARER_TOKEN=test-token", "WORKER_PASSWORD=test-worker", "MILVUS_CDC_SECRET_KEYS=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "REDIS_PASSWORD") {
 		t.Fatalf("docker-compose accepted the file without REDIS_PASSWORD: %v\n%s", err, out)
 	}
