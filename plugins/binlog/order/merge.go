@@ -23,41 +23,69 @@ import (
 // and never blocks; its events are released in timestamp order with the
 // others.
 type Merger struct {
-	mu        sync.Mutex
-	chans     []*chanState // DML channels first, then the replicate channel
-	idleAfter time.Duration
-	queueCap  int
-	bytesCap  int
-	now       func() time.Time
-	wake      chan struct{} // signalled when something may have become ready
-	space     *sync.Cond    // signalled when queues shrink or on close
-	closed    bool
-	released  uint64 // highest timestamp released so far
+	mu           sync.Mutex
+	chans        []*chanState // DML channels first, then the replicate channel
+	now          func() time.Time
+	queueLimits  // fixed at New
+	mergeTiming  // fixed at New
+	mergeSignals // made at New
+	// The rest is guarded by mu, as is every chanState.
+	closed   bool
+	released uint64 // highest timestamp released so far
 	// ordered: every event up to it has been released (the highest one
 	// released in total order).
 	ordered uint64
 	early   bool // OrderingKey: row changes go on arrival (release.go)
+}
+
+// queueLimits bounds what one channel may queue before its reader waits
+// (PushEvent). Set by New.
+type queueLimits struct {
+	queueCap int // events
+	bytesCap int // payload bytes
+}
+
+// mergeTiming is how long the merge waits for what. Set by New.
+type mergeTiming struct {
+	idleAfter time.Duration // silence after which a channel may stop blocking
 	// pairWait bounds how long an upsert's Insert waits for its Delete.
 	pairWait time.Duration
 	// endEvery, endTimeout, endValid: see WatchEnd.
 	endEvery, endTimeout, endValid time.Duration
 }
 
+// mergeSignals wakes the two sides of the merge.
+type mergeSignals struct {
+	wake  chan struct{} // signalled when something may have become ready
+	space *sync.Cond    // signalled when queues shrink or on close (on Merger.mu)
+}
+
 // defaultPairWait: after a Pulsar outage the proxy's producer re-sends an
 // upsert's Insert and Delete right after each other; seconds are plenty.
 const defaultPairWait = 10 * time.Second
 
+// chanState is one channel's part of the merge, guarded by Merger.mu.
 type chanState struct {
 	name      string
 	ticking   bool   // DML channel: carries time ticks and blocks the merge
-	markedTs  uint64 // last timestamp whose upsert pairs were marked
-	queue     []*wal.Event
-	bytes     int         // payload bytes queued
-	befores   [][]byte    // befores[i] = position of the message read before queue[i]
-	queuedAt  []time.Time // queuedAt[i] = when queue[i] was queued (bounds the wait for an upsert's Delete)
-	watermark uint64      // highest time tick seen
-	lastSeen  time.Time
+	watermark uint64 // highest time tick seen
 	lastPos   []byte // position of the last message read (data or tick)
+	chanQueue
+	chanLiveness
+}
+
+// chanQueue is what a channel read and the merge has not released yet.
+type chanQueue struct {
+	queue    []*wal.Event
+	bytes    int         // payload bytes queued
+	befores  [][]byte    // befores[i] = position of the message read before queue[i]
+	queuedAt []time.Time // queuedAt[i] = when queue[i] was queued (bounds the wait for an upsert's Delete)
+	markedTs uint64      // last timestamp whose upsert pairs were marked
+}
+
+// chanLiveness is what tells whether a silent channel is idle (end.go).
+type chanLiveness struct {
+	lastSeen time.Time
 	// busy: the reader is handling a message (asking the source, say), so
 	// silence means a slow reader, not an unused channel: never idle then.
 	busy bool
@@ -76,14 +104,18 @@ func (c *chanState) heard(now time.Time) {
 }
 
 func New(dmlChannels []string, replicateChannel string, idleAfter time.Duration, queueCap, bytesCap int) *Merger {
-	m := &Merger{idleAfter: idleAfter, queueCap: queueCap, bytesCap: bytesCap, now: time.Now, wake: make(chan struct{}, 1),
-		pairWait: defaultPairWait}
+	m := &Merger{
+		now:          time.Now,
+		queueLimits:  queueLimits{queueCap: queueCap, bytesCap: bytesCap},
+		mergeTiming:  mergeTiming{idleAfter: idleAfter, pairWait: defaultPairWait},
+		mergeSignals: mergeSignals{wake: make(chan struct{}, 1)},
+	}
 	m.endEvery, m.endTimeout, m.endValid = endTiming(idleAfter)
 	m.space = sync.NewCond(&m.mu)
 	// Every channel gets idleAfter from start to speak before it stops blocking.
 	start := m.now()
 	for _, c := range dmlChannels {
-		m.chans = append(m.chans, &chanState{name: c, ticking: true, lastSeen: start})
+		m.chans = append(m.chans, &chanState{name: c, ticking: true, chanLiveness: chanLiveness{lastSeen: start}})
 	}
 	if replicateChannel != "" {
 		m.chans = append(m.chans, &chanState{name: replicateChannel})
