@@ -68,22 +68,42 @@ func (c *Channel) replays(ctx context.Context, ev *wal.Event) ([]*wal.Event, err
 	if c.order.overflow {
 		return nil, fmt.Errorf("more than %d writes between two ticks", maxRecent)
 	}
+	newer := c.order.newerThan(ev)
+	if len(newer) == 0 {
+		return nil, nil
+	}
+	shared, err := c.sharesKeys(ctx, ev, newer)
+	if err != nil || !shared {
+		return nil, err
+	}
+	// Every newer write, not only those sharing a key with ev: one of them
+	// may share keys with a still newer one, which must stay last.
+	return replayCopies(ev, newer), nil
+}
+
+// newerThan returns the remembered writes of ev's collection newer than ev,
+// as read.
+func (d *disorder) newerThan(ev *wal.Event) []*wal.Event {
 	var newer []*wal.Event
-	for _, e := range c.order.recent {
+	for _, e := range d.recent {
 		if e.CollectionID == ev.CollectionID && e.Ts > ev.Ts {
 			newer = append(newer, e)
 		}
 	}
-	if len(newer) == 0 {
-		return nil, nil
-	}
+	return newer
+}
+
+// sharesKeys reports whether one of the writes newer touched a primary key
+// of ev. Every write's keys are read, so an error in any of them is
+// returned.
+func (c *Channel) sharesKeys(ctx context.Context, ev *wal.Event, newer []*wal.Event) (bool, error) {
 	sh, err := c.shapes.Get(ctx, ev)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	ints, strs, err := eventKeys(ev, sh.PK)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	mine := make(map[any]bool, len(ints)+len(strs))
 	for _, k := range ints {
@@ -96,16 +116,17 @@ func (c *Channel) replays(ctx context.Context, ev *wal.Event) ([]*wal.Event, err
 	for _, e := range newer {
 		ni, ns, err := eventKeys(e, sh.PK)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		shared = shared || slices.ContainsFunc(ni, func(k int64) bool { return mine[k] }) ||
 			slices.ContainsFunc(ns, func(k string) bool { return mine[k] })
 	}
-	if !shared {
-		return nil, nil
-	}
-	// Every newer write, not only those sharing a key with ev: one of them
-	// may share keys with a still newer one, which must stay last.
+	return shared, nil
+}
+
+// replayCopies sorts newer by timestamp (stable: as read within one) and
+// returns copies of them placed at the late write ev's position.
+func replayCopies(ev *wal.Event, newer []*wal.Event) []*wal.Event {
 	slices.SortStableFunc(newer, func(a, b *wal.Event) int {
 		switch {
 		case a.Ts < b.Ts:
@@ -123,5 +144,5 @@ func (c *Channel) replays(ctx context.Context, ev *wal.Event) ([]*wal.Event, err
 		cp.Position, cp.Upsert = ev.Position, false
 		out[i] = &cp
 	}
-	return out, nil
+	return out
 }
