@@ -13,11 +13,9 @@ import (
 	"sync"
 	"time"
 
-	grpc_retry "github.com/grpc-ecosystem/go-grpc-middleware/retry"
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/sealing"
@@ -232,40 +230,10 @@ func (c *Conn) dial(ctx context.Context, guard grpc.UnaryClientInterceptor) (*cl
 	c.secretsMu.Lock()
 	c.secrets = secrets
 	c.secretsMu.Unlock()
-	cfg := client.Config{
-		Address:  c.address,
-		Username: cr.Username,
-		Password: cr.Password,
-		APIKey:   cr.APIKey,
-	}
-	if c.tlsEnabled || guard != nil {
-		cfg.DialOptions = append([]grpc.DialOption{}, client.DefaultGrpcOpts...)
-	}
-	if c.tlsEnabled {
-		cfg.EnableTLSAuth = true
-		cfg.DialOptions = append(cfg.DialOptions, grpc.WithTransportCredentials(credentials.NewTLS(c.tlsConf)))
-	}
-	if guard != nil {
-		// DialOptions' interceptors run before the SDK's retrying ones.
-		cfg.DialOptions = append(cfg.DialOptions, grpc.WithChainUnaryInterceptor(guard, noRetry))
-		cfg.RetryRateLimit = &client.RetryRateLimitOption{MaxRetry: 0}
-	}
-	dctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
-	defer cancel()
-	cl, err := client.NewClient(dctx, cfg)
+	gc, err := Dial(ctx, Params{Address: c.address, Creds: cr, TLS: c.tlsEnabled, TLSConfig: c.tlsConf,
+		Timeout: c.connectTimeout, Guard: guard})
 	if err != nil {
 		return nil, fmt.Errorf("connect to milvus at %s: %w", c.address, err)
 	}
-	gc, ok := cl.(*client.GrpcClient)
-	if !ok {
-		_ = cl.Close()
-		return nil, fmt.Errorf("connect to milvus at %s: unexpected client type %T", c.address, cl)
-	}
 	return gc, nil
-}
-
-// noRetry turns the SDK's retry of unavailable and overloaded calls off for
-// one call (its rate-limit retry is off through RetryRateLimit).
-func noRetry(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return invoker(ctx, method, req, reply, cc, append(opts, grpc_retry.Disable())...)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
 )
 
 // side is one Milvus (source or target) with one client per database: a
@@ -37,12 +38,7 @@ func (s *side) client(ctx context.Context, db string) (client.Client, error) {
 	if c, ok := s.clients[db]; ok {
 		return c, nil
 	}
-	cred := contract.ParseToken(s.token)
-	cctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	c, err := client.NewClient(cctx, client.Config{
-		Address: s.addr, Username: cred.Username, Password: cred.Password, APIKey: cred.APIKey, DBName: db,
-	})
+	c, err := milvusconn.Dial(ctx, milvusconn.Params{Address: s.addr, Creds: contract.ParseToken(s.token), DBName: db, Timeout: s.timeout})
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s Milvus at %s (database %q): %w", s.name, s.addr, db, err)
 	}
