@@ -167,9 +167,13 @@ func (w *CatalogWatch) Check(ctx context.Context, channel string, ts uint64, pos
 	return out, firstErr
 }
 
+// makeEvent makes (and keeps) one derived event of the collection being
+// checked.
+type makeEvent func(op string, mt commonpb.MsgType) *wal.Event
+
 // checkOne compares one collection's partitions, properties, aliases and
 // (when live) loaded partitions with the source's.
-func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, event func(string, commonpb.MsgType) *wal.Event) error {
+func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, event makeEvent) error {
 	names, err := w.src.Partitions(ctx, c.ref.DB, c.ref.Name)
 	if err != nil {
 		return err
@@ -181,17 +185,38 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 	if !d.Found {
 		return nil // dropped: its DropCollection follows
 	}
-	for _, p := range names {
-		if !c.parts[p] && !d.PartitionKey {
-			c.parts[p] = true
-			event(contract.OpCreatePartition, commonpb.MsgType_CreatePartition).PartitionName = p
-		}
+	if !d.PartitionKey {
+		c.diffPartitions(names, event)
 	}
 	if !maps.Equal(d.Props, c.props) && !(len(d.Props) == 0 && len(c.props) == 0) {
 		c.props = d.Props
 		event(contract.OpAlterCollection, commonpb.MsgType_AlterCollection).Properties = maps.Clone(d.Props)
 	}
-	aliases := setOf(d.Aliases)
+	c.diffAliases(setOf(d.Aliases), event)
+	if !live || d.PartitionKey {
+		return nil // partition-key collections load as a whole (LoadCollection, logged)
+	}
+	loadedNames, err := w.src.LoadedPartitions(ctx, c.ref.DB, c.ref.Name)
+	if err != nil {
+		return err
+	}
+	c.diffLoaded(names, setOf(loadedNames), event)
+	return nil
+}
+
+// diffPartitions creates the partitions of names the target lacks.
+func (c *watchedColl) diffPartitions(names []string, event makeEvent) {
+	for _, p := range names {
+		if !c.parts[p] {
+			c.parts[p] = true
+			event(contract.OpCreatePartition, commonpb.MsgType_CreatePartition).PartitionName = p
+		}
+	}
+}
+
+// diffAliases creates the aliases the target lacks and drops those the
+// source no longer has, then remembers aliases.
+func (c *watchedColl) diffAliases(aliases map[string]bool, event makeEvent) {
 	for _, a := range slices.Sorted(maps.Keys(aliases)) {
 		if !c.aliases[a] {
 			event(contract.OpCreateAlias, commonpb.MsgType_CreateAlias).Alias = a
@@ -203,14 +228,11 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 		}
 	}
 	c.aliases = aliases
-	if !live || d.PartitionKey {
-		return nil // partition-key collections load as a whole (LoadCollection, logged)
-	}
-	loadedNames, err := w.src.LoadedPartitions(ctx, c.ref.DB, c.ref.Name)
-	if err != nil {
-		return err
-	}
-	loaded := setOf(loadedNames)
+}
+
+// diffLoaded loads and releases the partitions of names whose load state
+// on the source (loaded) changed, then remembers loaded.
+func (c *watchedColl) diffLoaded(names []string, loaded map[string]bool, event makeEvent) {
 	var load, release []string
 	for _, p := range names {
 		switch {
@@ -228,7 +250,6 @@ func (w *CatalogWatch) checkOne(ctx context.Context, c *watchedColl, live bool, 
 		event(contract.OpLoadPartitions, commonpb.MsgType_LoadPartitions).Partitions = load
 	}
 	c.loaded = loaded
-	return nil
 }
 
 // renameAfterAliasDrops orders one collection's events: alias drops first
