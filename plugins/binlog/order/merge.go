@@ -23,13 +23,15 @@ import (
 // and never blocks; its events are released in timestamp order with the
 // others.
 type Merger struct {
-	mu           sync.Mutex
-	chans        []*chanState // DML channels first, then the replicate channel
-	now          func() time.Time
+	mu    sync.Mutex
+	chans []*chanState // DML channels first, then the replicate channel
+	now   func() time.Time
+
 	queueLimits  // fixed at New
 	mergeTiming  // fixed at New
 	mergeSignals // made at New
-	// The rest is guarded by mu, as is every chanState.
+
+	// Guarded by mu, as is every chanState:
 	closed   bool
 	released uint64 // highest timestamp released so far
 	// ordered: every event up to it has been released (the highest one

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/backoff"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
@@ -52,36 +48,52 @@ type Item struct {
 // state. Progress moves only over what the output acknowledged, so a
 // restart goes on from there (a page copied twice is an idempotent upsert).
 type Runner struct {
-	src      RunnerSource
-	save     Progress
+	src  RunnerSource
+	save Progress
+	log  *service.Logger
+	seen func(id int64, ref contract.CollectionRef) // a copied collection is streamed from now on
+
+	copyPlan   // what to copy, at what timestamp, how fast
+	loadPolicy // collections that are not loaded
+	handoff    // the channels Next reads
+	rows       progress
+}
+
+// copyPlan is what the runner copies and how (fixed at NewRunner).
+type copyPlan struct {
 	plan     []contract.SnapshotCollection // as loaded (cursors to resume from)
 	ts       uint64
 	pageRows int
 	parallel int
-	log      *service.Logger
-	seen     func(id int64, ref contract.CollectionRef) // a copied collection is streamed from now on
+}
+
+// loadPolicy is how the runner treats a collection that is not loaded on
+// the source (load.go).
+type loadPolicy struct {
 	// loadPatience: how long a refused load is retried (defaultLoadPatience).
 	loadPatience time.Duration
 	afterPin     AfterPin
+}
 
+// handoff is how the copy reaches Next: the items it produces, its first
+// error, and done once Run returned.
+type handoff struct {
 	items chan *Item
 	errs  chan error
 	done  chan struct{}
-	rows  progress
 }
 
 // NewRunner copies plan (a copy of the stored progress) reading at
 // guarantee timestamp ts.
 func NewRunner(src RunnerSource, save Progress, plan []contract.SnapshotCollection, ts uint64, pageRows, parallel int,
 	seen func(int64, contract.CollectionRef), log *service.Logger) *Runner {
-	return &Runner{src: src, save: save, plan: plan, ts: ts, pageRows: max(1, min(pageRows, 16384)), parallel: max(1, parallel),
-		seen: seen, log: log, loadPatience: defaultLoadPatience, items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})}
+	return &Runner{
+		src: src, save: save, log: log, seen: seen,
+		copyPlan:   copyPlan{plan: plan, ts: ts, pageRows: max(1, min(pageRows, 16384)), parallel: max(1, parallel)},
+		loadPolicy: loadPolicy{loadPatience: defaultLoadPatience},
+		handoff:    handoff{items: make(chan *Item), errs: make(chan error, 1), done: make(chan struct{})},
+	}
 }
-
-// pagesInFlight is how many pages of one partition may await the output's
-// acknowledgement at once: the next page is rendered and decoded while one
-// is written.
-const pagesInFlight = 4
 
 // AfterPin reports whether collection id was created after the positions
 // the stream starts from (its whole history is in the stream then).
@@ -180,256 +192,4 @@ func (r *Runner) send(ctx context.Context, evs []*wal.Event) (<-chan error, erro
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-func (r *Runner) copyCollection(ctx context.Context, c contract.SnapshotCollection) error {
-	err := r.copyOne(ctx, &c)
-	if errors.Is(err, errGone) {
-		return r.gone(ctx, &c)
-	}
-	if w := asWait(err); w != nil {
-		return r.wait(ctx, &c, w.Reason)
-	}
-	return err
-}
-
-// tsOf is the timestamp collection c is read at: its own (a copy made
-// after it waited) or the snapshot's.
-func (r *Runner) tsOf(c *contract.SnapshotCollection) uint64 {
-	if c.GuaranteeTs != 0 {
-		return c.GuaranteeTs
-	}
-	return r.ts
-}
-
-func (r *Runner) copyOne(ctx context.Context, c *contract.SnapshotCollection) error {
-	cat, err := r.catalog(ctx, c)
-	if err != nil {
-		return err
-	}
-	r.rows.begin(ctx, r.src, c)
-	defer r.rows.end(c.ID)
-	ref := contract.CollectionRef{DB: c.DB, Name: c.Name}
-	parts := cat.Partitions
-	if cat.PartitionKey {
-		parts = []string{""}
-	}
-	if !c.CatalogDone {
-		if err := r.hand(ctx, cat.Before, func(ctx context.Context) error {
-			r.seen(c.ID, ref)
-			return r.save(ctx, func(s *contract.SnapshotState) {
-				sc := s.Collection(c.ID)
-				if sc == nil {
-					return
-				}
-				sc.CatalogDone = true
-				if sc.Parts == nil {
-					sc.Parts = map[string]*contract.PartCursor{}
-				}
-				for _, p := range parts {
-					if sc.Parts[p] == nil {
-						sc.Parts[p] = &contract.PartCursor{}
-					}
-				}
-			})
-		}); err != nil {
-			return err
-		}
-	} else {
-		r.seen(c.ID, ref)
-	}
-	pk, fields := keyAndFields(cat)
-	if pk == nil {
-		return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: the source schema has no primary key", c.DB, c.Name)}
-	}
-	empty, err := r.prepareRows(ctx, c, cat, parts)
-	if err != nil {
-		return err
-	}
-	if empty {
-		parts = nil // the source never held a row: nothing to page through
-	}
-	var pagers []*Pager
-	for _, p := range parts {
-		var after []byte
-		if cur := c.Parts[p]; cur != nil {
-			if cur.Done {
-				continue
-			}
-			after = cur.LastPK
-		}
-		pagers = append(pagers, &Pager{Src: r.src, DB: c.DB, Coll: c.Name, Partition: p, PK: pk, Fields: fields, Limit: r.pageRows, Guarantee: r.tsOf(c), After: after})
-	}
-	if err := r.copyPartitions(ctx, *c, pagers); err != nil {
-		return err
-	}
-	if err := r.releaseTemp(ctx, c); err != nil {
-		return err
-	}
-	finish := func(ctx context.Context) error {
-		return r.save(ctx, func(s *contract.SnapshotState) {
-			if sc := s.Collection(c.ID); sc != nil {
-				sc.Done, sc.Waiting = true, ""
-			}
-		})
-	}
-	if len(cat.After) == 0 {
-		return finish(ctx)
-	}
-	return r.hand(ctx, cat.After, finish)
-}
-
-// copyPartitions copies the partitions, `parallel` at a time; the first
-// error stops the others.
-func (r *Runner) copyPartitions(ctx context.Context, c contract.SnapshotCollection, pagers []*Pager) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, r.parallel)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	for _, p := range pagers {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := r.copyPartition(ctx, c, p); err != nil {
-				once.Do(func() { firstErr = err; cancel() })
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
-}
-
-// copyPartition hands out the pages of one partition in key order and moves
-// the partition's cursor as each is acknowledged; the next page is read
-// while the previous one is applied.
-func (r *Runner) copyPartition(ctx context.Context, c contract.SnapshotCollection, p *Pager) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pages := make(chan Page, 1)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(pages)
-		readErr <- r.readPages(ctx, c, p, pages)
-	}()
-	part := p.Partition
-	// Up to pagesInFlight pages travel at once (the output applies them in
-	// order); the cursor moves over each once it and every page before it
-	// are acknowledged.
-	type inFlight struct {
-		acked <-chan error
-		last  json.RawMessage
-		n     int64
-	}
-	var window []inFlight
-	settle := func() error {
-		f := window[0]
-		window = window[1:]
-		select {
-		case err := <-f.acked:
-			if err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		r.rows.add(c.ID, f.n)
-		return r.save(ctx, func(s *contract.SnapshotState) {
-			if cur := cursor(s, c.ID, part); cur != nil {
-				cur.LastPK, cur.Rows = f.last, cur.Rows+f.n
-			}
-		})
-	}
-	for page := range pages {
-		ev, err := wal.InsertEvent(page.DB, page.Coll, c.ID, part, r.tsOf(&c), page.Fields, page.Rows)
-		if err != nil {
-			return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w", page.DB, page.Coll, err)}
-		}
-		ev.Snapshot = true
-		acked, err := r.send(ctx, []*wal.Event{ev})
-		if err != nil {
-			return err
-		}
-		window = append(window, inFlight{acked: acked, last: page.Last, n: int64(page.Rows)})
-		if len(window) >= pagesInFlight {
-			if err := settle(); err != nil {
-				return err
-			}
-		}
-	}
-	for len(window) > 0 {
-		if err := settle(); err != nil {
-			return err
-		}
-	}
-	if err := <-readErr; err != nil {
-		return err
-	}
-	return r.save(ctx, func(s *contract.SnapshotState) {
-		if cur := cursor(s, c.ID, part); cur != nil {
-			cur.Done = true
-		}
-	})
-}
-
-// readPages reads the partition's pages into out until an empty page (nil)
-// or a permanent error; a source that cannot answer is retried.
-func (r *Runner) readPages(ctx context.Context, c contract.SnapshotCollection, p *Pager, out chan<- Page) error {
-	bo := backoff.New()
-	for {
-		page, err := p.Next(ctx)
-		if err != nil {
-			if errors.Is(err, sourcemeta.ErrNotLoaded) {
-				return &logreader.FatalError{Err: fmt.Errorf("snapshot of %s.%s: %w. The copy reads rows with queries: load the collection on the source "+
-					"(or create the task with \"snapshot\": \"never\"), then resume; nothing was skipped", c.DB, c.Name, err)}
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if contract.NotFoundErr(err) {
-				// Renamed (read on under the new name) or dropped (errGone)?
-				cc := c
-				cc.DB, cc.Name = p.DB, p.Coll
-				if gerr := r.where(ctx, &cc); gerr != nil {
-					return gerr
-				}
-				p.DB, p.Coll = cc.DB, cc.Name
-			}
-			r.log.Warnf("Snapshot: %v; retrying", err)
-			if !bo.Wait(ctx) {
-				return ctx.Err()
-			}
-			continue
-		}
-		bo = backoff.New()
-		if page.Rows == 0 {
-			return nil
-		}
-		page.DB, page.Coll = p.DB, p.Coll
-		select {
-		case out <- page:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// cursor is the progress of partition part of collection id (nil if none).
-func cursor(s *contract.SnapshotState, id int64, part string) *contract.PartCursor {
-	if sc := s.Collection(id); sc != nil {
-		return sc.Parts[part]
-	}
-	return nil
 }
