@@ -1,54 +1,44 @@
 package verify
 
 import (
-	"fmt"
-	"path"
 	"strings"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// filter selects source databases and collections by path.Match globs.
+// filter selects source databases and collections. Either list empty
+// filters nothing on its own.
 type filter struct {
-	databases   []string
-	collections []collPattern
+	databases   contract.Patterns // `<db glob>.*`
+	collections contract.Patterns
 }
 
-// collPattern is one "db.collection" glob; db is "*" when the pattern has no
-// dot (the collection in any database).
-type collPattern struct{ db, coll string }
-
-// newFilter checks every pattern once, so matching can ignore errors.
+// newFilter parses every pattern once; blank entries (a trailing comma of
+// a flag) are skipped.
 func newFilter(databases, collections []string) (filter, error) {
 	var f filter
-	for _, p := range databases {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
+	for _, p := range nonBlank(databases) {
+		dp, err := contract.ParseDatabasePattern(p)
+		if err != nil {
+			return filter{}, err
 		}
-		if _, err := path.Match(p, ""); err != nil {
-			return filter{}, fmt.Errorf("database pattern %q: %w", p, err)
-		}
-		f.databases = append(f.databases, p)
+		f.databases = append(f.databases, dp)
 	}
-	for _, p := range collections {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		cp := collPattern{db: "*", coll: p}
-		if db, coll, ok := strings.Cut(p, "."); ok {
-			cp = collPattern{db: db, coll: coll}
-		}
-		if cp.db == "" || cp.coll == "" || strings.Contains(cp.coll, ".") {
-			return filter{}, fmt.Errorf("collection pattern %q: want `coll` or `db.coll`", p)
-		}
-		for _, part := range []string{cp.db, cp.coll} {
-			if _, err := path.Match(part, ""); err != nil {
-				return filter{}, fmt.Errorf("collection pattern %q: %w", p, err)
-			}
-		}
-		f.collections = append(f.collections, cp)
+	var err error
+	if f.collections, err = contract.ParsePatterns(nonBlank(collections)); err != nil {
+		return filter{}, err
 	}
 	return f, nil
+}
+
+func nonBlank(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // selectsAll reports whether nothing is filtered: only then is a database on
@@ -59,18 +49,10 @@ func (f filter) selectsAll() bool {
 
 // database reports whether source database db is selected.
 func (f filter) database(db string) bool {
-	if len(f.databases) > 0 && !matchAny(f.databases, db) {
+	if len(f.databases) > 0 && !f.databases.MatchesDB(db) {
 		return false
 	}
-	if len(f.collections) == 0 {
-		return true
-	}
-	for _, cp := range f.collections {
-		if match(cp.db, db) {
-			return true
-		}
-	}
-	return false
+	return len(f.collections) == 0 || f.collections.MatchesDB(db)
 }
 
 // collection reports whether collection coll of source database db is
@@ -79,28 +61,5 @@ func (f filter) collection(db, coll string) bool {
 	if !f.database(db) {
 		return false
 	}
-	if len(f.collections) == 0 {
-		return true
-	}
-	for _, cp := range f.collections {
-		if match(cp.db, db) && match(cp.coll, coll) {
-			return true
-		}
-	}
-	return false
-}
-
-func matchAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if match(p, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// match is path.Match with the pattern already validated by newFilter.
-func match(pattern, name string) bool {
-	ok, _ := path.Match(pattern, name)
-	return ok
+	return len(f.collections) == 0 || f.collections.Matches(db, coll)
 }

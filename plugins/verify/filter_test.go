@@ -38,6 +38,11 @@ func TestFilter(t *testing.T) {
 			collections: []check{{"abc", "c1", true}, {"abc", "c12", false}, {"b", "c1", false}},
 		},
 		{
+			name: "blank entries skipped", dbs: []string{" ", ""}, colls: []string{"", " "}, selectsAll: true,
+			databases:   map[string]bool{"any": true},
+			collections: []check{{"any", "c", true}},
+		},
+		{
 			name: "databases and collections together", dbs: []string{"db1"}, colls: []string{"*.c"},
 			databases:   map[string]bool{"db1": true, "db2": false},
 			collections: []check{{"db1", "c", true}, {"db2", "c", false}, {"db1", "d", false}},
@@ -71,6 +76,7 @@ func TestFilterBadPatterns(t *testing.T) {
 		{colls: []string{".c"}},
 		{colls: []string{"db."}},
 		{colls: []string{"a.b.c"}},
+		{dbs: []string{"a.b"}},
 	} {
 		if _, err := newFilter(c.dbs, c.colls); err == nil {
 			t.Errorf("newFilter(%v, %v): no error", c.dbs, c.colls)
