@@ -13,7 +13,7 @@ import (
 // sourceCluster names the source, and this control plane's task store, in
 // the copies' tags (milvus_cdc.source_cluster, contract.CopyOrigin).
 func (m *Manager) sourceCluster() string {
-	return contract.CopyOrigin(contract.SourceCluster(m.src.Address, m.src.ClusterPrefix), m.rec.storeID)
+	return contract.CopyOrigin(contract.SourceCluster(m.src.Address, m.src.ClusterPrefix), m.storeID)
 }
 
 // selects returns whether a task selecting patterns (collectionPatterns)
@@ -81,7 +81,7 @@ func (m *Manager) planCreateAdoption(ctx context.Context, req CreateRequest) (Ad
 			return Adoption{}, Errorf(http.StatusServiceUnavailable, "cannot drop the copies whose source collection is gone: %v", err)
 		}
 		if len(dropped) > 0 {
-			m.rec.log.Info("dropped copies whose source collection no longer exists", "copies", fmt.Sprint(dropped))
+			m.log.Info("dropped copies whose source collection no longer exists", "copies", fmt.Sprint(dropped))
 		}
 	}
 	return a, nil

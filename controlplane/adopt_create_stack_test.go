@@ -39,7 +39,7 @@ func TestCreateAdoptsLeftCopies(t *testing.T) {
 	if !slices.Contains(cat.dropped, "collection default.gone") || slices.Contains(cat.dropped, "collection default.kept") {
 		t.Fatalf("dropped %v: want the copy whose source is gone, not the other", cat.dropped)
 	}
-	y, err := m.rec.render.render(task, "r1")
+	y, err := m.runner.(*Reconciler).render.render(task, "r1")
 	if err != nil || !strings.Contains(string(y), `adopt_replications: [ "old" ]`) {
 		t.Fatalf("the stream does not adopt the copies (%v):\n%s", err, y)
 	}

@@ -65,7 +65,7 @@ func (m *Manager) checkRepeat(ctx context.Context, old Task, req CreateRequest) 
 	t := req.Target
 	same, err := m.store.SameCredentials(ctx, contract.SecretKey(old.ID), t.Token, t.Username, t.Password)
 	if err != nil {
-		m.rec.log.Warn("create: cannot compare a repeated create's credentials with the task's", "task_id", old.ID, "error", err)
+		m.log.Warn("create: cannot compare a repeated create's credentials with the task's", "task_id", old.ID, "error", err)
 		return false, Errorf(http.StatusServiceUnavailable, "task %s already exists and its stored credentials cannot be compared "+
 			"with these (see the server log)", old.ID)
 	}
@@ -93,8 +93,8 @@ func sameSpec(t Task, req CreateRequest) bool {
 // must not make the control plane a probe of what it can reach.
 func (m *Manager) unreachable(p ConnectParam, err error) *APIError {
 	addr, _ := p.Address()
-	_, timeout := milvusConfig(p)
-	m.rec.log.Warn("create: cannot connect to the target Milvus", "target", addr, "timeout", timeout, "error", err)
+	timeout := dialTimeout(p)
+	m.log.Warn("create: cannot connect to the target Milvus", "target", addr, "timeout", timeout, "error", err)
 	return Errorf(http.StatusBadRequest, "cannot connect to the target Milvus at %s within %s: check the address, port, TLS and token",
 		quoteShort(addr), timeout)
 }

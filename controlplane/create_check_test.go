@@ -12,7 +12,7 @@ import (
 // TestQuietCatalogDial: the adoption check's second dial of the target
 // answers the same fixed message as create's first one, not the dial error.
 func TestQuietCatalogDial(t *testing.T) {
-	m := &Manager{rec: &Reconciler{log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	m := &Manager{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	dial := m.quietCatalog(func(context.Context, ConnectParam) (TargetCatalog, func() error, error) {
 		return nil, nil, errors.New("connect to Milvus at x: dial tcp 10.9.8.7:19530: connection refused")
 	})

@@ -68,7 +68,7 @@ func TestCreateRepeatWithOtherSettings(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m.store.keyring = k
+				redisOf(m).keyring = k
 			}
 			ctx := context.Background()
 			req := createReq("http://t:1", "c1")
@@ -137,7 +137,7 @@ func TestCreateReadsOnlyItsTarget(t *testing.T) {
 	m := stackManager(t, 1000)
 	ctx := context.Background()
 	var c commandCounter
-	m.store.rdb.AddHook(&c)
+	redisOf(m).rdb.AddHook(&c)
 	cost := func(i int) int64 {
 		before := c.n.Load()
 		if _, err := m.Create(ctx, createReq("http://new:1", fmt.Sprintf("c%d", i))); err != nil {
@@ -193,11 +193,11 @@ func TestCreateIndexLostOrConcurrent(t *testing.T) {
 	if _, err := m.Create(ctx, createReq("http://t:1", "c1")); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := m.store.rdb.Keys(ctx, m.store.prefix+"target*").Result()
+	keys, err := redisOf(m).rdb.Keys(ctx, redisOf(m).prefix+"target*").Result()
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("no target index keys: %v %v", keys, err)
 	}
-	if err := m.store.rdb.Del(ctx, keys...).Err(); err != nil {
+	if err := redisOf(m).rdb.Del(ctx, keys...).Err(); err != nil {
 		t.Fatal(err)
 	}
 	_, err = m.Create(ctx, createReq("http://t:1", "c1"))

@@ -39,6 +39,9 @@ func stackManager(t *testing.T, maxTasks int) *Manager {
 	return m
 }
 
+// redisOf is the Redis store of a stackManager.
+func redisOf(m *Manager) *RedisStore { return m.store.(*RedisStore) }
+
 func createReq(uri, coll string) CreateRequest {
 	return CreateRequest{Target: ConnectParam{URI: uri}, CollectionInfos: []CollectionInfo{{Name: coll}}, DisableAutoStart: true}
 }
@@ -113,7 +116,7 @@ func TestStoreLossRefusesRequests(t *testing.T) {
 	if _, err := m.List(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.store.rdb.Del(ctx, m.store.key(contract.KeyStoreID)).Err(); err != nil {
+	if err := redisOf(m).rdb.Del(ctx, redisOf(m).key(contract.KeyStoreID)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	_, err := m.List(ctx)

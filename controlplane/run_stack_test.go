@@ -16,7 +16,7 @@ import (
 func TestRunEndsWithState(t *testing.T) {
 	m := stackManager(t, 10)
 	ctx := context.Background()
-	s := m.store
+	s := redisOf(m)
 	if err := s.Put(ctx, Task{ID: "run1", State: StateRunning}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestRunEndsWithState(t *testing.T) {
 func TestPauseRacesStartRun(t *testing.T) {
 	m := stackManager(t, 10)
 	ctx := context.Background()
-	s := m.store
+	s := redisOf(m)
 	t.Cleanup(func() { _ = s.Delete(context.Background(), "race1") })
 	for i := 0; i < 200; i++ {
 		if err := s.Put(ctx, Task{ID: "race1", State: StateRunning}); err != nil {
@@ -71,7 +71,7 @@ func TestPauseRacesStartRun(t *testing.T) {
 func TestResumeKeepsFailure(t *testing.T) {
 	m := stackManager(t, 10)
 	ctx := context.Background()
-	s := m.store
+	s := redisOf(m)
 	t.Cleanup(func() { _ = s.Delete(context.Background(), "fail1") })
 	if err := s.Put(ctx, Task{ID: "fail1", State: StateRunning}); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 // SameCredentials reports whether the credentials stored under key (as
 // PutSecret stored them) are token, user and pass. The values are compared
 // as SHA-256 digests in constant time, and never returned or logged.
-func (s *Store) SameCredentials(ctx context.Context, key, token, user, pass string) (bool, error) {
+func (s *RedisStore) SameCredentials(ctx context.Context, key, token, user, pass string) (bool, error) {
 	raw, err := s.rdb.Get(ctx, s.key(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return token == "" && user == "", nil // PutSecret stores none for none

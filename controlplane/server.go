@@ -168,7 +168,7 @@ func RunServer(ctx context.Context, c ServerConfig, log *slog.Logger) error {
 		return err
 	}
 	mgr := NewManager(store, rec, c.Source, c.MaxTasks)
-	mgr.stallAfter = c.StallAfter
+	mgr.SetStallAfter(c.StallAfter)
 	metrics := NewMetrics(mgr)
 	rec.metrics = metrics
 	srv := newAPIServer(c.Listen, NewHandler(mgr, HandlerOptions{BearerToken: c.Auth.BearerToken, AllowedHosts: c.AllowedHosts,

@@ -14,7 +14,7 @@ import (
 
 // stackStore opens a store on the stack's Redis under a prefix of its own
 // (skipped without MILVUS_CDC_STACK=1).
-func stackStore(t *testing.T) *Store {
+func stackStore(t *testing.T) *RedisStore {
 	t.Helper()
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
 		t.Skip("needs the stack's Redis: run `make test`")
@@ -109,7 +109,7 @@ func TestSecretsSealedAndResealed(t *testing.T) {
 	plain := stackStore(t)
 	ctx := context.Background()
 	oldRing, _ := contract.ParseKeyring(oldKey)
-	s := &Store{rdb: plain.rdb, prefix: plain.prefix, keyring: oldRing}
+	s := &RedisStore{rdb: plain.rdb, prefix: plain.prefix, keyring: oldRing}
 	if err := s.Put(ctx, Task{ID: "t1", State: StatePaused}); err != nil {
 		t.Fatal(err)
 	}

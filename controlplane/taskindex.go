@@ -38,7 +38,7 @@ func targetIndexKey(identity string) string {
 
 // TaskCount is how many tasks the store holds (one command, whatever the
 // number).
-func (s *Store) TaskCount(ctx context.Context) (int, error) {
+func (s *RedisStore) TaskCount(ctx context.Context) (int, error) {
 	n, err := s.rdb.SCard(ctx, s.key(contract.KeyTasks)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("count tasks: %w", err)
@@ -47,7 +47,7 @@ func (s *Store) TaskCount(ctx context.Context) (int, error) {
 }
 
 // TargetTasks loads the tasks whose target has the given identity.
-func (s *Store) TargetTasks(ctx context.Context, identity string) ([]Task, error) {
+func (s *RedisStore) TargetTasks(ctx context.Context, identity string) ([]Task, error) {
 	index := s.key(targetIndexKey(identity))
 	var indexed *redis.IntCmd
 	var members *redis.StringSliceCmd
@@ -85,7 +85,7 @@ func (s *Store) TargetTasks(ctx context.Context, identity string) ([]Task, error
 // reindexTargets rebuilds the index from every task and returns the ids of
 // the tasks of identity. Concurrent re-indexes and creates only add the
 // same entries.
-func (s *Store) reindexTargets(ctx context.Context, identity string) ([]string, error) {
+func (s *RedisStore) reindexTargets(ctx context.Context, identity string) ([]string, error) {
 	ids, err := s.rdb.SMembers(ctx, s.key(contract.KeyTasks)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("index tasks by target: %w", err)
@@ -114,7 +114,7 @@ func (s *Store) reindexTargets(ctx context.Context, identity string) ([]string, 
 
 // getMany loads tasks by id, getBatch per command; missing lists the ids
 // that have no task (deleted meanwhile).
-func (s *Store) getMany(ctx context.Context, ids []string) (tasks []Task, missing []string, err error) {
+func (s *RedisStore) getMany(ctx context.Context, ids []string) (tasks []Task, missing []string, err error) {
 	tasks = make([]Task, 0, len(ids))
 	for start := 0; start < len(ids); start += getBatch {
 		batch := ids[start:min(start+getBatch, len(ids))]
@@ -145,7 +145,7 @@ func (s *Store) getMany(ctx context.Context, ids []string) (tasks []Task, missin
 // deleteTask removes a task's keys, its entry in the task set and in the
 // target index, in one transaction with reading its target (a task that is
 // already gone leaves only its set entry to remove).
-func (s *Store) deleteTask(ctx context.Context, id string) error {
+func (s *RedisStore) deleteTask(ctx context.Context, id string) error {
 	key := s.key(contract.TaskKey(id))
 	var keys []string
 	for _, k := range contract.TaskKeys(id) {
