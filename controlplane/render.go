@@ -36,14 +36,14 @@ type streamParams struct {
 	Collections                                     []string
 	TargetAddress, ConnectTimeout                   string
 	SourceTLS, PulsarTLS, TargetTLS                 string // rendered tls blocks
-	// Keys of the task store (package contract) the stream reads and writes.
-	CheckpointKey, FailureKey, SecretKey, SourceCredentialsKey string
-	InputStatusKey, OutputStatusKey                            string
-	LeaseKey, LeaseTTL, Run                                    string
-	StorePrefix                                                string // the task store's key prefix; LeaseKey carries it
-	SourceCluster                                              string
-	Adopt                                                      []string
-	StoreLabel                                                 string
+	// The credentials' keys in the task store (package contract); the
+	// plugins derive the task's other keys from TaskID (task_store).
+	SecretKey, SourceCredentialsKey string
+	Run, LeaseTTL                   string
+	StorePrefix                     string // the task store's key prefix
+	SourceCluster                   string
+	Adopt                           []string
+	StoreLabel                      string
 }
 
 // renderer renders task streams.
@@ -86,10 +86,8 @@ func (r *renderer) render(t Task, run string) ([]byte, error) {
 		SourceAddress: r.src.Address, Collections: collectionPatterns(t),
 		TargetAddress: addr, ConnectTimeout: fmt.Sprintf("%ds", timeout),
 		SourceTLS: r.src.TLS.yaml(), PulsarTLS: r.src.PulsarTLS.yaml(), TargetTLS: targetTLS.yaml(),
-		CheckpointKey: contract.CheckpointKey(t.ID), FailureKey: contract.FailureKey(t.ID),
-		InputStatusKey: contract.InputStatusKey(t.ID), OutputStatusKey: contract.OutputStatusKey(t.ID),
 		SecretKey: contract.SecretKey(t.ID), SourceCredentialsKey: contract.KeySourceCredentials,
-		LeaseKey: r.prefix + contract.LeaseKey(t.ID), LeaseTTL: leaseTTL.String(), Run: run, StorePrefix: r.prefix,
+		Run: run, LeaseTTL: leaseTTL.String(), StorePrefix: r.prefix,
 		SourceCluster: contract.CopyOrigin(contract.SourceCluster(r.src.Address, r.src.ClusterPrefix), r.storeID), Adopt: t.Adopted,
 		StoreLabel: contract.RunLabel(r.storeID, run),
 	}
@@ -108,15 +106,15 @@ func (r *renderer) render(t Task, run string) ([]byte, error) {
 func collectionPatterns(t Task) []string {
 	var out []string
 	for _, c := range t.CollectionInfos {
-		if c.Name == "*" {
-			out = append(out, "*.*")
+		if c.Name == contract.AnyName {
+			out = append(out, contract.AllCollections().String())
 			continue
 		}
-		out = append(out, contract.DefaultDatabase+"."+c.Name)
+		out = append(out, contract.Pattern{DB: contract.DefaultDatabase, Collection: c.Name}.String())
 	}
 	for db, cs := range t.DBCollections {
 		for _, c := range cs {
-			out = append(out, db+"."+c.Name)
+			out = append(out, contract.Pattern{DB: db, Collection: c.Name}.String())
 		}
 	}
 	sort.Strings(out)

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +29,8 @@ import (
 
 	_ "github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/all"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/taskstore"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/harness"
 )
 
 // TestRenderedStreamBuilds: a task's stream config is valid for Benthos (it
@@ -52,8 +56,7 @@ func TestRenderedStreamBuilds(t *testing.T) {
 			t.Fatalf("secret %q in the stream config:\n%s", secret, y)
 		}
 	}
-	for _, want := range []string{`"*.products"`, `"db1.*"`, strconv.Quote(contract.CheckpointKey("abc123")),
-		strconv.Quote(contract.FailureKey("abc123")), strconv.Quote(contract.SecretKey("abc123")),
+	for _, want := range []string{`"*.products"`, `"db1.*"`, strconv.Quote(contract.SecretKey("abc123")),
 		strconv.Quote(contract.KeySourceCredentials), `"http://127.0.0.1:19540"`,
 		strconv.Quote(contract.RunLabel("abc123", "f00d")), `run: "f00d"`} {
 		if !strings.Contains(string(y), want) {
@@ -61,6 +64,126 @@ func TestRenderedStreamBuilds(t *testing.T) {
 		}
 	}
 	mustBuild(t, y)
+}
+
+// renderedTaskStores decodes the task_store blocks of a rendered stream.
+func renderedTaskStores(t *testing.T, y []byte) (in, out map[string]any) {
+	t.Helper()
+	var doc struct {
+		Input struct {
+			Binlog struct {
+				TaskStore map[string]any `yaml:"task_store"`
+			} `yaml:"milvus_binlog"`
+		} `yaml:"input"`
+		Output struct {
+			Apply struct {
+				TaskStore map[string]any `yaml:"task_store"`
+			} `yaml:"milvus_apply"`
+		} `yaml:"output"`
+	}
+	if err := yaml.Unmarshal(y, &doc); err != nil {
+		t.Fatalf("%v\n%s", err, y)
+	}
+	return doc.Input.Binlog.TaskStore, doc.Output.Apply.TaskStore
+}
+
+// parseTaskStore reads a rendered task_store block as the plugins do, with
+// the worker's cdc_store resource.
+func parseTaskStore(t *testing.T, field *service.ConfigField, block map[string]any) *taskstore.Store {
+	t.Helper()
+	b, err := yaml.Marshal(map[string]any{taskstore.FieldTaskStore: block})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := service.NewConfigSpec().Field(field).ParseYAML(string(b), nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	s, err := taskstore.FromParsed(conf, service.MockResources(service.MockResourcesOptAddCache("cdc_store")))
+	if err != nil || s == nil {
+		t.Fatalf("task store %v: %v", s, err)
+	}
+	return s
+}
+
+// TestRenderedTaskStore: each plugin gets one task_store block naming the
+// task, the run, the worker's cdc_store and the store's prefix and Redis
+// (REDIS_URL, never a URL written out), and the keys the plugins derive from
+// it are the ones the control plane reads (package contract).
+func TestRenderedTaskStore(t *testing.T) {
+	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
+		TLSFiles{}, "store1", "milvus-cdc:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := r.render(Task{ID: "abc123", Target: ConnectParam{URI: "http://127.0.0.1:19540"}, CollectionInfos: []CollectionInfo{{Name: "*"}}}, "f00d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := renderedTaskStores(t, y)
+	redis := map[string]any{"url_env": "REDIS_URL", "prefix": "milvus-cdc:"}
+	for name, block := range map[string]map[string]any{"input": in, "output": out} {
+		if block["cache"] != "cdc_store" || block["task"] != "abc123" || block["run"] != "f00d" || fmt.Sprint(block["redis"]) != fmt.Sprint(redis) {
+			t.Errorf("%s task_store: %v", name, block)
+		}
+	}
+	if out["lease_ttl"] != leaseTTL.String() {
+		t.Errorf("output lease_ttl %v, want %s", out["lease_ttl"], leaseTTL)
+	}
+	if strings.Contains(string(y), "redis://") {
+		t.Errorf("a Redis URL is written out:\n%s", y)
+	}
+	src, dst := parseTaskStore(t, taskstore.InputField(), in), parseTaskStore(t, taskstore.OutputField(), out)
+	for _, k := range [][2]string{
+		{src.CheckpointKey(), contract.CheckpointKey("abc123")},
+		{src.Failure().Key(), contract.FailureKey("abc123")},
+		{src.InputStatus().Key(), contract.InputStatusKey("abc123")},
+		{dst.Failure().Key(), contract.FailureKey("abc123")},
+		{dst.OutputStatus().Key(), contract.OutputStatusKey("abc123")},
+	} {
+		if k[0] != k[1] {
+			t.Errorf("derived key %q, want %q", k[0], k[1])
+		}
+	}
+	fence := src.Fence()
+	if dst.Lease() == nil || fence == nil {
+		t.Fatal("a run without a lease or a fence")
+	}
+	_ = fence.Close()
+}
+
+// TestRenderedStreamLints: `milvus-cdc lint` passes the rendered stream,
+// and reports the task store's own rule when the stream breaks it.
+func TestRenderedStreamLints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds bin/milvus-cdc")
+	}
+	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
+		TLSFiles{}, "store1", "milvus-cdc:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := r.render(Task{ID: "t1", Target: ConnectParam{URI: "http://127.0.0.1:19540"},
+		DBCollections: map[string][]CollectionInfo{"db1": {{Name: "*"}}, "default": {{Name: "a"}}}}, "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := harness.MilvusCDC(t)
+	lint := func(config []byte) (string, error) {
+		path := filepath.Join(t.TempDir(), "stream.yaml")
+		if err := os.WriteFile(path, config, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "lint", path).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := lint(y); err != nil {
+		t.Fatalf("lint of the rendered stream: %v\n%s\n%s", err, out, y)
+	}
+	broken := strings.Replace(string(y), `task: "t1"`, `task: ""`, 1)
+	if out, err := lint([]byte(broken)); err == nil || !strings.Contains(out, "task_store.task must name the task") {
+		t.Fatalf("lint of a stream without a task: %v\n%s", err, out)
+	}
 }
 
 // mustBuild fails the test unless the stream config y parses and builds
@@ -208,8 +331,9 @@ func TestShippedServerConfigLoads(t *testing.T) {
 // TestRenderedStreamInterpolatesNothing: a worker's gateway refuses a
 // config holding "${" (the streams API fills it from the worker's
 // environment), so the rendered stream holds none, whatever the task's
-// values: the lease keys and store prefix are the control plane's prefix
-// written out, and a "$" of a value is escaped (and reads back as itself).
+// values: the store prefix is the control plane's prefix written out (the
+// Redis URL is named by REDIS_URL, not written), and a "$" of a value is
+// escaped (and reads back as itself).
 func TestRenderedStreamInterpolatesNothing(t *testing.T) {
 	r, err := newRenderer(SourceConfig{Address: "127.0.0.1:19530", PulsarURL: "pulsar://127.0.0.1:6650", ClusterPrefix: "by-dev", DMLChannels: 16},
 		TLSFiles{}, "store1", "tenant-a:")
@@ -229,28 +353,17 @@ func TestRenderedStreamInterpolatesNothing(t *testing.T) {
 		Input struct {
 			Binlog struct {
 				Collections []string `yaml:"collections"`
-				Lease       struct {
-					Key         string `yaml:"key"`
-					StorePrefix string `yaml:"store_prefix"`
-				} `yaml:"lease"`
 			} `yaml:"milvus_binlog"`
 		} `yaml:"input"`
-		Output struct {
-			Apply struct {
-				Lease struct {
-					Key         string `yaml:"key"`
-					StorePrefix string `yaml:"store_prefix"`
-				} `yaml:"lease"`
-			} `yaml:"milvus_apply"`
-		} `yaml:"output"`
 	}
 	if err := yaml.Unmarshal(y, &doc); err != nil {
 		t.Fatalf("%v\n%s", err, y)
 	}
-	in, out := doc.Input.Binlog.Lease, doc.Output.Apply.Lease
-	want := "tenant-a:" + contract.LeaseKey("t1")
-	if in.Key != want || out.Key != want || in.StorePrefix != "tenant-a:" || out.StorePrefix != "tenant-a:" {
-		t.Errorf("leases %+v %+v, want key %s and prefix tenant-a:", in, out, want)
+	in, out := renderedTaskStores(t, y)
+	for _, block := range []map[string]any{in, out} {
+		if redis, _ := block["redis"].(map[string]any); redis["prefix"] != "tenant-a:" || block["task"] != "t1" {
+			t.Errorf("task_store %v, want task t1 and prefix tenant-a:", block)
+		}
 	}
 	if got := doc.Input.Binlog.Collections; len(got) != 1 || got[0] != "default.${"+contract.SecretKeysEnv+"}" {
 		t.Errorf("collections read back as %q", got)

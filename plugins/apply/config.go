@@ -9,10 +9,9 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/taskstore"
 )
 
 // applyConfig is the parsed output configuration.
@@ -25,9 +24,12 @@ type applyConfig struct {
 	// replicationID: which target collections are this replication's
 	// (replication_id, source_cluster, adopt_replications).
 	replicationID replication
-	failures      *failure.Reporter
-	status        *status.Writer
-	lease         *lease.Config // nil: no lease (a pipeline on its own)
+	// failures, status: the task store's failure and output status keys;
+	// lease: the task's writer lease. Without a task_store (a pipeline on
+	// its own) the writers write nothing and lease is nil; without a run,
+	// lease is nil too.
+	failures, status *taskstore.Writer
+	lease            *lease.Config
 }
 
 // applyConfigFromParsed reads every field but the batch policy and
@@ -52,15 +54,11 @@ func applyConfigFromParsed(conf *service.ParsedConfig, res *service.Resources) (
 	if c.replicationID, err = replicationFromParsed(conf); err != nil {
 		return nil, err
 	}
-	if c.status, err = status.WriterFromParsed(conf, res); err != nil {
+	store, err := taskstore.FromParsed(conf, res)
+	if err != nil {
 		return nil, err
 	}
-	if c.failures, err = failure.ReporterFromParsed(conf, res); err != nil {
-		return nil, err
-	}
-	if c.lease, err = lease.ConfigFromParsed(conf); err != nil {
-		return nil, err
-	}
+	c.failures, c.status, c.lease = store.Failure(), store.OutputStatus(), store.Lease()
 	cm, err := conf.FieldStringMap(maoFieldCollectionMap)
 	if err != nil {
 		return nil, err

@@ -15,38 +15,61 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
-// leasedWriter is an output with a lease on the stack's Redis, connected to
-// an in-process target that is never ready (skipped without the stack).
-func leasedWriter(t *testing.T, key string) (*applyWriter, *notReadyMilvus) {
+// leasedWriter is an output holding the lease of task t1 of the store with
+// prefix on the stack's Redis, connected to an in-process target that is
+// never ready (skipped without the stack).
+func leasedWriter(t *testing.T, prefix string) (*applyWriter, *notReadyMilvus) {
 	t.Helper()
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
 		t.Skip("needs the stack's Redis: run `make test`")
 	}
 	fake := &notReadyMilvus{described: make(chan struct{}, 1)}
-	w := newWriter(t, fmt.Sprintf("address: %s\nretry_backoff: { initial_interval: 50ms, max_interval: 50ms }\nlease: { url: redis://%s, key: %q, ttl: 600ms, run: r1, store_prefix: %q }\n",
-		serveFake(t, fake), redisAddr(), key, key+":"))
+	w := storeWriter(t, fmt.Sprintf("address: %s\nretry_backoff: { initial_interval: 50ms, max_interval: 50ms }\n%s\n",
+		serveFake(t, fake), taskStoreYAML(prefix, 600*time.Millisecond)))
 	return w, fake
 }
 
-// runningLease returns a fresh lease key whose current run is "r1" and a
-// client of the stack's Redis; both are cleaned up when the test ends. The
-// store the key belongs to (prefix key+":") has an identity, so an ended
-// run is fenced (see lease.Run).
-func runningLease(t *testing.T, name string) (string, *goredis.Client) {
+// taskStoreYAML is the task_store block of task t1, run r1, in the stack's
+// Redis under prefix.
+func taskStoreYAML(prefix string, ttl time.Duration) string {
+	return fmt.Sprintf("task_store: { cache: store, task: t1, run: r1, lease_ttl: %s, redis: { url: redis://%s, prefix: %q } }", ttl, redisAddr(), prefix)
+}
+
+// storeWriter builds an output (not connected) with the task store's cache
+// resource "store".
+func storeWriter(t *testing.T, yaml string) *applyWriter {
+	t.Helper()
+	conf, err := milvusApplyOutputSpec().ParseYAML(yaml, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := milvusApplyOutputFromParsed(conf, service.MockResources(service.MockResourcesOptAddCache("store")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// runningLease returns a fresh store prefix, the lease key of its task t1,
+// whose current run is "r1", and a client of the stack's Redis; all are
+// cleaned up when the test ends. The store has an identity, so an ended run
+// is fenced (see lease.Run).
+func runningLease(t *testing.T, name string) (string, string, *goredis.Client) {
 	t.Helper()
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
 		t.Skip("needs the stack's Redis: run `make test`")
 	}
-	key := name + ":" + time.Now().Format("150405.000000")
+	prefix := name + ":" + time.Now().Format("150405.000000") + ":"
+	key := prefix + contract.LeaseKey("t1")
 	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr()})
 	t.Cleanup(func() {
-		rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key), key+":"+contract.KeyStoreID)
+		rdb.Del(context.Background(), key, key+":epoch", lease.RunKey(key), prefix+contract.KeyStoreID)
 		_ = rdb.Close()
 	})
-	if err := rdb.MSet(context.Background(), lease.RunKey(key), "r1", key+":"+contract.KeyStoreID, "s1").Err(); err != nil {
+	if err := rdb.MSet(context.Background(), lease.RunKey(key), "r1", prefix+contract.KeyStoreID, "s1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	return key, rdb
+	return prefix, key, rdb
 }
 
 func redisAddr() string {
@@ -61,15 +84,15 @@ func redisAddr() string {
 // deleted) applies nothing, WriteBatch never reaches the target, and it never
 // takes the lease again, not even once the lease expired.
 func TestLeaseOneWriter(t *testing.T) {
-	key, rdb := runningLease(t, "leaseapply")
+	prefix, key, rdb := runningLease(t, "leaseapply")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	a, _ := leasedWriter(t, key)
+	a, _ := leasedWriter(t, prefix)
 	if err := a.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b, fakeB := leasedWriter(t, key)
+	b, fakeB := leasedWriter(t, prefix)
 	connected := make(chan error, 1)
 	go func() { connected <- b.Connect(ctx) }()
 	select {
@@ -122,12 +145,17 @@ func TestLeaseLostMidRetries(t *testing.T) {
 	if os.Getenv("MILVUS_CDC_STACK") != "1" {
 		t.Skip("needs the stack's Redis: run `make test`")
 	}
-	key, rdb := runningLease(t, "leasemidcall")
+	prefix, key, rdb := runningLease(t, "leasemidcall")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const ttl = 900 * time.Millisecond
-	w, fake := refusingWriter(t, "rate_limit", "retry_backoff: { initial_interval: 20ms, max_interval: 20ms }",
-		fmt.Sprintf("lease: { url: redis://%s, key: %q, ttl: %s, run: r1, store_prefix: %q }", redisAddr(), key, ttl, key+":"))
+	fake := &refusingTarget{fakeTarget: newFakeTarget(), how: "rate_limit"}
+	fake.addCopy("default", "c", 7)
+	w := storeWriter(t, fmt.Sprintf("address: %s\nconnect_timeout: 5s\nreplication_id: r1\nretry_backoff: { initial_interval: 20ms, max_interval: 20ms }\n%s\n",
+		serveFake(t, fake), taskStoreYAML(prefix, ttl)))
+	if err := w.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- w.WriteBatch(ctx, oneInsert(t)) }()
 	time.Sleep(time.Second) // retrying under rate limiting, lease renewed

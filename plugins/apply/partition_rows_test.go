@@ -89,7 +89,7 @@ func TestUpsertKeepsDefaultPartition(t *testing.T) {
 func TestBadInsertFailsTheTask(t *testing.T) {
 	fake := &rowsMilvus{}
 	res := service.MockResources(service.MockResourcesOptAddCache("store"))
-	conf, err := milvusApplyOutputSpec().ParseYAML(fmt.Sprintf("address: %s\nconnect_timeout: 5s\nfailure_cache: store\nfailure_key: failed:t1\n", serveFake(t, fake)), nil)
+	conf, err := milvusApplyOutputSpec().ParseYAML(fmt.Sprintf("address: %s\nconnect_timeout: 5s\ntask_store: { cache: store, task: t1 }\n", serveFake(t, fake)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,25 +9,27 @@ import (
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/failure"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/milvusconn"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/status"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/taskstore"
 )
 
 // binlogConfig is the parsed configuration of the input.
 type binlogConfig struct {
-	pulsar                logreader.PulsarConfig
-	source                *milvusconn.Conn
-	filter                *collectionFilter
-	startFrom, format     string
+	pulsar            logreader.PulsarConfig
+	source            *milvusconn.Conn
+	filter            *collectionFilter
+	startFrom, format string
+	// cacheName, cacheKey: where the checkpoint is kept (checkpoint_cache
+	// and checkpoint_key, or the task store's).
 	cacheName, cacheKey   string
 	checkpointLimit       int
 	batching              service.BatchPolicy
 	idleAfter             time.Duration
 	queueSize, queueBytes int
-	failures              *failure.Reporter
-	status                *status.Writer
+	// failures, status: the task store's failure and input status keys
+	// (disabled without a task store).
+	failures, status *taskstore.Writer
 	// fence: the task's run fence for the checkpoint, status and failure
 	// writes (nil: written through the cache unfenced).
 	fence            *lease.Fence
@@ -42,6 +44,37 @@ func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) 
 		return nil, err
 	}
 	c := &binlogConfig{}
+	if err := c.scalarsFromParsed(conf); err != nil {
+		return nil, err
+	}
+	if err := c.connectionsFromParsed(conf, mgr); err != nil {
+		return nil, err
+	}
+	pats, err := conf.FieldStringList(mbiFieldCollections)
+	if err != nil {
+		return nil, err
+	}
+	if c.filter, err = newCollectionFilter(pats); err != nil {
+		return nil, err
+	}
+	if c.batching, err = conf.FieldBatchPolicy(mbiFieldBatching); err != nil {
+		return nil, err
+	}
+	if c.idleAfter, err = conf.FieldDuration(mbiFieldIdleChannel); err != nil {
+		return nil, err
+	}
+	if c.cacheName != "" && !mgr.HasCache(c.cacheName) {
+		return nil, fmt.Errorf("%s %q is not a cache resource", mbiFieldCheckpointCache, c.cacheName)
+	}
+	// Last: the run fence it may open is the input's to close.
+	if err := c.taskStoreFromParsed(conf, mgr); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// scalarsFromParsed reads the string, number and flag fields.
+func (c *binlogConfig) scalarsFromParsed(conf *service.ParsedConfig) error {
 	t := &c.pulsar.Topics
 	var err error
 	str := func(name string, dst *string) {
@@ -75,58 +108,50 @@ func binlogConfigFromParsed(conf *service.ParsedConfig, mgr *service.Resources) 
 		c.streamSnapshot, err = conf.FieldBool(mbiFieldStreamSnapshot)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Benthos lints enum values but hands any string to the constructor.
 	if !slices.Contains([]string{startEarliest, startLatest, startCheckpoint}, c.startFrom) {
-		return nil, fmt.Errorf("%s %q: want earliest, latest or checkpoint", mbiFieldStartFrom, c.startFrom)
+		return fmt.Errorf("%s %q: want earliest, latest or checkpoint", mbiFieldStartFrom, c.startFrom)
 	}
 	if c.format != formatProtobuf && c.format != formatJSON {
-		return nil, fmt.Errorf("%s %q: want protobuf or json", mbiFieldFormat, c.format)
+		return fmt.Errorf("%s %q: want protobuf or json", mbiFieldFormat, c.format)
 	}
+	return nil
+}
+
+// connectionsFromParsed reads Pulsar's TLS and the source Milvus.
+func (c *binlogConfig) connectionsFromParsed(conf *service.ParsedConfig, mgr *service.Resources) error {
 	// pulsar-client-go speaks TLS only to a pulsar+ssl:// URL; inputLint
 	// refuses TLS settings beside a plain URL.
 	tlsConf, tlsOn, err := conf.FieldTLSToggled(mbiFieldPulsarTLS)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if tlsOn {
 		c.pulsar.TLS = tlsConf
 	}
 	if c.source, err = milvusconn.FromParsed(conf.Namespace(mbiFieldSource), mgr); err != nil {
-		return nil, fmt.Errorf("source: %w", err)
+		return fmt.Errorf("source: %w", err)
 	}
-	pats, err := conf.FieldStringList(mbiFieldCollections)
-	if err != nil {
-		return nil, err
-	}
-	if c.filter, err = newCollectionFilter(pats); err != nil {
-		return nil, err
-	}
-	if c.batching, err = conf.FieldBatchPolicy(mbiFieldBatching); err != nil {
-		return nil, err
-	}
-	if c.idleAfter, err = conf.FieldDuration(mbiFieldIdleChannel); err != nil {
-		return nil, err
-	}
-	if c.failures, err = failure.ReporterFromParsed(conf, mgr); err != nil {
-		return nil, err
-	}
-	if c.status, err = status.WriterFromParsed(conf, mgr); err != nil {
-		return nil, err
-	}
-	lc, err := lease.ConfigFromParsed(conf)
-	if err != nil {
-		return nil, err
-	}
-	c.fence = lc.Fence()
-	c.failures.Fenced(c.fence)
-	c.status.Fenced(c.fence)
-	if c.cacheName != "" && !mgr.HasCache(c.cacheName) {
-		return nil, fmt.Errorf("%s %q is not a cache resource", mbiFieldCheckpointCache, c.cacheName)
-	}
-	return c, nil
+	return nil
 }
 
 // topics names the log's channels.
 func (c *binlogConfig) topics() contract.Topics { return c.pulsar.Topics }
+
+// taskStoreFromParsed reads the task_store block: with one, the checkpoint
+// is the task's (inputLint refuses a checkpoint_cache beside it), and the
+// failure and status keys and the run fence come with it.
+func (c *binlogConfig) taskStoreFromParsed(conf *service.ParsedConfig, mgr *service.Resources) error {
+	store, err := taskstore.FromParsed(conf, mgr)
+	if err != nil || store == nil {
+		return err
+	}
+	c.cacheName, c.cacheKey = store.Cache(), store.CheckpointKey()
+	c.failures, c.status = store.Failure(), store.InputStatus()
+	c.fence = store.Fence()
+	c.failures.Fenced(c.fence)
+	c.status.Fenced(c.fence)
+	return nil
+}

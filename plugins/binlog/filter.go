@@ -1,69 +1,30 @@
 package binlog
 
 import (
-	"fmt"
-	"path"
-	"strings"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// collectionFilter selects collections by `db.collection` glob patterns.
-// A pattern without a dot matches that collection name in every database;
-// `*` alone matches everything.
+// collectionFilter selects collections by `db.collection` glob patterns
+// (contract.Pattern). A pattern without a dot matches that collection name
+// in every database; `*` alone matches everything, as does no pattern.
 type collectionFilter struct {
-	pats []collectionPattern
+	pats contract.Patterns
 }
 
-type collectionPattern struct{ db, coll string }
-
 func newCollectionFilter(patterns []string) (*collectionFilter, error) {
-	f := &collectionFilter{}
 	if len(patterns) == 0 {
-		patterns = []string{"*.*"}
+		return &collectionFilter{pats: contract.Patterns{contract.AllCollections()}}, nil
 	}
-	for _, p := range patterns {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			return nil, fmt.Errorf("empty collection pattern")
-		}
-		db, coll, ok := strings.Cut(p, ".")
-		if !ok {
-			db, coll = "*", p
-		}
-		if db == "" || coll == "" {
-			return nil, fmt.Errorf("collection pattern %q: want `db.collection`", p)
-		}
-		for _, part := range []string{db, coll} {
-			if _, err := path.Match(part, ""); err != nil {
-				return nil, fmt.Errorf("collection pattern %q: %w", p, err)
-			}
-		}
-		f.pats = append(f.pats, collectionPattern{db: db, coll: coll})
+	pats, err := contract.ParsePatterns(patterns)
+	if err != nil {
+		return nil, err
 	}
-	return f, nil
+	return &collectionFilter{pats: pats}, nil
 }
 
 // matches reports whether collection coll of database db is selected.
-func (f *collectionFilter) matches(db, coll string) bool {
-	for _, p := range f.pats {
-		if globMatch(p.db, db) && globMatch(p.coll, coll) {
-			return true
-		}
-	}
-	return false
-}
+func (f *collectionFilter) matches(db, coll string) bool { return f.pats.Matches(db, coll) }
 
 // matchesDB reports whether any collection of database db can be selected
 // (for database-level operations).
-func (f *collectionFilter) matchesDB(db string) bool {
-	for _, p := range f.pats {
-		if globMatch(p.db, db) {
-			return true
-		}
-	}
-	return false
-}
-
-func globMatch(pattern, name string) bool {
-	ok, _ := path.Match(pattern, name)
-	return ok
-}
+func (f *collectionFilter) matchesDB(db string) bool { return f.pats.MatchesDB(db) }

@@ -29,7 +29,7 @@ func TestCollectionFilter(t *testing.T) {
 	if !all.matches("x", "y") {
 		t.Error("default filter must match everything")
 	}
-	for _, bad := range []string{"", "db.", ".coll", "db.[", " "} {
+	for _, bad := range []string{"", "db.", ".coll", "db.[", " ", "a.b.c"} {
 		if _, err := newCollectionFilter([]string{bad}); err == nil {
 			t.Errorf("pattern %q accepted", bad)
 		}

@@ -18,10 +18,7 @@ func TestMissingCheckpointFailsForGood(t *testing.T) {
 	res := service.MockResources(service.MockResourcesOptAddCache("store"))
 	parsed, err := milvusBinlogInputSpec().ParseYAML(`
 start_from: checkpoint
-checkpoint_cache: store
-checkpoint_key: ckpt:t1
-failure_cache: store
-failure_key: failed:t1
+task_store: { cache: store, task: t1 }
 `, nil)
 	if err != nil {
 		t.Fatal(err)

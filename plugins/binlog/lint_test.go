@@ -1,10 +1,13 @@
 package binlog
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // TestInputLintRejectsWrongConfig: each mistake is named by a lint error
@@ -23,6 +26,10 @@ func TestInputLintRejectsWrongConfig(t *testing.T) {
 		"format: xml":                      "xml",
 		"no_such_field: 1":                 "no_such_field",
 		`collections: [ "default.*", "" ]`: "collections pattern",
+		`collections: [ " " ]`:             "collections pattern",
+		"stream_snapshot: true":            "stream_snapshot needs a checkpoint_cache or a task_store",
+		"checkpoint_cache: store\n  task_store: { cache: store, task: t1 }": "drop checkpoint_cache",
+		"task_store: { cache: store, task: '' }":                            "task_store.task must name the task",
 	}
 	for line, want := range cases {
 		sb := service.NewStreamBuilder()
@@ -35,7 +42,7 @@ func TestInputLintRejectsWrongConfig(t *testing.T) {
 		if strings.HasPrefix(line, "no_such_field") {
 			continue // unknown fields are Benthos's own lint
 		}
-		parsed, err := milvusBinlogInputSpec().ParseYAML(line+"\n", nil)
+		parsed, err := milvusBinlogInputSpec().ParseYAML(strings.ReplaceAll(line, "\n  ", "\n")+"\n", nil)
 		if err != nil {
 			continue // refused by the parser already
 		}
@@ -43,8 +50,28 @@ func TestInputLintRejectsWrongConfig(t *testing.T) {
 			t.Errorf("%s: constructor error %v, want one containing %q", line, err, want)
 		}
 	}
-	sb := service.NewStreamBuilder()
-	if err := sb.AddInputYAML("milvus_binlog:\n  collections: [ \"default.*\", \"products\" ]\n  start_from: latest\n"); err != nil {
-		t.Errorf("a valid config is refused: %v", err)
+	for _, valid := range []string{
+		"collections: [ \"default.*\", \"products\", \" a*.c? \" ]\n  start_from: latest",
+		"start_from: checkpoint\n  task_store: { cache: store, task: t1, run: r1 }",
+		"stream_snapshot: true\n  checkpoint_cache: store",
+	} {
+		if err := service.NewStreamBuilder().AddInputYAML("milvus_binlog:\n  " + valid + "\n"); err != nil {
+			t.Errorf("a valid config is refused: %v\n%s", err, valid)
+		}
+	}
+}
+
+// TestLintUsesThePatternShape: the collections check of the lint rule is
+// contract.PatternShape, the shape contract.ParsePattern checks.
+func TestLintUsesThePatternShape(t *testing.T) {
+	if !strings.Contains(string(inputLint), `re_match("`+contract.PatternShape+`")`) {
+		t.Fatalf("the lint rule does not match contract.PatternShape:\n%s", inputLint)
+	}
+	for _, p := range []string{"a.b", "b", " a.b ", "a.", ".b", "a.b.c", "", " "} {
+		_, parseErr := contract.ParsePattern(p)
+		lintErr := service.NewStreamBuilder().AddInputYAML("milvus_binlog:\n  collections: [ " + strconv.Quote(p) + " ]\n")
+		if (parseErr == nil) != (lintErr == nil) {
+			t.Errorf("%q: ParsePattern %v, lint %v", p, parseErr, lintErr)
+		}
 	}
 }

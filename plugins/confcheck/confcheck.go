@@ -15,33 +15,35 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
-// Rule is a parsed lint rule: a Bloblang mapping from the plugin's config to
-// a list of error strings (empty when the config is fine).
-type Rule struct {
-	text string
-	exec *bloblang.Executor
-}
-
-// MustParse parses a lint rule written in the plugin's source; a rule that
-// does not parse is a programming error caught by the package's tests.
-func MustParse(text string) Rule {
-	exec, err := bloblang.Parse(text)
-	if err != nil {
-		panic(fmt.Sprintf("lint rule does not parse: %v", err))
-	}
-	return Rule{text: text, exec: exec}
-}
+// Rule is a lint rule: a Bloblang mapping from the plugin's config to a
+// list of error strings (empty when the config is fine). A string type, so
+// a plugin can declare its rule as a constant.
+type Rule string
 
 // Text is the rule for ConfigSpec.LintRule.
-func (r Rule) Text() string { return r.text }
+func (r Rule) Text() string { return string(r) }
+
+// Parse checks that the rule is valid Bloblang (a plugin's tests call it;
+// registering a spec with a broken rule fails too).
+func (r Rule) Parse() (*bloblang.Executor, error) {
+	exec, err := bloblang.Parse(string(r))
+	if err != nil {
+		return nil, fmt.Errorf("lint rule does not parse: %w", err)
+	}
+	return exec, nil
+}
 
 // Check applies the rule to a parsed config and returns its errors joined.
 func (r Rule) Check(conf *service.ParsedConfig) error {
+	exec, err := r.Parse()
+	if err != nil {
+		return err
+	}
 	raw, err := conf.FieldAny()
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
-	out, err := r.exec.Query(raw)
+	out, err := exec.Query(raw)
 	if err != nil {
 		return fmt.Errorf("check config: %w", err)
 	}

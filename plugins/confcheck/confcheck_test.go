@@ -7,10 +7,10 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
-var testRule = MustParse(`root = [
+const testRule Rule = `root = [
   if this.count.or(1) <= 0 { "count must be positive" },
   if this.name.or("") == "bad" { "name must not be bad" },
-].filter(e -> e != null)`)
+].filter(e -> e != null)`
 
 func spec() *service.ConfigSpec {
 	return service.NewConfigSpec().Fields(
@@ -43,5 +43,21 @@ func TestCheckMatchesLint(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", yaml, err, want)
 		}
+	}
+}
+
+// TestBrokenRule: a rule that is not Bloblang is reported by Parse and
+// refuses every config in Check, without a panic.
+func TestBrokenRule(t *testing.T) {
+	const broken Rule = `root = [ if this.count <= { "x" } ]`
+	if _, err := broken.Parse(); err == nil {
+		t.Fatal("a broken rule parsed")
+	}
+	conf, err := spec().ParseYAML("{}", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := broken.Check(conf); err == nil || !strings.Contains(err.Error(), "does not parse") {
+		t.Fatalf("Check with a broken rule: %v", err)
 	}
 }

@@ -146,3 +146,30 @@ func TestFrozenHolderStops(t *testing.T) {
 		t.Fatal("a freshly renewed lease is invalid")
 	}
 }
+
+// TestConfigKeys: a task's lease, run and store identity keys are package
+// contract's, under the store's prefix; a short TTL or no task is refused,
+// and without a run there is no fence.
+func TestConfigKeys(t *testing.T) {
+	c, err := NewConfig(&goredis.Options{}, "p:", "t1", "r1", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.key != "p:"+contract.LeaseKey("t1") || RunKey(c.key) != "p:"+contract.RunKey("t1") || c.fenceRun().StoreIDKey != "p:"+contract.KeyStoreID {
+		t.Errorf("keys %s %s %s", c.key, RunKey(c.key), c.fenceRun().StoreIDKey)
+	}
+	f := c.Fence()
+	if f == nil || f.runKey != "p:"+contract.RunKey("t1") || f.run.ID != "r1" {
+		t.Fatalf("fence %+v", f)
+	}
+	_ = f.Close()
+	if _, err := NewConfig(&goredis.Options{}, "", "t1", "", MinTTL-time.Millisecond); err == nil {
+		t.Error("a TTL under MinTTL accepted")
+	}
+	if _, err := NewConfig(&goredis.Options{}, "", "", "", time.Second); err == nil {
+		t.Error("a lease of no task accepted")
+	}
+	if c, _ := NewConfig(&goredis.Options{}, "", "t1", "", time.Second); c.Fence() != nil {
+		t.Error("a fence without a run")
+	}
+}
