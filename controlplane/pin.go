@@ -3,10 +3,8 @@ package controlplane
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -33,57 +31,31 @@ func pinStart(ctx context.Context, src SourceConfig, log *slog.Logger) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	type result struct {
-		pos map[string][]byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer p.Close()
-		pos := map[string][]byte{}
-		channels := append(conf.Topics.DMLNames(), conf.Topics.ReplicateName())
-		for _, ch := range channels {
-			b, err := p.Newest(ch)
-			if err != nil {
-				done <- result{err: err}
-				return
-			}
-			pos[ch] = b
+	channels := append(conf.Topics.DMLNames(), conf.Topics.ReplicateName())
+	pos, err := logreader.Pin(ctx, p, channels, p.Close)
+	if err != nil {
+		if ctx.Err() != nil {
+			log.Warn("pinning start positions did not finish in time", "pulsar", src.PulsarURL)
 		}
-		done <- result{pos: pos}
-	}()
-	select {
-	case <-ctx.Done():
-		log.Warn("pinning start positions did not finish in time", "pulsar", src.PulsarURL)
-		return nil, fmt.Errorf("pin the start positions in Pulsar at %s: %w", src.PulsarURL, ctx.Err())
-	case r := <-done:
-		if r.err != nil {
-			return nil, fmt.Errorf("pin the start positions in Pulsar at %s: %w", src.PulsarURL, r.err)
-		}
-		return contract.EncodeCheckpoint(contract.CheckpointState{Positions: r.pos})
+		return nil, fmt.Errorf("pin the start positions in Pulsar at %s: %w", src.PulsarURL, err)
 	}
+	return contract.EncodeCheckpoint(contract.CheckpointState{Positions: pos})
 }
 
-// load builds a client TLS config from the files (on this host too).
+// load builds a client TLS config from the files, the way every stream's
+// plugins do: Benthos parses the same tls block the stream gets.
 func (t TLSFiles) load() (*tls.Config, error) {
-	c := &tls.Config{InsecureSkipVerify: t.SkipCertVerify} //nolint:gosec // an explicit testing-only setting
-	if t.RootCAsFile != "" {
-		pem, err := os.ReadFile(t.RootCAsFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s holds no PEM certificate", t.RootCAsFile)
-		}
-		c.RootCAs = pool
+	spec := service.NewConfigSpec().Field(service.NewTLSToggledField("tls"))
+	parsed, err := spec.ParseYAML("tls: "+t.yaml(), nil)
+	if err != nil {
+		return nil, err
 	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		c.Certificates = []tls.Certificate{cert}
+	c, on, err := parsed.FieldTLSToggled("tls")
+	if err != nil {
+		return nil, err
+	}
+	if !on {
+		return nil, nil
 	}
 	return c, nil
 }

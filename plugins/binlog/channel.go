@@ -6,7 +6,6 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/repair"
@@ -25,15 +24,20 @@ type channelReader struct {
 	ch       logreader.Channel
 	skip     logreader.Set // acknowledged ahead of the checkpoint in an earlier run
 	resolver *sourcemeta.Resolver
-	// catalogNames is the shared listing of the source; renames it saw go
-	// out before the next event of any channel.
-	catalogNames *sourcemeta.Catalog
-	filter       *collectionFilter
-	names        *checkpoint.Names // names to keep in the checkpoint
-	repair       *repair.Channel
-	catalog      *sourcemeta.CatalogWatch
-	merge        *order.Merger
-	log          *service.Logger
+	// catalog is the shared listing of the source (renames it saw go out
+	// before the next event of any channel) and the registry of the
+	// streamed collections' names (Streamed).
+	catalog *sourcemeta.Catalog
+	filter  *collectionFilter
+	repair  *repair.Channel
+	watch   *sourcemeta.CatalogWatch
+	merge   *order.Merger
+	log     *service.Logger
+	at      readerMarks
+}
+
+// readerMarks is where a channel reader stands.
+type readerMarks struct {
 	// startHalf is the upsert Insert the channel starts at (the message the
 	// position names, not read again), until its time passes: the Delete of
 	// that upsert, right after it, belongs to it and is not replayed alone.
@@ -66,7 +70,7 @@ func (c *channelReader) run(ctx context.Context) error {
 		switch msg.Kind {
 		case logreader.StartMark:
 			if ev, err := wal.Decode(msg.Payload); err == nil && upsert.IsInsertHalf(ev) {
-				c.startHalf = ev
+				c.at.startHalf = ev
 			}
 			if msg.AtEnd {
 				// A channel whose newest message is older than the idle
@@ -104,8 +108,8 @@ func (c *channelReader) run(ctx context.Context) error {
 
 // push queues one event for the merge; false once the merge is closed.
 func (c *channelReader) push(e *wal.Event) bool {
-	if e.Ts > c.maxTs {
-		c.maxTs = e.Ts
+	if e.Ts > c.at.maxTs {
+		c.at.maxTs = e.Ts
 	}
 	return c.merge.PushEvent(c.idx, e)
 }
@@ -122,43 +126,19 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 				"Upgrade milvus-cdc to a version that reads it, then resume; or delete the task and create it again to give up on what follows",
 			c.name, msg.Position, err)}
 	}
-	if c.startHalf != nil {
+	if c.at.startHalf != nil {
 		switch {
-		case upsert.Completes(ev, c.startHalf):
+		case upsert.Completes(ev, c.at.startHalf):
 			c.log.Infof("Channel %s starts between the Insert and the Delete of an upsert of collection %d (ts %d): the Delete belongs to the upsert before the start and is not replayed",
 				c.name, ev.CollectionID, ev.Ts)
 			c.merge.PushSkipped(c.idx, msg.Position)
 			return nil, nil
-		case ev.Op == contract.OpTimeTick && ev.Ts > c.startHalf.Ts:
-			c.startHalf = nil
+		case ev.Op == contract.OpTimeTick && ev.Ts > c.at.startHalf.Ts:
+			c.at.startHalf = nil
 		}
 	}
 	if ev.Op == contract.OpTimeTick {
-		broken, evs := c.repair.Tick(ctx, ev.Ts, msg.Position)
-		for _, u := range broken {
-			c.merge.PairBroken(c.idx, u.Ts, u.CollectionID)
-		}
-		if c.catalog.Due() {
-			found, err := c.catalog.Check(ctx, c.name, ev.Ts, msg.Position)
-			if err != nil && ctx.Err() == nil {
-				c.log.Warnf("Asking the source for the partitions and properties of channel %s's collections (tried again in %s): %v", c.name, sourcemeta.CatalogCheckEvery, err)
-			}
-			found = append(c.renames(ev.Ts, msg.Position), found...)
-			floor := max(c.merge.Released(), c.maxTs)
-			for _, e := range found {
-				if e.Ts < floor {
-					e.Ts, e.BaseTs = floor, floor
-				}
-			}
-			evs = append(evs, c.kept(found)...)
-		}
-		for _, e := range evs {
-			if !c.push(e) {
-				return nil, context.Canceled
-			}
-		}
-		c.merge.PushTick(c.idx, ev.Ts, msg.Position)
-		return nil, ctx.Err()
+		return nil, c.tick(ctx, ev.Ts, msg.Position)
 	}
 	ev.Channel, ev.Position = c.name, msg.Position
 	if ev.IsReplicate {
@@ -180,30 +160,30 @@ func (c *channelReader) handle(ctx context.Context, msg logreader.Message) ([]*w
 	}
 	if ev.CollectionID != 0 {
 		if !ev.SourceGone || ev.Op != contract.OpCreateCollection {
-			c.names.Seen(ev.CollectionID, contract.CollectionRef{DB: ev.DbName, Name: ev.CollectionName})
+			c.catalog.Streamed().Seen(ev.CollectionID, contract.CollectionRef{DB: ev.DbName, Name: ev.CollectionName})
 		}
 		if ev.Op == contract.OpDropCollection {
-			c.names.DroppedAt(ev.CollectionID, c.name, msg.Position)
+			c.catalog.Streamed().DroppedAt(ev.CollectionID, c.name, msg.Position)
 		}
 	}
 	if ev.IsRow() {
 		evs := c.repair.Write(ctx, ev)
 		for _, e := range evs {
-			c.catalog.Observe(e)
+			c.watch.Observe(e)
 		}
 		return append(before, evs...), nil
 	}
-	c.catalog.Observe(ev)
+	c.watch.Observe(ev)
 	return append(before, ev), nil
 }
 
 // renames turns the renames the shared listing saw into events at ts.
 func (c *channelReader) renames(ts uint64, pos []byte) []*wal.Event {
-	if c.catalogNames == nil {
+	if c.catalog == nil {
 		return nil
 	}
 	var out []*wal.Event
-	for _, r := range c.catalogNames.TakeRenames() {
+	for _, r := range c.catalog.TakeRenames() {
 		out = append(out, sourcemeta.RenameEvent(r, c.name, ts, pos))
 	}
 	return out
@@ -218,7 +198,7 @@ func (c *channelReader) kept(evs []*wal.Event) []*wal.Event {
 			continue
 		}
 		if e.Op == contract.OpRenameCollection {
-			c.names.Renamed(e.CollectionID, contract.CollectionRef{DB: e.DbName, Name: e.CollectionName})
+			c.catalog.Streamed().Renamed(e.CollectionID, contract.CollectionRef{DB: e.DbName, Name: e.CollectionName})
 		}
 		out = append(out, e)
 	}
@@ -229,7 +209,7 @@ func (c *channelReader) kept(evs []*wal.Event) []*wal.Event {
 // selects). A streamed collection stays selected under a new name; a
 // rename is kept when either name is selected.
 func (c *channelReader) keep(ev *wal.Event) bool {
-	if ev.CollectionID != 0 && c.names.Follows(ev.CollectionID) {
+	if ev.CollectionID != 0 && c.catalog.Streamed().Follows(ev.CollectionID) {
 		return true
 	}
 	switch ev.Op {
@@ -249,4 +229,34 @@ func (c *channelReader) keep(ev *wal.Event) bool {
 		return len(kept) > 0
 	}
 	return c.filter.matches(ev.DbName, ev.CollectionName)
+}
+
+// tick handles a time tick at ts: the repair stage's and the catalog
+// watch's events at the tick, then the tick itself. The error is ctx's.
+func (c *channelReader) tick(ctx context.Context, ts uint64, pos []byte) error {
+	broken, evs := c.repair.Tick(ctx, ts, pos)
+	for _, u := range broken {
+		c.merge.PairBroken(c.idx, u.Ts, u.CollectionID)
+	}
+	if c.watch.Due() {
+		found, err := c.watch.Check(ctx, c.name, ts, pos)
+		if err != nil && ctx.Err() == nil {
+			c.log.Warnf("Asking the source for the partitions and properties of channel %s's collections (tried again in %s): %v", c.name, sourcemeta.CatalogCheckEvery, err)
+		}
+		found = append(c.renames(ts, pos), found...)
+		floor := max(c.merge.Released(), c.at.maxTs)
+		for _, e := range found {
+			if e.Ts < floor {
+				e.Ts, e.BaseTs = floor, floor
+			}
+		}
+		evs = append(evs, c.kept(found)...)
+	}
+	for _, e := range evs {
+		if !c.push(e) {
+			return context.Canceled
+		}
+	}
+	c.merge.PushTick(c.idx, ts, pos)
+	return ctx.Err()
 }

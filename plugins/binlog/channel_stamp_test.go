@@ -10,7 +10,6 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/msgpb"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/repair"
@@ -42,14 +41,14 @@ func TestCatalogEventsNeverGoBackInTime(t *testing.T) {
 	merge.SetStart(0, []byte{0})
 	log := service.MockResources().Logger()
 	cr := &channelReader{idx: 0, name: "dml_0", merge: merge, log: log,
-		names:   checkpoint.NewNames(),
+		catalog: sourcemeta.NewCatalog(nil, nil),
 		filter:  &collectionFilter{},
 		repair:  repair.NewChannel("dml_0", nil, log, ""),
-		catalog: sourcemeta.NewCatalogWatch(onePartitionMore{}, nil, 0)}
+		watch:   sourcemeta.NewCatalogWatch(onePartitionMore{}, nil, 0)}
 	create := &wal.Event{Op: contract.OpCreateCollection, DbName: "default", CollectionName: "c1", CollectionID: 1,
 		Ts: 733, BaseTs: 733, Channel: "dml_0", Position: []byte{1}}
-	cr.names.Seen(1, contract.CollectionRef{DB: "default", Name: "c1"})
-	cr.catalog.Observe(create)
+	cr.catalog.Remember(map[int64]contract.CollectionRef{1: {DB: "default", Name: "c1"}})
+	cr.watch.Observe(create)
 	if !cr.push(create) {
 		t.Fatal("merge closed")
 	}
@@ -93,7 +92,8 @@ func TestStartBetweenUpsertHalves(t *testing.T) {
 	merge.SetStart(0, []byte{0})
 	log := service.MockResources().Logger()
 	cr := &channelReader{idx: 0, name: "dml_0", merge: merge, log: log, repair: repair.NewChannel("dml_0", nil, log, ""),
-		catalog: sourcemeta.NewCatalogWatch(onePartitionMore{}, nil, time.Hour),
+		catalog: sourcemeta.NewCatalog(nil, nil),
+		watch:   sourcemeta.NewCatalogWatch(onePartitionMore{}, nil, time.Hour),
 		ch: &scriptedChannel{msgs: []logreader.Message{
 			{Kind: logreader.StartMark, Position: []byte{1}, Payload: ins},
 			{Kind: logreader.Data, Position: []byte{2}, Payload: del},
@@ -108,7 +108,7 @@ func TestStartBetweenUpsertHalves(t *testing.T) {
 	if pos := merge.Positions()["dml_0"]; string(pos) != "\x03" {
 		t.Fatalf("position %x, want past the Delete and the tick", pos)
 	}
-	if cr.startHalf != nil {
+	if cr.at.startHalf != nil {
 		t.Fatal("the start's upsert is still remembered after a later tick")
 	}
 }

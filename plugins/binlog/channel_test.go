@@ -2,6 +2,8 @@ package binlog
 
 import (
 	"context"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/snapshot"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +77,19 @@ func TestUnrenderableEventStopsTheInput(t *testing.T) {
 	merge.PushTick(0, 10, []byte{3})
 	in := &binlogInput{res: res, log: res.Logger(), conf: &binlogConfig{format: formatJSON, idleAfter: time.Second,
 		batching: service.BatchPolicy{}}}
-	in.run = &binlogRun{merge: merge, errs: make(chan error, 1), cancel: func() {}, log: nopLog{}, source: nopCloser{}}
+	acks := checkpoint.New(checkpoint.Destination{Res: res}, 100, nil, nil)
+	rctx, rcancel := context.WithCancel(context.Background())
+	r := &run{
+		in:     in,
+		src:    opened{log: nopLog{}, conn: nopCloser{}},
+		acks:   acks,
+		phases: snapshot.NewPhases(acks.UpdateSnapshot, acks.Snapshot, res.Logger()),
+		stream: &stream{merge: merge, errs: make(chan error, 1)},
+		out:    make(chan delivery),
+		life:   lifecycle{ctx: rctx, cancel: rcancel},
+	}
+	in.run = r
+	r.goStart(r.produce)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	batch, _, err := in.ReadBatch(ctx)
@@ -92,8 +106,10 @@ type nopLog struct{}
 func (nopLog) Open(context.Context, logreader.OpenOptions) (logreader.Channel, error) {
 	return nil, nil
 }
-func (nopLog) Closing() {}
-func (nopLog) Close()   {}
+func (nopLog) Positions() logreader.Positions { return logreader.PulsarPositions{} }
+func (nopLog) Newest(string) ([]byte, error)  { return nil, nil }
+func (nopLog) Closing()                       {}
+func (nopLog) Close()                         {}
 
 type nopCloser struct{}
 

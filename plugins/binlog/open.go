@@ -11,6 +11,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/order"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/repair"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/snapshot"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
@@ -23,12 +24,68 @@ const (
 )
 
 // open loads the checkpoint, connects to the source and the log, opens every
-// channel where it resumes and starts one reader per channel.
-func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
-	names := checkpoint.NewNames()
-	ckpt := checkpoint.New(b.res, b.conf.cacheName, b.conf.cacheKey, b.conf.checkpointLimit, names)
-	ckpt.Fenced(b.conf.fence)
-	stored, err := ckpt.Load(ctx)
+// channel where it resumes, and starts the run's producer.
+func (b *binlogInput) open(ctx context.Context) (*run, error) {
+	r, stored, err := b.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A fresh start with a snapshot pins the end of every channel: the
+	// stream goes on from there once the copy is done.
+	fresh := b.conf.streamSnapshot && stored.Positions == nil
+	if err := r.openChannels(ctx, stored, fresh); err != nil {
+		r.abort()
+		return nil, err
+	}
+	if err := r.storeStart(ctx, stored, fresh); err != nil {
+		r.abort()
+		return nil, err
+	}
+	if err := r.begin(stored, fresh); err != nil {
+		r.abort()
+		return nil, err
+	}
+	return r, nil
+}
+
+// connect loads the checkpoint and connects to the log and the source.
+func (b *binlogInput) connect(ctx context.Context) (*run, *contract.CheckpointState, error) {
+	log, err := logreader.NewPulsar(b.conf.pulsar, b.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := sourcemeta.NewNames(log.Positions())
+	dest := checkpoint.Destination{Res: b.res, Cache: b.conf.cacheName, Key: b.conf.cacheKey, Fence: b.conf.fence}
+	acks := checkpoint.New(dest, b.conf.checkpointLimit, names, log.Positions())
+	stored, err := b.loadCheckpoint(ctx, acks)
+	if err != nil {
+		log.Close()
+		return nil, nil, err
+	}
+	src, err := b.conf.source.Dial(ctx)
+	if err != nil {
+		log.Close()
+		return nil, nil, fmt.Errorf("source milvus: %w", err)
+	}
+	lister := sourcemeta.GRPC{Svc: src.Service}
+	catalog := sourcemeta.NewCatalog(lister, names)
+	catalog.Remember(stored.Names)
+	rctx, cancel := context.WithCancel(context.Background())
+	r := &run{
+		in:     b,
+		src:    opened{log: log, conn: src, lister: lister, copies: lister, catalog: catalog},
+		acks:   acks,
+		phases: snapshot.NewPhases(acks.UpdateSnapshot, acks.Snapshot, b.log),
+		out:    make(chan delivery),
+		life:   lifecycle{ctx: rctx, cancel: cancel},
+	}
+	return r, stored, nil
+}
+
+// loadCheckpoint reads the stored checkpoint: an empty one when none is
+// stored, unless start_from is checkpoint.
+func (b *binlogInput) loadCheckpoint(ctx context.Context, acks *checkpoint.Checkpointer) (*contract.CheckpointState, error) {
+	stored, err := acks.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -44,158 +101,123 @@ func (b *binlogInput) open(ctx context.Context) (*binlogRun, error) {
 	if stored == nil {
 		stored = &contract.CheckpointState{}
 	}
+	return stored, nil
+}
 
-	src, err := b.conf.source.Dial(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("source milvus: %w", err)
-	}
-	log, err := logreader.NewPulsar(b.conf.pulsar, b.log)
-	if err != nil {
-		_ = src.Close()
-		return nil, err
-	}
-	topics := b.conf.topics()
+// openChannels opens every channel where it resumes (at its end when fresh)
+// and makes its reader; nothing is read yet.
+func (r *run) openChannels(ctx context.Context, stored *contract.CheckpointState, fresh bool) error {
+	c := r.in.conf
+	topics := c.topics()
 	dml, repl := topics.DMLNames(), topics.ReplicateName()
 	channels := dml
 	if repl != "" {
 		channels = append(append([]string{}, dml...), repl)
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	r := &binlogRun{
-		cancel: cancel,
-		log:    log,
-		source: src,
-		merge:  order.New(dml, repl, b.conf.idleAfter, b.conf.queueSize, b.conf.queueBytes),
-		ckpt:   ckpt,
-		errs:   make(chan error, len(channels)),
-	}
-	r.merge.SetOrdering(b.conf.ordering)
-	if !b.conf.batching.IsNoop() {
-		if r.batcher, err = b.conf.batching.NewBatcher(b.res); err != nil {
-			r.close()
-			return nil, err
+	s := &stream{merge: order.New(dml, repl, c.idleAfter, c.queueSize, c.queueBytes), errs: make(chan error, len(channels))}
+	s.merge.SetOrdering(c.ordering)
+	r.stream = s
+	if !c.batching.IsNoop() {
+		var err error
+		if s.held.batcher, err = c.batching.NewBatcher(r.in.res); err != nil {
+			return err
 		}
 	}
-	lister := sourcemeta.GRPC{Svc: src.Service}
-	catalog := sourcemeta.NewCatalog(lister)
-	catalog.Remember(stored.Names)
-	for id, ref := range stored.Names {
-		names.Seen(id, ref)
-	}
-	resolver := sourcemeta.NewResolver(catalog, b.log, b.conf.source.Address())
-	// A fresh start with a snapshot pins the end of every channel: the
-	// stream goes on from there once the copy is done.
-	newSnapshot := b.conf.streamSnapshot && stored.Positions == nil
-	// A snapshot asked for by whoever stored the first checkpoint (the
-	// control plane pins the positions at create) is planned here: the
-	// guarantee timestamp is taken after the pin.
-	planSnap := newSnapshot || (stored.Snapshot != nil && stored.Snapshot.State == contract.SnapshotPending && stored.Snapshot.GuaranteeTs == 0)
-
-	readers := make([]*channelReader, 0, len(channels))
-	abort := func() { // before the readers run: close them and the run
-		for _, cr := range readers {
-			cr.ch.Close()
-		}
-		r.close()
-	}
+	resolver := sourcemeta.NewResolver(r.src.catalog, r.in.log, c.source.Address())
 	for i, name := range channels {
-		ch, err := log.Open(ctx, logreader.OpenOptions{Name: name, From: stored.Positions[name], Latest: b.conf.startFrom == startLatest || newSnapshot})
+		ch, err := r.src.log.Open(ctx, logreader.OpenOptions{Name: name, From: stored.Positions[name], Latest: c.startFrom == startLatest || fresh})
 		if err != nil {
-			abort()
-			return nil, err
+			return err
 		}
 		if ch.Empty() {
-			r.merge.SetLastSeen(i, time.Time{}) // an empty topic: nothing uses the channel
+			s.merge.SetLastSeen(i, time.Time{}) // an empty topic: nothing uses the channel
 		}
-		r.merge.SetStart(i, ch.Start())
-		readers = append(readers, &channelReader{
-			idx: i, name: name, ch: ch, merge: r.merge, resolver: resolver, catalogNames: catalog, filter: b.conf.filter, names: names,
-			skip:    logreader.SetOf(stored.Acked[name]),
-			repair:  repair.NewChannel(name, sourcemeta.NewShapes(lister), b.log, b.conf.source.Address()),
-			catalog: sourcemeta.NewCatalogWatch(lister, catalog, sourcemeta.CatalogCheckEvery),
-			log:     b.log,
-		})
+		s.merge.SetStart(i, ch.Start())
+		s.readers = append(s.readers, r.newChannelReader(i, name, ch, resolver, stored.Acked[name]))
 	}
-	seedWatches(ctx, lister, stored.Names, readers, b.log)
-	ckpt.SetBase(r.merge.Positions())
+	seedWatches(ctx, r.src.lister, stored.Names, s.readers, r.in.log)
+	r.acks.SetBase(s.merge.Positions())
+	s.seedCopied = fresh || stored.Snapshot.Copying()
+	s.from = c.startFrom
 	switch {
-	case planSnap:
+	case fresh:
+		s.from = "the end of the log, pinned before the snapshot"
+	case stored.Positions != nil:
+		s.from = "the stored checkpoint"
+	}
+	return nil
+}
+
+// storeStart stores where the run starts before anything is read: the
+// snapshot's plan with the pinned positions, or the start positions.
+func (r *run) storeStart(ctx context.Context, stored *contract.CheckpointState, fresh bool) error {
+	switch {
+	case fresh || snapshot.Unplanned(stored.Snapshot):
 		// The plan and the pinned positions are stored in one write, before
-		// anything is copied.
-		plan, err := planSnapshot(ctx, lister, b.conf.filter)
+		// anything is copied. A snapshot asked for by whoever stored the
+		// first checkpoint (the control plane pins the positions at create)
+		// is planned here: the guarantee timestamp is taken after the pin.
+		plan, err := planSnapshot(ctx, r.src.lister, r.in.conf.filter)
 		if err != nil {
-			abort()
-			return nil, err
+			return err
 		}
-		g, err := grpcClock(lister, b.log).guaranteeTs(ctx, plan)
+		g, err := grpcClock(r.src.lister, r.in.log).guaranteeTs(ctx, plan)
 		if err != nil {
-			abort()
-			return nil, err
+			return err
 		}
-		if err := ckpt.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
-			*s = contract.SnapshotState{State: contract.SnapshotPending, GuaranteeTs: g, Collections: plan}
-		}); err != nil {
-			abort()
-			return nil, err
-		}
+		return r.phases.Plan(ctx, plan, g)
 	case stored.Positions == nil:
 		// Store where this run starts right away: a restart before the first
 		// acknowledgement must resume here, not at start_from again (for
 		// "latest" that would skip what was written in between).
-		if err := ckpt.StoreBase(ctx); err != nil {
-			abort()
-			return nil, err
-		}
+		return r.acks.StoreBase(ctx)
 	}
-	from := b.conf.startFrom
-	switch {
-	case newSnapshot:
-		from = "the end of the log, pinned before the snapshot"
-	case stored.Positions != nil:
-		from = "the stored checkpoint"
-	}
-	stream := func() {
-		if newSnapshot || stored.Snapshot.Copying() {
-			// Watch the catalog of what the copy made, as of now.
-			seedWatches(rctx, lister, names.Snapshot(r.merge.Positions()), readers, b.log)
-		}
-		for _, cr := range readers {
-			r.wg.Add(1)
-			go func(cr *channelReader) {
-				defer r.wg.Done()
-				defer cr.ch.Close()
-				if err := cr.run(rctx); err != nil && rctx.Err() == nil {
-					r.errs <- err
-				}
-			}(cr)
-		}
-		b.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s", b.conf.pulsar.URL, len(dml), repl, from)
-	}
-	go b.publish(rctx, r) // metrics and status until the run ends
+	return nil
+}
+
+// begin starts the run's goroutines: status, the watch of collections that
+// wait, the first copy if one is due, and the producer.
+func (r *run) begin(stored *contract.CheckpointState, fresh bool) error {
+	go r.publish() // metrics and status until the run ends
 	// Collections whose copy waits (rows not readable yet): the stream drops
 	// their rows and a watch tells when they can be copied.
-	r.waits = newWaitState(lister, grpcClock(lister, b.log), b.log)
-	r.deferred = deferredRun{ctx: rctx, src: lister, seen: seenBy(names, catalog)}
-	r.waits.refresh(ckpt.Snapshot())
-	if ckpt.Snapshot() != nil {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			r.waits.watch(rctx, r.ckpt.Snapshot)
-		}()
+	r.waits = newWaitState(r.src.lister, grpcClock(r.src.lister, r.in.log), r.in.log)
+	r.waits.refresh(r.acks.Snapshot())
+	if r.acks.Snapshot() != nil {
+		r.goStart(func() { r.waits.watch(r.life.ctx, r.acks.Snapshot) })
 	}
-	if snap := ckpt.Snapshot(); snap.Copying() {
-		if err := b.startSnapshot(rctx, r, lister, catalog, names, stream); err != nil {
-			abort()
-			return nil, err
+	if r.acks.Snapshot().Copying() {
+		if err := r.startCopy(); err != nil {
+			return err
 		}
-		return r, nil
+	} else if !r.startReaders() {
+		return context.Canceled
 	}
-	if snap := ckpt.Snapshot(); snap != nil && snap.State == contract.SnapshotCatchingUp {
-		r.endTs = snap.EndTs // marked done once the stream is past it
+	r.goStart(r.produce)
+	return nil
+}
+
+// abort closes a run that failed to open (its readers never ran).
+func (r *run) abort() {
+	if r.stream != nil {
+		for _, cr := range r.stream.readers {
+			cr.ch.Close()
+		}
 	}
-	stream()
-	return r, nil
+	r.close()
+}
+
+// newChannelReader makes the reader of channel i; acked are its messages
+// the output has already (acknowledged ahead of the checkpoint).
+func (r *run) newChannelReader(i int, name string, ch logreader.Channel, resolver *sourcemeta.Resolver, acked [][]byte) *channelReader {
+	c, log := r.in.conf, r.in.log
+	return &channelReader{
+		idx: i, name: name, ch: ch, merge: r.stream.merge, resolver: resolver, catalog: r.src.catalog, filter: c.filter,
+		skip:   logreader.SetOf(r.src.log.Positions(), acked),
+		repair: repair.NewChannel(name, sourcemeta.NewShapes(r.src.lister), log, c.source.Address()),
+		watch:  sourcemeta.NewCatalogWatch(r.src.lister, r.src.catalog, sourcemeta.CatalogCheckEvery),
+		log:    log,
+	}
 }
 
 // seedWatches gives each channel's catalog watch the streamed collections
@@ -216,7 +238,7 @@ func seedWatches(ctx context.Context, src sourcemeta.Lister, names map[int64]con
 		}
 		for _, ch := range d.Channels {
 			if cr := byName[ch]; cr != nil {
-				cr.catalog.Seed(id, ref)
+				cr.watch.Seed(id, ref)
 			}
 		}
 	}

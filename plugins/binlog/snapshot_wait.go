@@ -183,10 +183,3 @@ func (w *waitState) check(ctx context.Context, c contract.SnapshotCollection) (v
 	}
 	return verdict{db: db, name: name}, why == ""
 }
-
-// settled reports whether every batch handed out is acknowledged.
-func (t *appliedTracker) settled() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.pending) == 0
-}

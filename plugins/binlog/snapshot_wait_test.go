@@ -14,6 +14,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/checkpoint"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/snapshot"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/sourcemeta"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/wal"
 )
@@ -64,11 +66,19 @@ func row(coll int64) *wal.Event { return &wal.Event{Op: contract.OpInsert, Colle
 
 // waitingRun is a run whose snapshot is done but for collection 7, which
 // waits; the source's clock gives 777.
-func waitingRun(t *testing.T, src *fakeWaitSource) (*binlogInput, *binlogRun) {
+func waitingRun(t *testing.T, src *fakeWaitSource) *run {
 	t.Helper()
 	log := service.MockResources().Logger()
-	r := &binlogRun{ckpt: checkpoint.New(service.MockResources(), "", "", 100, nil)}
-	if err := r.ckpt.UpdateSnapshot(context.Background(), func(s *contract.SnapshotState) {
+	acks := checkpoint.New(checkpoint.Destination{Res: service.MockResources()}, 100, nil, nil)
+	r := &run{
+		in:     &binlogInput{conf: &binlogConfig{snapshotBatch: 10, snapshotParallel: 1}, log: log},
+		src:    opened{copies: src, catalog: sourcemeta.NewCatalog(nil, nil)},
+		acks:   acks,
+		phases: snapshot.NewPhases(acks.UpdateSnapshot, acks.Snapshot, log),
+		stream: &stream{},
+		life:   lifecycle{ctx: context.Background(), cancel: func() {}},
+	}
+	if err := r.acks.UpdateSnapshot(context.Background(), func(s *contract.SnapshotState) {
 		*s = contract.SnapshotState{State: contract.SnapshotDone, GuaranteeTs: 5, Collections: []contract.SnapshotCollection{
 			{ID: 3, DB: "db", Name: "other", Done: true},
 			{ID: 7, DB: "db", Name: "c", CatalogDone: true, Waiting: "no index on vector field vec"},
@@ -79,9 +89,8 @@ func waitingRun(t *testing.T, src *fakeWaitSource) (*binlogInput, *binlogRun) {
 	clock := sourceClock{alloc: func(context.Context) (uint64, error) { return 777, nil }, patience: time.Second, log: log}
 	r.waits = newWaitState(src, clock, log)
 	r.waits.every = 10 * time.Millisecond
-	r.waits.refresh(r.ckpt.Snapshot())
-	r.deferred = deferredRun{ctx: context.Background(), src: src, seen: func(int64, contract.CollectionRef) {}}
-	return &binlogInput{conf: &binlogConfig{snapshotBatch: 10, snapshotParallel: 1}, log: log}, r
+	r.waits.refresh(r.acks.Snapshot())
+	return r
 }
 
 // TestWaitingCollectionCopiedOnceIndexed: while collection 7 waits the
@@ -90,7 +99,7 @@ func waitingRun(t *testing.T, src *fakeWaitSource) (*binlogInput, *binlogRun) {
 // first, and the stream passes its rows again.
 func TestWaitingCollectionCopiedOnceIndexed(t *testing.T) {
 	src := &fakeWaitSource{}
-	b, r := waitingRun(t, src)
+	r := waitingRun(t, src)
 	w := r.waits
 	if !w.drops(row(7)) || w.drops(row(3)) || w.drops(&wal.Event{Op: contract.OpCreateIndex, CollectionID: 7}) || w.due() {
 		t.Fatal("want the rows of 7 dropped, nothing else, nothing due")
@@ -98,7 +107,7 @@ func TestWaitingCollectionCopiedOnceIndexed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	wctx, stop := context.WithCancel(ctx)
-	go w.watch(wctx, r.ckpt.Snapshot)
+	go w.watch(wctx, r.acks.Snapshot)
 	time.Sleep(50 * time.Millisecond)
 	if w.due() {
 		t.Fatal("due while still unindexed")
@@ -115,19 +124,19 @@ func TestWaitingCollectionCopiedOnceIndexed(t *testing.T) {
 	if !w.due() {
 		t.Fatal("not due once indexed")
 	}
-	if err := b.startDeferred(ctx, r); err != nil {
+	if err := r.startDeferred(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c := r.ckpt.Snapshot().Collection(7)
+	c := r.acks.Snapshot().Collection(7)
 	if c.Waiting != "" || c.GuaranteeTs != 777 || c.CatalogDone || c.Done {
 		t.Fatalf("progress %+v: want copying at the source's 777, catalog again", c)
 	}
-	if r.snap == nil || !r.snap.deferred || w.drops(row(7)) {
+	if r.copy == nil || !r.copy.deferred || w.drops(row(7)) {
 		t.Fatal("want a deferred copy running and the rows of 7 passing")
 	}
 	var ops []string
 	for {
-		it, err := r.snap.runner.Next(ctx)
+		it, err := r.copy.runner.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -145,11 +154,11 @@ func TestWaitingCollectionCopiedOnceIndexed(t *testing.T) {
 	if got := strings.Join(ops, ","); !strings.Contains(got, "create_collection,create_index") {
 		t.Fatalf("events %v: want the catalog, its index too", ops)
 	}
-	if err := b.endDeferred(r, r.snap); err != nil {
+	if err := r.endCopy(ctx, r.copy); err != nil {
 		t.Fatal(err)
 	}
-	st := r.ckpt.Snapshot()
-	if !st.Collection(7).Done || len(st.Waiting()) != 0 || r.snap != nil || w.due() || st.State != contract.SnapshotDone {
+	st := r.acks.Snapshot()
+	if !st.Collection(7).Done || len(st.Waiting()) != 0 || r.copy != nil || w.due() || st.State != contract.SnapshotDone {
 		t.Fatalf("after the copy: %+v", st)
 	}
 }
@@ -158,18 +167,18 @@ func TestWaitingCollectionCopiedOnceIndexed(t *testing.T) {
 // stops waiting (gone) without any copy.
 func TestWaitingCollectionDropped(t *testing.T) {
 	src := &fakeWaitSource{dropped: true}
-	b, r := waitingRun(t, src)
-	v, ok := r.waits.check(context.Background(), *r.ckpt.Snapshot().Collection(7))
+	r := waitingRun(t, src)
+	v, ok := r.waits.check(context.Background(), *r.acks.Snapshot().Collection(7))
 	if !ok || !v.gone {
 		t.Fatalf("check = %+v %v, want gone", v, ok)
 	}
 	r.waits.found(7, v)
-	if err := b.startDeferred(context.Background(), r); err != nil {
+	if err := r.startDeferred(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c := r.ckpt.Snapshot().Collection(7)
-	if !c.Done || c.Gone == "" || c.Waiting != "" || r.snap != nil || r.waits.drops(row(7)) {
-		t.Fatalf("progress %+v, copy %v: want gone, no copy", c, r.snap != nil)
+	c := r.acks.Snapshot().Collection(7)
+	if !c.Done || c.Gone == "" || c.Waiting != "" || r.copy != nil || r.waits.drops(row(7)) {
+		t.Fatalf("progress %+v, copy %v: want gone, no copy", c, r.copy != nil)
 	}
 }
 
@@ -178,25 +187,25 @@ func TestWaitingCollectionDropped(t *testing.T) {
 // before the stream goes on.
 func TestDeferredCopyResumes(t *testing.T) {
 	src := &fakeWaitSource{indexed: true}
-	b, r := waitingRun(t, src)
-	if err := r.ckpt.UpdateSnapshot(context.Background(), func(s *contract.SnapshotState) {
+	r := waitingRun(t, src)
+	if err := r.acks.UpdateSnapshot(context.Background(), func(s *contract.SnapshotState) {
 		sc := s.Collection(7)
 		sc.Waiting, sc.GuaranteeTs = "", 555
 	}); err != nil {
 		t.Fatal(err)
 	}
 	r.waits.clock.alloc = func(context.Context) (uint64, error) { return 0, errors.New("must not be asked") }
-	r.waits.refresh(r.ckpt.Snapshot())
+	r.waits.refresh(r.acks.Snapshot())
 	if !r.waits.due() {
 		t.Fatal("a stored deferred copy is not due")
 	}
-	if err := b.startDeferred(context.Background(), r); err != nil {
+	if err := r.startDeferred(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if r.snap == nil || r.ckpt.Snapshot().Collection(7).GuaranteeTs != 555 {
-		t.Fatalf("want the copy resumed at 555: %+v", r.ckpt.Snapshot().Collection(7))
+	if r.copy == nil || r.acks.Snapshot().Collection(7).GuaranteeTs != 555 {
+		t.Fatalf("want the copy resumed at 555: %+v", r.acks.Snapshot().Collection(7))
 	}
-	r.snap.cancel()
+	r.copy.cancel()
 	if w := (&contract.SnapshotState{Collections: []contract.SnapshotCollection{{DB: "d", Name: "n", Waiting: "why"}}}).Waiting(); len(w) != 1 ||
 		!strings.Contains(w[0].Collection, "d.n") {
 		t.Fatalf("Waiting() = %+v", w)

@@ -2,12 +2,14 @@ package checkpoint
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/logreader"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
@@ -20,7 +22,7 @@ func TestAckTrackerOutOfOrder(t *testing.T) {
 	batches := make([]*trackedBatch, 3)
 	for i := range batches {
 		e := int64(10 * (i + 1))
-		b, err := tr.add(ctx, 1, map[string][]byte{ch: pos(e)}, map[string][][]byte{ch: {pos(e)}})
+		b, err := tr.add(ctx, 1, map[string][]byte{ch: pos(e)}, map[string][][]byte{ch: {pos(e)}}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,18 +44,18 @@ func TestAckTrackerOutOfOrder(t *testing.T) {
 
 func TestAckTrackerLimit(t *testing.T) {
 	tr := newAckTracker(2)
-	first, err := tr.add(context.Background(), 2, nil, nil)
+	first, err := tr.add(context.Background(), 2, nil, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := tr.add(short, 1, nil, nil); err == nil {
+	if _, err := tr.add(short, 1, nil, nil, 0); err == nil {
 		t.Fatal("a third message passed a limit of 2")
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := tr.add(context.Background(), 1, nil, nil)
+		_, err := tr.add(context.Background(), 1, nil, nil, 0)
 		done <- err
 	}()
 	time.Sleep(20 * time.Millisecond)
@@ -68,7 +70,7 @@ func TestAckTrackerLimit(t *testing.T) {
 	}
 	// A batch larger than the limit passes when nothing else is in flight.
 	tr2 := newAckTracker(2)
-	if _, err := tr2.add(context.Background(), 5, nil, nil); err != nil {
+	if _, err := tr2.add(context.Background(), 5, nil, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -80,14 +82,14 @@ func TestCheckpointerSkipsAckedAhead(t *testing.T) {
 	ctx := context.Background()
 	res := service.MockResources(service.MockResourcesOptAddCache("c"))
 	ch := "dml_0"
-	c := New(res, "c", "k", 100, nil)
+	c := New(Destination{Res: res, Cache: "c", Key: "k"}, 100, nil, logreader.PulsarPositions{})
 	if st, err := c.Load(ctx); err != nil || st != nil {
 		t.Fatalf("empty cache: %v %v", st, err)
 	}
 	c.SetBase(map[string][]byte{ch: []byte(contract.EarliestPosition), "repl": []byte(contract.EarliestPosition)})
 	var acks []func(context.Context, error) error
 	for _, e := range []int64{10, 20, 30} {
-		ack, err := c.Track(ctx, map[string][]byte{ch: pos(e), "repl": []byte(contract.EarliestPosition)}, map[string][][]byte{ch: {pos(e)}}, 1)
+		ack, err := c.Track(ctx, map[string][]byte{ch: pos(e), "repl": []byte(contract.EarliestPosition)}, map[string][][]byte{ch: {pos(e)}}, 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,14 +107,14 @@ func TestCheckpointerSkipsAckedAhead(t *testing.T) {
 	}
 
 	// Second run: the carried entry is kept until the resume point passes it.
-	c2 := New(res, "c", "k", 100, nil)
+	c2 := New(Destination{Res: res, Cache: "c", Key: "k"}, 100, nil, logreader.PulsarPositions{})
 	st2, err := c2.Load(ctx)
 	if err != nil || st2 == nil || len(st2.Acked[ch]) != 1 {
 		t.Fatalf("load: %v %v", st2, err)
 	}
 	c2.SetBase(st2.Positions)
-	ack20, _ := c2.Track(ctx, map[string][]byte{ch: pos(20)}, map[string][][]byte{ch: {pos(20)}}, 1)
-	ack40, _ := c2.Track(ctx, map[string][]byte{ch: pos(40)}, map[string][][]byte{ch: {pos(40)}}, 1)
+	ack20, _ := c2.Track(ctx, map[string][]byte{ch: pos(20)}, map[string][][]byte{ch: {pos(20)}}, 1, 0)
+	ack40, _ := c2.Track(ctx, map[string][]byte{ch: pos(40)}, map[string][][]byte{ch: {pos(40)}}, 1, 0)
 	if err := ack20(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +129,8 @@ func TestCheckpointerSkipsAckedAhead(t *testing.T) {
 	}
 
 	// A nack without replay freezes checkpoints.
-	ack50, _ := c2.Track(ctx, map[string][]byte{ch: pos(50)}, nil, 1)
-	ack60, _ := c2.Track(ctx, map[string][]byte{ch: pos(60)}, nil, 1)
+	ack50, _ := c2.Track(ctx, map[string][]byte{ch: pos(50)}, nil, 1, 0)
+	ack60, _ := c2.Track(ctx, map[string][]byte{ch: pos(60)}, nil, 1, 0)
 	_ = ack50(ctx, errTest)
 	_ = ack60(ctx, nil)
 	if st := loadState(t, res); string(st.Positions[ch]) != string(pos(40)) {
@@ -152,39 +154,11 @@ func loadState(t *testing.T, res *service.Resources) contract.CheckpointState {
 	return st
 }
 
-// TestKnownNamesPrunedAfterDrop: names stay in the checkpoint until the
-// checkpoint passes the collection's drop on every channel it was seen on.
-func TestKnownNamesPrunedAfterDrop(t *testing.T) {
-	k := NewNames()
-	k.Seen(7, contract.CollectionRef{DB: "db", Name: "c"})
-	k.Seen(8, contract.CollectionRef{DB: "db", Name: "d"})
-	k.DroppedAt(7, "a", pos(10))
-	k.DroppedAt(7, "b", pos(20))
-	if got := k.Snapshot(map[string][]byte{"a": pos(10), "b": pos(19)}); len(got) != 2 {
-		t.Fatalf("pruned before the drop on b was passed: %v", got)
-	}
-	got := k.Snapshot(map[string][]byte{"a": pos(11), "b": pos(20)})
-	if _, ok := got[7]; ok || got[8].Name != "d" {
-		t.Fatalf("after both drops: %v", got)
-	}
-	b, err := contract.EncodeCheckpoint(contract.CheckpointState{Positions: map[string][]byte{"a": pos(1)}, Names: got})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := contract.DecodeCheckpoint(b)
-	if err != nil || st.Names[8] != (contract.CollectionRef{DB: "db", Name: "d"}) {
-		t.Fatalf("names round trip: %v %v (%s)", st.Names, err, b)
-	}
-	if _, err := contract.DecodeCheckpoint([]byte(`{"version":1,"channels":{},"collections":{"x":{"db":"a","name":"b"}}}`)); err == nil {
-		t.Fatal("a non-numeric collection id was accepted")
-	}
-}
-
 // TestCheckpointKeepsSnapshot: a stored snapshot progress survives the
 // next position write, and UpdateSnapshot stores it with the positions.
 func TestCheckpointKeepsSnapshot(t *testing.T) {
 	res := service.MockResources(service.MockResourcesOptAddCache("c"))
-	c := New(res, "c", "k", 10, nil)
+	c := New(Destination{Res: res, Cache: "c", Key: "k"}, 10, nil, logreader.PulsarPositions{})
 	c.SetBase(map[string][]byte{"ch": []byte(contract.EarliestPosition)})
 	ctx := context.Background()
 	if err := c.UpdateSnapshot(ctx, func(s *contract.SnapshotState) {
@@ -193,7 +167,7 @@ func TestCheckpointKeepsSnapshot(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	d := New(res, "c", "k", 10, nil)
+	d := New(Destination{Res: res, Cache: "c", Key: "k"}, 10, nil, logreader.PulsarPositions{})
 	st, err := d.Load(ctx)
 	if err != nil || st == nil || !st.Snapshot.Copying() {
 		t.Fatalf("loaded %+v, %v", st, err)
@@ -202,8 +176,46 @@ func TestCheckpointKeepsSnapshot(t *testing.T) {
 	if err := d.StoreBase(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := New(res, "c", "k", 10, nil)
+	e := New(Destination{Res: res, Cache: "c", Key: "k"}, 10, nil, logreader.PulsarPositions{})
 	if st, err := e.Load(ctx); err != nil || st.Snapshot == nil || st.Snapshot.Collections[0].Parts["_default"].Rows != 5 {
 		t.Fatalf("after a position write the snapshot is %+v (%v)", st.Snapshot, err)
+	}
+}
+
+// TestAppliedUntil: the applied time moves over acknowledged batches in
+// order only, and to the frontier only while nothing is in flight.
+func TestAppliedUntil(t *testing.T) {
+	ctx := context.Background()
+	c := New(Destination{}, 100, nil, logreader.PulsarPositions{})
+	ackA, _ := c.Track(ctx, nil, nil, 1, 10)
+	ackB, _ := c.Track(ctx, nil, nil, 1, 20)
+	if err := ackB(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if u := c.AppliedUntil(); u != 0 || c.Status() != nil {
+		t.Fatalf("moved to %d past an unacknowledged batch", u)
+	}
+	c.Idle(50)
+	if u := c.AppliedUntil(); u != 0 {
+		t.Fatalf("idle moved to %d with a batch in flight", u)
+	}
+	if err := ackA(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if u := c.AppliedUntil(); u != 20 || !c.Settled() {
+		t.Fatalf("applied until %d (settled %v), want 20", u, c.Settled())
+	}
+	ackC, _ := c.Track(ctx, nil, nil, 1, 25)
+	if err := ackC(ctx, errors.New("refused")); err != nil {
+		t.Fatal(err)
+	}
+	if u := c.AppliedUntil(); u != 20 || c.Settled() {
+		t.Fatalf("a refused batch counted as applied: %d", u)
+	}
+	d := New(Destination{}, 100, nil, nil)
+	d.Idle(30)
+	st, ok := d.Status().(contract.InputStatus)
+	if !ok || st.AppliedUntil != 30 {
+		t.Fatalf("status %+v", d.Status())
 	}
 }

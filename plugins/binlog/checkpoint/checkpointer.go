@@ -19,18 +19,37 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/lease"
 )
 
-// Checkpointer writes, after each acknowledgement, the resume positions and
-// the messages acknowledged beyond them to the cache.
+// Checkpointer is the one tracker of what the output acknowledged: from the
+// batches handed out and their acknowledgements it writes the resume
+// positions and the messages acknowledged beyond them to the cache, and it
+// follows the source time up to which every change read was applied.
 type Checkpointer struct {
-	res     *service.Resources
-	cache   string // empty: checkpoints are not stored
-	key     string
-	tracker *ackTracker
-	names   *Names       // nil: no names stored
-	fence   *lease.Fence // nil: written through the cache unfenced
+	dest  Destination
+	acks  *ackTracker
+	names NameSource          // nil: no names stored
+	order logreader.Positions // orders the positions of the log read
 
-	mu     sync.Mutex // held while writing, so writes never land out of order
-	failed error      // set after a nack without replay: no checkpoint may pass it
+	mu    sync.Mutex // held while writing, so writes never land out of order
+	state stored
+}
+
+// Destination is where a checkpoint is stored.
+type Destination struct {
+	Res   *service.Resources
+	Cache string // empty: checkpoints are not stored
+	Key   string
+	Fence *lease.Fence // nil: written through the cache unfenced; else a compare-and-set on the task's run
+}
+
+// NameSource gives the names to store with checkpoint positions pos
+// (sourcemeta.Names).
+type NameSource interface {
+	Snapshot(pos map[string][]byte) map[int64]contract.CollectionRef
+}
+
+// stored is what the checkpointer last wrote or is about to.
+type stored struct {
+	failed error // set after a nack without replay: no checkpoint may pass it
 	pos    map[string][]byte
 	carry  map[string][][]byte     // acknowledged-ahead messages of the previous run, not yet passed
 	last   []byte                  // what was written last
@@ -43,7 +62,7 @@ type Checkpointer struct {
 func (c *Checkpointer) LastWrite() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.wrote
+	return c.state.wrote
 }
 
 // errClosed: the run of this checkpointer ended; the next run stores its own.
@@ -54,46 +73,43 @@ var errClosed = errors.New("checkpoint: the input run that read this batch has e
 // stored state back under the next run's.
 func (c *Checkpointer) Close() {
 	c.mu.Lock()
-	c.closed = true
+	c.state.closed = true
 	c.mu.Unlock()
 }
 
-// Fenced makes every later write a compare-and-set on the task's run: a
-// stream of an ended run cannot move the checkpoint.
-func (c *Checkpointer) Fenced(f *lease.Fence) { c.fence = f }
-
-// New returns a checkpointer writing to cache (empty: none) under key,
-// allowing limit messages in flight; names (may be nil) are stored with the
-// positions.
-func New(res *service.Resources, cache, key string, limit int, names *Names) *Checkpointer {
-	return &Checkpointer{res: res, cache: cache, key: key, tracker: newAckTracker(limit), names: names}
+// New returns a checkpointer writing to dest, allowing limit messages in
+// flight; names (may be nil) are stored with the positions, which order
+// compares.
+func New(dest Destination, limit int, names NameSource, order logreader.Positions) *Checkpointer {
+	return &Checkpointer{dest: dest, acks: newAckTracker(limit), names: names, order: order}
 }
 
 // Load reads the stored checkpoint; nil when none is stored.
 func (c *Checkpointer) Load(ctx context.Context) (*contract.CheckpointState, error) {
-	if c.cache == "" {
+	d := c.dest
+	if d.Cache == "" {
 		return nil, nil
 	}
 	var raw []byte
 	var getErr error
-	err := c.res.AccessCache(ctx, c.cache, func(cache service.Cache) {
-		raw, getErr = cache.Get(ctx, c.key)
+	err := d.Res.AccessCache(ctx, d.Cache, func(cache service.Cache) {
+		raw, getErr = cache.Get(ctx, d.Key)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint cache %q: %w", c.cache, err)
+		return nil, fmt.Errorf("checkpoint cache %q: %w", d.Cache, err)
 	}
 	if errors.Is(getErr, service.ErrKeyNotFound) {
 		return nil, nil
 	}
 	if getErr != nil {
-		return nil, fmt.Errorf("read checkpoint %q from cache %q: %w", c.key, c.cache, getErr)
+		return nil, fmt.Errorf("read checkpoint %q from cache %q: %w", d.Key, d.Cache, getErr)
 	}
 	st, err := contract.DecodeCheckpoint(raw)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint %q in cache %q: %w", c.key, c.cache, err)
+		return nil, fmt.Errorf("checkpoint %q in cache %q: %w", d.Key, d.Cache, err)
 	}
 	c.mu.Lock()
-	c.carry, c.last, c.snap = st.Acked, raw, st.Snapshot
+	c.state.carry, c.state.last, c.state.snap = st.Acked, raw, st.Snapshot
 	c.mu.Unlock()
 	return &st, nil
 }
@@ -104,10 +120,10 @@ func (c *Checkpointer) Load(ctx context.Context) (*contract.CheckpointState, err
 func (c *Checkpointer) UpdateSnapshot(ctx context.Context, fn func(*contract.SnapshotState)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.snap == nil {
-		c.snap = &contract.SnapshotState{}
+	if c.state.snap == nil {
+		c.state.snap = &contract.SnapshotState{}
 	}
-	fn(c.snap)
+	fn(c.state.snap)
 	return c.storeLocked(ctx, nil)
 }
 
@@ -115,17 +131,17 @@ func (c *Checkpointer) UpdateSnapshot(ctx context.Context, fn func(*contract.Sna
 func (c *Checkpointer) Snapshot() *contract.SnapshotState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.snap == nil {
+	if c.state.snap == nil {
 		return nil
 	}
-	return c.snap.Clone()
+	return c.state.snap.Clone()
 }
 
 // SetBase records where every channel starts, so that a checkpoint written
 // before the first batch is fully acknowledged still names every channel.
 func (c *Checkpointer) SetBase(pos map[string][]byte) {
 	c.mu.Lock()
-	c.pos = pos
+	c.state.pos = pos
 	c.mu.Unlock()
 }
 
@@ -136,87 +152,63 @@ func (c *Checkpointer) StoreBase(ctx context.Context) error {
 	return c.storeLocked(ctx, nil)
 }
 
-// Track registers a batch of n messages ending at positions pos and holding
-// the WAL messages ids. It blocks while checkpoint_limit messages are in
-// flight. The returned func must be called with the output's result.
-func (c *Checkpointer) Track(ctx context.Context, pos map[string][]byte, ids map[string][][]byte, n int) (func(context.Context, error) error, error) {
-	b, err := c.tracker.add(ctx, n, pos, ids)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, ackErr error) error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if ackErr != nil {
-			// Without auto replay the batch is dropped: stop checkpointing so a
-			// restart reads it again.
-			if c.failed == nil {
-				c.failed = fmt.Errorf("a batch was rejected by the output and not replayed (%w); checkpoints are frozen until restart", ackErr)
-			}
-			return nil
-		}
-		resume, ahead := c.tracker.ack(b)
-		if c.failed != nil {
-			return nil
-		}
-		if resume != nil {
-			merged := make(map[string][]byte, len(c.pos)+len(resume))
-			for ch, p := range c.pos {
-				merged[ch] = p
-			}
-			for ch, p := range resume {
-				merged[ch] = p
-			}
-			c.pos = merged
-		}
-		return c.storeLocked(ctx, ahead)
-	}, nil
-}
-
 // storeLocked writes the current positions with the acknowledged-ahead
 // messages of this run and those of the previous run not yet passed.
 func (c *Checkpointer) storeLocked(ctx context.Context, ahead map[string][][]byte) error {
-	if c.closed {
+	st := &c.state
+	if st.closed {
 		return errClosed
 	}
-	if c.cache == "" || len(c.pos) == 0 {
+	if c.dest.Cache == "" || len(st.pos) == 0 {
 		return nil
 	}
 	acked := map[string][][]byte{}
 	for ch, ids := range ahead {
 		acked[ch] = append(acked[ch], ids...)
 	}
-	for ch, ids := range c.carry {
+	for ch, kept := range c.carriedLocked() {
+		acked[ch] = append(acked[ch], kept...)
+	}
+	ck := contract.CheckpointState{Positions: st.pos, Acked: acked, Snapshot: st.snap}
+	if c.names != nil {
+		ck.Names = c.names.Snapshot(st.pos)
+	}
+	b, err := contract.EncodeCheckpoint(ck)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(b, st.last) {
+		st.wrote = time.Now() // what is stored is current
+		return nil
+	}
+	if err := lease.Write(ctx, c.dest.Fence, c.dest.Res, c.dest.Cache, c.dest.Key, b); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	st.last, st.wrote = b, time.Now()
+	return nil
+}
+
+// carriedLocked drops from the previous run's acknowledged-ahead messages
+// those the positions have passed, and returns the rest.
+func (c *Checkpointer) carriedLocked() map[string][][]byte {
+	st := &c.state
+	for ch, ids := range st.carry {
 		kept := ids[:0:0]
-		base, err := logreader.KeyOf(c.pos[ch])
 		for _, id := range ids {
-			k, kerr := logreader.KeyOf(id)
-			if err != nil || kerr != nil || k.After(base) {
+			if c.order == nil {
+				kept = append(kept, id)
+				continue
+			}
+			after, err := c.order.After(id, st.pos[ch])
+			if err != nil || after {
 				kept = append(kept, id)
 			}
 		}
 		if len(kept) == 0 {
-			delete(c.carry, ch)
+			delete(st.carry, ch)
 			continue
 		}
-		c.carry[ch] = kept
-		acked[ch] = append(acked[ch], kept...)
+		st.carry[ch] = kept
 	}
-	st := contract.CheckpointState{Positions: c.pos, Acked: acked, Snapshot: c.snap}
-	if c.names != nil {
-		st.Names = c.names.Snapshot(c.pos)
-	}
-	b, err := contract.EncodeCheckpoint(st)
-	if err != nil {
-		return err
-	}
-	if bytes.Equal(b, c.last) {
-		c.wrote = time.Now() // what is stored is current
-		return nil
-	}
-	if err := lease.Write(ctx, c.fence, c.res, c.cache, c.key, b); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	c.last, c.wrote = b, time.Now()
-	return nil
+	return st.carry
 }

@@ -46,7 +46,7 @@ type lastIDReader interface {
 }
 
 func (e *endCheck) atEnd(ctx context.Context, pos []byte) (bool, error) {
-	read, err := KeyOf(pos)
+	read, err := pulsarKeyOf(pos)
 	if err != nil {
 		return false, fmt.Errorf("position %x: %w", pos, err)
 	}
@@ -93,7 +93,7 @@ func (e *endCheck) lastID(ctx context.Context) (pulsar.MessageID, error) {
 // written, or everything removed by retention): nothing is left to read.
 // Batch indexes compare only when the broker gave one (Key.After: a -1 is
 // never after).
-func noneAfter(last, read Key) bool {
+func noneAfter(last, read pulsarKey) bool {
 	if last.ledger < 0 || last.entry < 0 {
 		return true
 	}

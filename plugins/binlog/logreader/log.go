@@ -14,6 +14,11 @@ import (
 // Log opens the channels of one source WAL.
 type Log interface {
 	Open(ctx context.Context, o OpenOptions) (Channel, error)
+	// Positions orders this log's positions (opaque above this package).
+	Positions() Positions
+	// Newest is the position of channel name's newest message now
+	// (contract.EarliestPosition when it holds none).
+	Newest(name string) ([]byte, error)
 	// Closing says a teardown has begun: errors of channels closed from now
 	// on are expected and need not alarm an operator.
 	Closing()
@@ -60,8 +65,8 @@ const (
 // Message is one message of a channel.
 type Message struct {
 	Kind        Kind
-	Position    []byte // serialized message ID, as checkpoints store it
-	Key         Key
+	Position    []byte // where the message is, as checkpoints store it (opaque)
+	Key         Key    // the message's identity (Positions.Key of Position)
 	Payload     []byte
 	PublishTime time.Time
 	// A StartMark carries the start message's payload (it is not data).

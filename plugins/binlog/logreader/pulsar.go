@@ -61,6 +61,9 @@ func ClientOptions(conf PulsarConfig, log *service.Logger, closing *atomic.Bool)
 	return opts
 }
 
+// Positions implements Log.
+func (p *Pulsar) Positions() Positions { return PulsarPositions{} }
+
 // Closing turns the client's warnings and errors down to debug.
 func (p *Pulsar) Closing() { p.closing.Store(true) }
 

@@ -22,7 +22,7 @@ type pulsarChannel struct {
 	verify       pulsar.MessageID
 	verifyIsLast bool
 	// last is the newest message handed on; hasLast says it is set.
-	last    Key
+	last    pulsarKey
 	hasLast bool
 	end     *endCheck
 }
@@ -60,7 +60,7 @@ func (c *pulsarChannel) Next(ctx context.Context) (Message, error) {
 		}
 		id := msg.ID()
 		k := keyOf(id)
-		m := Message{Position: id.Serialize(), Key: k, Payload: msg.Payload(), PublishTime: msg.PublishTime()}
+		m := Message{Position: id.Serialize(), Key: k.opaque(), Payload: msg.Payload(), PublishTime: msg.PublishTime()}
 		if c.verify != nil {
 			if k != keyOf(c.verify) {
 				return Message{}, &FatalError{fmt.Errorf(

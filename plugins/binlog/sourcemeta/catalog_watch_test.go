@@ -125,7 +125,7 @@ func TestCatalogWatchFollowsAliasesLoadsAndRenames(t *testing.T) {
 	src := &fakeParts{parts: map[string][]string{"d.c": {"_default", "p1"}, "e.c2": {"_default", "p1"}},
 		loaded: map[string][]string{}, aliases: map[int64][]string{9: {"a1"}}}
 	lister := &fakeLister{cols: map[string]map[int64]string{"d": {9: "c"}}}
-	cat := NewCatalog(lister)
+	cat := NewCatalog(lister, nil)
 	now := time.Now()
 	w := NewCatalogWatch(src, cat, time.Second)
 	w.now = func() time.Time { return now }
@@ -198,7 +198,7 @@ func TestCatalogWatchSeeded(t *testing.T) {
 func TestCatalogWatchDropsAliasesBeforeRename(t *testing.T) {
 	src := &fakeParts{parts: map[string][]string{"d.c": {"_default"}, "e.c": {"_default"}}, aliases: map[int64][]string{9: {"x"}}}
 	lister := &fakeLister{cols: map[string]map[int64]string{"d": {9: "c"}}}
-	cat := NewCatalog(lister)
+	cat := NewCatalog(lister, nil)
 	w := NewCatalogWatch(src, cat, 0)
 	w.Observe(&wal.Event{Op: contract.OpInsert, DbName: "d", CollectionName: "c", CollectionID: 9})
 	if _, err := w.Check(context.Background(), "ch", tsAt(time.Now()), nil); err != nil {

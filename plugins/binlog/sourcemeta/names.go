@@ -47,31 +47,40 @@ type Catalog struct {
 	minInterval time.Duration
 	maxWait     time.Duration // bound on waiting for a collection the source does not know yet
 	now         func() time.Time
-	warned      map[int64]bool                   // unknown IDs already logged (once, not per channel)
-	remembered  map[int64]contract.CollectionRef // names kept in the checkpoint (see knownNames)
-	renames     []Rename                         // seen by a refresh, not yet taken
+	warned      map[int64]bool // unknown IDs already logged (once, not per channel)
+	streamed    *Names         // the streamed collections' names, kept in the checkpoint
+	renames     []Rename       // seen by a refresh, not yet taken
 	// named holds every ID each name was seen with (a name reused after a
 	// drop, or freed by a rename, names several).
 	named map[contract.CollectionRef]map[int64]bool
 }
 
-func NewCatalog(l Lister) *Catalog {
+// NewCatalog returns the catalog of the source l lists; streamed (nil: a
+// new registry) holds the names of the streamed collections.
+func NewCatalog(l Lister, streamed *Names) *Catalog {
+	if streamed == nil {
+		streamed = NewNames(nil)
+	}
 	return &Catalog{
 		lister: l, byID: map[int64]contract.CollectionRef{}, gone: map[int64]contract.CollectionRef{}, warned: map[int64]bool{},
-		remembered: map[int64]contract.CollectionRef{}, named: map[contract.CollectionRef]map[int64]bool{}, minInterval: 200 * time.Millisecond, maxWait: 30 * time.Second, now: time.Now,
+		streamed: streamed, named: map[contract.CollectionRef]map[int64]bool{}, minInterval: 200 * time.Millisecond, maxWait: 30 * time.Second, now: time.Now,
 	}
 }
 
-// Remember seeds names kept in the checkpoint, for collections the source
-// may have dropped (or renamed) since.
+// Remember registers streamed collections: names kept in the checkpoint
+// (for collections the source may have dropped or renamed since) or
+// collections just copied.
 func (s *Catalog) Remember(names map[int64]contract.CollectionRef) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, ref := range names {
-		s.remembered[id] = ref
+		s.streamed.Seen(id, ref)
 		s.nameLocked(id, ref)
 	}
 }
+
+// Streamed is the registry of the streamed collections' names.
+func (s *Catalog) Streamed() *Names { return s.streamed }
 
 // FirstWarning reports whether an unknown collection ID is seen for the
 // first time, so each is logged once.
@@ -174,7 +183,7 @@ func (s *Catalog) settle(ctx context.Context, id int64, ts uint64, create bool, 
 func (s *Catalog) describeThen(ctx context.Context, id int64, ts uint64) Description {
 	s.mu.Lock()
 	dbs := map[string]bool{"": true}
-	if ref, ok := s.remembered[id]; ok {
+	if ref, ok := s.streamed.Lookup(id); ok {
 		dbs[ref.DB] = true
 	}
 	for _, ref := range s.byID {
@@ -192,7 +201,7 @@ func (s *Catalog) describeThen(ctx context.Context, id int64, ts uint64) Descrip
 func (s *Catalog) markGone(id int64, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ref, ok := s.remembered[id]
+	ref, ok := s.streamed.Lookup(id)
 	if !ok {
 		ref = contract.CollectionRef{Name: name} // database unknown
 	}
@@ -274,7 +283,7 @@ func (s *Catalog) refreshLocked(ctx context.Context) error {
 	for id, ref := range listed {
 		old, had := s.byID[id]
 		if !had {
-			old, had = s.remembered[id]
+			old, had = s.streamed.Lookup(id)
 		}
 		if had && old != ref {
 			s.renames = append(s.renames, Rename{ID: id, From: old, To: ref})

@@ -60,7 +60,7 @@ func (f *fakeLister) ShowCollections(ctx context.Context, db string) (map[int64]
 
 func TestSourceMetaResolvesAndRemembersDropped(t *testing.T) {
 	l := &fakeLister{cols: map[string]map[int64]string{"default": {1: "a"}, "db2": {2: "b"}}}
-	m := NewCatalog(l)
+	m := NewCatalog(l, nil)
 	m.minInterval = 0
 	ctx := context.Background()
 	old := time.Now().Add(-time.Hour) // messages written long ago
@@ -94,7 +94,7 @@ func TestSourceMetaResolvesAndRemembersDropped(t *testing.T) {
 // "dropped".
 func TestSourceMetaWaitsForNewCollection(t *testing.T) {
 	l := &lockedLister{fakeLister: fakeLister{cols: map[string]map[int64]string{"db": {}}}}
-	m := NewCatalog(l)
+	m := NewCatalog(l, nil)
 	m.minInterval = 10 * time.Millisecond
 	go func() {
 		time.Sleep(100 * time.Millisecond)
@@ -160,7 +160,7 @@ func resolve3(m *Catalog, ctx context.Context, id int64, at time.Time) (contract
 
 func TestSourceMetaRemembersFromCheckpoint(t *testing.T) {
 	l := &fakeLister{cols: map[string]map[int64]string{"default": {1: "live"}}}
-	m := NewCatalog(l)
+	m := NewCatalog(l, nil)
 	m.minInterval = 0
 	m.Remember(map[int64]contract.CollectionRef{1: {DB: "default", Name: "live"}, 5: {DB: "db5", Name: "gone"}})
 	old := time.Now().Add(-time.Hour)
@@ -179,7 +179,7 @@ func TestSourceMetaRemembersFromCheckpoint(t *testing.T) {
 // source's answer by ID decides "dropped".
 func TestSourceMetaSlowListingIsNotADrop(t *testing.T) {
 	l := &lockedLister{fakeLister: fakeLister{cols: map[string]map[int64]string{"db": {}}}}
-	m := NewCatalog(l)
+	m := NewCatalog(l, nil)
 	m.minInterval = 10 * time.Millisecond
 	go func() {
 		time.Sleep(2500 * time.Millisecond)
@@ -208,7 +208,7 @@ func TestSourceMetaSlowListingIsNotADrop(t *testing.T) {
 // what it was (a dropped database).
 func TestSourceMetaWriteOfUnknownIsGone(t *testing.T) {
 	l := &fakeLister{cols: map[string]map[int64]string{"db": {}}}
-	m := NewCatalog(l)
+	m := NewCatalog(l, nil)
 	m.minInterval = 0
 	start := time.Now()
 	_, found, gone, err := m.Resolve(context.Background(), 9, tsAt(time.Now()), false)

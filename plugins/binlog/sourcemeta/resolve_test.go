@@ -58,7 +58,7 @@ func TestIdentifyPicksTheIncarnationOfTheRequestTime(t *testing.T) {
 		20: {name: "churn", from: 210},
 		30: {name: "other", from: 50},
 	}}
-	cat := NewCatalog(l)
+	cat := NewCatalog(l, nil)
 	cat.Remember(map[int64]contract.CollectionRef{10: {DB: "d", Name: "churn"}, 20: {DB: "d", Name: "churn"}})
 	r := NewResolver(cat, nil, "source")
 	for _, c := range []struct {

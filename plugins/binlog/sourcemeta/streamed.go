@@ -1,4 +1,4 @@
-package checkpoint
+package sourcemeta
 
 import (
 	"sync"
@@ -7,20 +7,31 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// Names carries the names of the collections a pipeline streams across
-// restarts, inside the checkpoint. Milvus 2.3 logs no database name, and a
+// Names is the one registry of the collections a pipeline streams: the
+// Catalog looks names up in it and the checkpoint stores it, so they
+// carry across restarts. Milvus 2.3 logs no database name, and a
 // collection dropped while the pipeline was stopped can no longer be looked
 // up: without this its drop would land in database "default" (and be
 // filtered out). An entry leaves once the checkpoint has passed the
 // collection's drop on every channel the drop was seen on.
 type Names struct {
 	mu      sync.Mutex
+	pos     logreader.Positions // nil: drops are never passed
 	names   map[int64]contract.CollectionRef
-	dropped map[int64]map[string]logreader.Key // channel → position of the drop
+	dropped map[int64]map[string][]byte // channel → position of the drop
 }
 
-func NewNames() *Names {
-	return &Names{names: map[int64]contract.CollectionRef{}, dropped: map[int64]map[string]logreader.Key{}}
+// NewNames returns an empty registry whose drops are ordered by pos.
+func NewNames(pos logreader.Positions) *Names {
+	return &Names{pos: pos, names: map[int64]contract.CollectionRef{}, dropped: map[int64]map[string][]byte{}}
+}
+
+// Lookup returns the names registered for collection id.
+func (k *Names) Lookup(id int64) (contract.CollectionRef, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ref, ok := k.names[id]
+	return ref, ok
 }
 
 // Seen records the names of a streamed collection.
@@ -55,16 +66,12 @@ func (k *Names) Follows(id int64) bool {
 
 // DroppedAt records a drop of collection id read at pos on channel.
 func (k *Names) DroppedAt(id int64, channel string, pos []byte) {
-	key, err := logreader.KeyOf(pos)
-	if err != nil {
-		return
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.dropped[id] == nil {
-		k.dropped[id] = map[string]logreader.Key{}
+		k.dropped[id] = map[string][]byte{}
 	}
-	k.dropped[id][channel] = key
+	k.dropped[id][channel] = pos
 }
 
 // Snapshot returns the entries to store with checkpoint positions pos,
@@ -75,8 +82,7 @@ func (k *Names) Snapshot(pos map[string][]byte) map[int64]contract.CollectionRef
 	for id, drops := range k.dropped {
 		passed := true
 		for ch, at := range drops {
-			cur, err := logreader.KeyOf(pos[ch])
-			if err != nil || at.After(cur) {
+			if !k.passed(at, pos[ch]) {
 				passed = false
 			}
 		}
@@ -90,4 +96,13 @@ func (k *Names) Snapshot(pos map[string][]byte) map[int64]contract.CollectionRef
 		out[id] = ref
 	}
 	return out
+}
+
+// passed reports whether checkpoint position cur is at or after drop.
+func (k *Names) passed(drop, cur []byte) bool {
+	if k.pos == nil || cur == nil {
+		return false
+	}
+	after, err := k.pos.After(drop, cur)
+	return err == nil && !after
 }
