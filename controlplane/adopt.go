@@ -169,75 +169,117 @@ func holder(live []LiveTask, replication string, ref contract.CollectionRef) (st
 func planAdoption(ctx context.Context, tgt TargetCatalog, sourceCluster string, live []LiveTask,
 	sourceHas func(ctx context.Context, id int64) (bool, error), selected func(db, name string) bool,
 	sourceNamed func(ctx context.Context, db, name string) (bool, error)) (Adoption, error) {
-	var out Adoption
-	var conflict *AdoptionConflict
-	known := map[int64]bool{} // sourceHas answers
-	repls := map[string]bool{}
+	p := &adoptionPlan{tgt: tgt, sourceCluster: sourceCluster, live: live, sourceHas: sourceHas, selected: selected,
+		sourceNamed: sourceNamed, known: map[int64]bool{}, repls: map[string]bool{}}
 	dbs, err := tgt.ListDatabases(ctx)
 	if err != nil {
 		return Adoption{}, fmt.Errorf("list the target's databases: %w", err)
 	}
 	for _, db := range slices.Sorted(slices.Values(dbs)) {
-		names, err := tgt.ListCollections(ctx, db)
+		if err := p.database(ctx, db); err != nil {
+			return Adoption{}, err
+		}
+	}
+	if p.conflict != nil {
+		return Adoption{}, p.conflict
+	}
+	p.out.Replications = slices.Sorted(maps.Keys(p.repls))
+	return p.out, nil
+}
+
+// adoptionPlan is planAdoption's walk over the target: its inputs, and
+// what it found so far.
+type adoptionPlan struct {
+	tgt           TargetCatalog
+	sourceCluster string
+	live          []LiveTask
+	sourceHas     func(ctx context.Context, id int64) (bool, error)
+	selected      func(db, name string) bool
+	sourceNamed   func(ctx context.Context, db, name string) (bool, error)
+	out           Adoption
+	conflict      *AdoptionConflict // the first; More counts the others
+	known         map[int64]bool    // sourceHas answers
+	repls         map[string]bool   // the replications adopted
+}
+
+// database plans the collections of target database db the task selects.
+func (p *adoptionPlan) database(ctx context.Context, db string) error {
+	names, err := p.tgt.ListCollections(ctx, db)
+	if err != nil {
+		return fmt.Errorf("list the collections of target database %s: %w", db, err)
+	}
+	for _, name := range slices.Sorted(slices.Values(names)) {
+		if !p.selected(db, name) {
+			continue
+		}
+		if err := p.collection(ctx, contract.CollectionRef{DB: db, Name: name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collection plans one selected target collection: not a copy (left
+// alone), a copy the task may not take over (a conflict), or adopted.
+func (p *adoptionPlan) collection(ctx context.Context, ref contract.CollectionRef) error {
+	c, err := p.tgt.DescribeCollection(ctx, ref.DB, ref.Name)
+	if err != nil {
+		return fmt.Errorf("describe target collection %s.%s: %w", ref.DB, ref.Name, err)
+	}
+	if c == nil {
+		return nil // dropped since it was listed
+	}
+	tags := tagsOf(c)
+	if tags.sourceID == 0 || tags.replication == "" {
+		return nil // not a copy, or one made before replication tags (every replication's)
+	}
+	if cf := conflictOf(ref, tags, p.sourceCluster, p.live); cf != nil {
+		return p.conflicting(ctx, ref, cf)
+	}
+	if p.conflict != nil {
+		return nil // the answer is the conflict: ask the source nothing more
+	}
+	return p.adopt(ctx, ref, tags)
+}
+
+// conflicting records the conflict cf at ref, unless the source has no
+// collection at that name (nothing of this task's goes there: left alone).
+func (p *adoptionPlan) conflicting(ctx context.Context, ref contract.CollectionRef, cf *AdoptionConflict) error {
+	if p.sourceNamed != nil {
+		named, err := p.sourceNamed(ctx, ref.DB, ref.Name)
 		if err != nil {
-			return Adoption{}, fmt.Errorf("list the collections of target database %s: %w", db, err)
+			return fmt.Errorf("does the source have a collection %s.%s? %w", ref.DB, ref.Name, err)
 		}
-		for _, name := range slices.Sorted(slices.Values(names)) {
-			if !selected(db, name) {
-				continue
-			}
-			ref := contract.CollectionRef{DB: db, Name: name}
-			c, err := tgt.DescribeCollection(ctx, db, name)
-			if err != nil {
-				return Adoption{}, fmt.Errorf("describe target collection %s.%s: %w", db, name, err)
-			}
-			if c == nil {
-				continue // dropped since it was listed
-			}
-			tags := tagsOf(c)
-			if tags.sourceID == 0 || tags.replication == "" {
-				continue // not a copy, or one made before replication tags (every replication's)
-			}
-			if cf := conflictOf(ref, tags, sourceCluster, live); cf != nil {
-				if sourceNamed != nil {
-					named, err := sourceNamed(ctx, db, name)
-					if err != nil {
-						return Adoption{}, fmt.Errorf("does the source have a collection %s.%s? %w", db, name, err)
-					}
-					if !named {
-						continue // nothing of this task's goes there: left alone
-					}
-				}
-				if conflict == nil {
-					conflict = cf
-				} else {
-					conflict.More++
-				}
-				continue
-			}
-			if conflict != nil {
-				continue // the answer is the conflict: ask the source nothing more
-			}
-			repls[tags.replication] = true
-			has, ok := known[tags.sourceID]
-			if !ok {
-				if has, err = sourceHas(ctx, tags.sourceID); err != nil {
-					return Adoption{}, fmt.Errorf("does the source still have collection %d (copied to %s.%s)? %w", tags.sourceID, db, name, err)
-				}
-				known[tags.sourceID] = has
-			}
-			if has {
-				out.Copies = append(out.Copies, ref)
-			} else {
-				out.Stale = append(out.Stale, StaleCopy{CollectionRef: ref, Replication: tags.replication, SourceID: tags.sourceID})
-			}
+		if !named {
+			return nil
 		}
 	}
-	if conflict != nil {
-		return Adoption{}, conflict
+	if p.conflict == nil {
+		p.conflict = cf
+	} else {
+		p.conflict.More++
 	}
-	out.Replications = slices.Sorted(maps.Keys(repls))
-	return out, nil
+	return nil
+}
+
+// adopt takes the copy at ref over: its replication joins the adopted ones,
+// and it is stale when its source collection no longer exists.
+func (p *adoptionPlan) adopt(ctx context.Context, ref contract.CollectionRef, tags copyTags) error {
+	p.repls[tags.replication] = true
+	has, ok := p.known[tags.sourceID]
+	if !ok {
+		var err error
+		if has, err = p.sourceHas(ctx, tags.sourceID); err != nil {
+			return fmt.Errorf("does the source still have collection %d (copied to %s.%s)? %w", tags.sourceID, ref.DB, ref.Name, err)
+		}
+		p.known[tags.sourceID] = has
+	}
+	if has {
+		p.out.Copies = append(p.out.Copies, ref)
+	} else {
+		p.out.Stale = append(p.out.Stale, StaleCopy{CollectionRef: ref, Replication: tags.replication, SourceID: tags.sourceID})
+	}
+	return nil
 }
 
 // conflictOf says why the task may not adopt the copy at ref; nil if it may.

@@ -69,26 +69,47 @@ func defaultServerConfig() ServerConfig {
 // variables, then flags; later ones win.
 func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 	c := defaultServerConfig()
-	fs := flag.NewFlagSet("milvus-cdc server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("c", "", "config file (config/server.yaml)")
-	listen := fs.String("listen", "", "address of the /cdc API (env MILVUS_CDC_LISTEN)")
-	redisURL := fs.String("redis", "", "task store, redis://host:port (env REDIS_URL)")
-	workers := fs.String("workers", "", "comma-separated streams API URLs of the workers (env MILVUS_CDC_WORKERS)")
-	token := fs.String("bearer-token", "", "require this bearer token on /cdc (env MILVUS_CDC_BEARER_TOKEN)")
-	prefix := fs.String("redis-prefix", "", "key prefix in the task store; the workers' CDC_REDIS_PREFIX must match (env CDC_REDIS_PREFIX)")
-	if err := fs.Parse(args); err != nil {
+	f, err := parseServerFlags(args, stderr)
+	if err != nil {
 		return c, err
 	}
-	if *path != "" {
-		b, err := os.ReadFile(*path)
+	if f.path != "" {
+		b, err := os.ReadFile(f.path)
 		if err != nil {
 			return c, fmt.Errorf("server config: %w", err)
 		}
 		if err := yaml.Unmarshal(b, &c); err != nil {
-			return c, fmt.Errorf("server config %s: %w", *path, err)
+			return c, fmt.Errorf("server config %s: %w", f.path, err)
 		}
 	}
+	c.override(f)
+	if err := c.check(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// serverFlags are the flags of `milvus-cdc server`.
+type serverFlags struct {
+	path, listen, redisURL, workers, token, prefix string
+}
+
+func parseServerFlags(args []string, stderr io.Writer) (serverFlags, error) {
+	var f serverFlags
+	fs := flag.NewFlagSet("milvus-cdc server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.path, "c", "", "config file (config/server.yaml)")
+	fs.StringVar(&f.listen, "listen", "", "address of the /cdc API (env MILVUS_CDC_LISTEN)")
+	fs.StringVar(&f.redisURL, "redis", "", "task store, redis://host:port (env REDIS_URL)")
+	fs.StringVar(&f.workers, "workers", "", "comma-separated streams API URLs of the workers (env MILVUS_CDC_WORKERS)")
+	fs.StringVar(&f.token, "bearer-token", "", "require this bearer token on /cdc (env MILVUS_CDC_BEARER_TOKEN)")
+	fs.StringVar(&f.prefix, "redis-prefix", "", "key prefix in the task store; the workers' CDC_REDIS_PREFIX must match (env CDC_REDIS_PREFIX)")
+	err := fs.Parse(args)
+	return f, err
+}
+
+// override sets what the environment and the flags give, flags last.
+func (c *ServerConfig) override(f serverFlags) {
 	set := func(dst *string, env, flagVal string) {
 		if v := os.Getenv(env); v != "" {
 			*dst = v
@@ -97,16 +118,16 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 			*dst = flagVal
 		}
 	}
-	set(&c.Listen, "MILVUS_CDC_LISTEN", *listen)
-	set(&c.Redis.URL, "REDIS_URL", *redisURL)
-	set(&c.Redis.Prefix, "CDC_REDIS_PREFIX", *prefix)
-	set(&c.Auth.BearerToken, "MILVUS_CDC_BEARER_TOKEN", *token)
+	set(&c.Listen, "MILVUS_CDC_LISTEN", f.listen)
+	set(&c.Redis.URL, "REDIS_URL", f.redisURL)
+	set(&c.Redis.Prefix, "CDC_REDIS_PREFIX", f.prefix)
+	set(&c.Auth.BearerToken, "MILVUS_CDC_BEARER_TOKEN", f.token)
 	set(&c.Source.Address, "MILVUS_SOURCE_ADDR", "")
 	set(&c.Source.Token, "MILVUS_SOURCE_TOKEN", "")
 	set(&c.Source.PulsarURL, "PULSAR_URL", "")
 	set(&c.WorkerPassword, "MILVUS_CDC_WORKER_PASSWORD", "")
 	w := ""
-	set(&w, "MILVUS_CDC_WORKERS", *workers)
+	set(&w, "MILVUS_CDC_WORKERS", f.workers)
 	if w != "" {
 		c.Workers = strings.Split(w, ",")
 	}
@@ -116,21 +137,25 @@ func LoadServerConfig(args []string, stderr io.Writer) (ServerConfig, error) {
 	if v := os.Getenv("MILVUS_CDC_ALLOWED_HOSTS"); v != "" {
 		c.AllowedHosts = strings.Split(v, ",")
 	}
+}
+
+// check validates the config, normalizing allowed_hosts.
+func (c *ServerConfig) check() error {
 	hosts, err := parseAllowedHosts(c.AllowedHosts)
 	if err != nil {
-		return c, fmt.Errorf("server config: %w", err)
+		return fmt.Errorf("server config: %w", err)
 	}
 	c.AllowedHosts = hosts
 	if err := c.checkExposure(); err != nil {
-		return c, fmt.Errorf("server config: %w", err)
+		return fmt.Errorf("server config: %w", err)
 	}
 	if err := c.checkTLS(); err != nil {
-		return c, fmt.Errorf("server config: %w", err)
+		return fmt.Errorf("server config: %w", err)
 	}
 	if len(c.Workers) == 0 || c.ReconcileInterval <= 0 {
-		return c, errors.New("server config: at least one worker and a positive reconcile_interval are needed")
+		return errors.New("server config: at least one worker and a positive reconcile_interval are needed")
 	}
-	return c, nil
+	return nil
 }
 
 // RunServer serves /cdc and reconciles until ctx ends.

@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
-	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/sealing"
 )
 
 // Field names of a Milvus connection (the source of the input, the target of
@@ -74,17 +72,11 @@ func Fields(defaultAddress string) []*service.ConfigField {
 // Conn is a parsed connection config.
 type Conn struct {
 	address        string
-	username       string
-	password       string
-	apiKey         string
+	creds          contract.Credentials // inline (token or username/password)
+	cache          credsCache           // or read from a cache at each connect
 	tlsConf        *tls.Config
 	tlsEnabled     bool
 	connectTimeout time.Duration
-	res            *service.Resources
-	credsCache     string
-	credsKey       string
-	keyring        contract.Keyring // opens sealed credentials
-	keyFile        bool             // no keys in the environment: sealed credentials open with the key file
 
 	secretsMu sync.Mutex
 	secrets   []string // credentials used by the last dial, to keep out of reported errors
@@ -103,38 +95,17 @@ func (c *Conn) Scrub(s string) string {
 }
 
 func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, error) {
-	c := &Conn{res: res}
+	c := &Conn{}
 	var err error
-	if c.address, err = conf.FieldString(mcFieldAddress); err != nil {
+	if c.address, err = parseAddress(conf); err != nil {
 		return nil, err
-	}
-	if conf.Contains(mcFieldURI) {
-		if c.address, err = conf.FieldString(mcFieldURI); err != nil {
-			return nil, err
-		}
-	}
-	if strings.TrimSpace(c.address) == "" {
-		return nil, errors.New("milvus address is empty")
 	}
 	token, err := conf.FieldString(mcFieldToken)
 	if err != nil {
 		return nil, err
 	}
-	if c.username, err = conf.FieldString(mcFieldUsername); err != nil {
+	if c.creds, err = parseInlineCreds(conf, token); err != nil {
 		return nil, err
-	}
-	if c.password, err = conf.FieldString(mcFieldPassword); err != nil {
-		return nil, err
-	}
-	if (c.username == "") != (c.password == "") {
-		return nil, errors.New("username and password must be given together")
-	}
-	if token != "" {
-		if c.username != "" {
-			return nil, errors.New("give either token or username/password, not both")
-		}
-		cr := contract.ParseToken(token)
-		c.username, c.password, c.apiKey = cr.Username, cr.Password, cr.APIKey
 	}
 	if c.tlsConf, c.tlsEnabled, err = conf.FieldTLSToggled(mcFieldTLS); err != nil {
 		return nil, err
@@ -142,62 +113,65 @@ func FromParsed(conf *service.ParsedConfig, res *service.Resources) (*Conn, erro
 	if c.connectTimeout, err = conf.FieldDuration(mcFieldConnectTimeout); err != nil {
 		return nil, err
 	}
-	if c.credsCache, err = conf.FieldString(mcFieldCredsCache); err != nil {
+	if c.cache, err = parseCredsCache(conf, res); err != nil {
 		return nil, err
 	}
-	if c.credsKey, err = conf.FieldString(mcFieldCredsKey); err != nil {
-		return nil, err
-	}
-	keysEnv, err := conf.FieldString(mcFieldCredsKeysEnv)
-	if err != nil {
-		return nil, err
-	}
-	if keysEnv != "" {
-		if c.keyring, err = contract.ParseKeyring(os.Getenv(keysEnv)); err != nil {
-			return nil, err
-		}
-		c.keyFile = c.keyring.Empty() // no keys given: the key file opens sealed credentials
-	}
-	if c.credsCache != "" && (c.credsKey == "" || token != "" || c.username != "") {
+	if c.cache.name != "" && (c.cache.key == "" || token != "" || c.creds.Username != "") {
 		return nil, errors.New("credentials_cache needs credentials_key, and no token or username/password beside it")
 	}
-	if c.credsCache != "" && res != nil && !res.HasCache(c.credsCache) {
-		return nil, fmt.Errorf("credentials_cache %q is not a cache resource", c.credsCache)
+	if c.cache.name != "" && res != nil && !res.HasCache(c.cache.name) {
+		return nil, fmt.Errorf("credentials_cache %q is not a cache resource", c.cache.name)
 	}
 	return c, nil
+}
+
+// parseAddress is the address field, or the uri one when it is set.
+func parseAddress(conf *service.ParsedConfig) (string, error) {
+	addr, err := conf.FieldString(mcFieldAddress)
+	if err != nil {
+		return "", err
+	}
+	if conf.Contains(mcFieldURI) {
+		if addr, err = conf.FieldString(mcFieldURI); err != nil {
+			return "", err
+		}
+	}
+	if strings.TrimSpace(addr) == "" {
+		return "", errors.New("milvus address is empty")
+	}
+	return addr, nil
+}
+
+// parseInlineCreds are the credentials of the config itself: token, or
+// username and password.
+func parseInlineCreds(conf *service.ParsedConfig, token string) (contract.Credentials, error) {
+	var cr contract.Credentials
+	var err error
+	if cr.Username, err = conf.FieldString(mcFieldUsername); err != nil {
+		return cr, err
+	}
+	if cr.Password, err = conf.FieldString(mcFieldPassword); err != nil {
+		return cr, err
+	}
+	if (cr.Username == "") != (cr.Password == "") {
+		return cr, errors.New("username and password must be given together")
+	}
+	if token != "" {
+		if cr.Username != "" {
+			return cr, errors.New("give either token or username/password, not both")
+		}
+		cr = contract.ParseToken(token)
+	}
+	return cr, nil
 }
 
 // credentials returns the credentials, read from the credentials cache
 // when one is configured.
 func (c *Conn) credentials(ctx context.Context) (contract.Credentials, error) {
-	if c.credsCache == "" {
-		return contract.Credentials{Username: c.username, Password: c.password, APIKey: c.apiKey}, nil
+	if c.cache.name == "" {
+		return c.creds, nil
 	}
-	var raw []byte
-	var getErr error
-	if err := c.res.AccessCache(ctx, c.credsCache, func(cache service.Cache) { raw, getErr = cache.Get(ctx, c.credsKey) }); err != nil {
-		return contract.Credentials{}, fmt.Errorf("credentials cache %q: %w", c.credsCache, err)
-	}
-	if errors.Is(getErr, service.ErrKeyNotFound) {
-		return contract.Credentials{}, nil // no credentials stored: authentication is off
-	}
-	if getErr != nil {
-		return contract.Credentials{}, fmt.Errorf("read credentials %q from cache %q: %w", c.credsKey, c.credsCache, getErr)
-	}
-	ring := c.keyring
-	if contract.IsSealed(raw) && c.keyFile {
-		// Read at each connect, not at parse: the control plane may create
-		// the file after this worker started.
-		var err error
-		if ring, _, err = sealing.Load("", "", false); err != nil {
-			return contract.Credentials{}, fmt.Errorf("credentials %q in cache %q are sealed: %w", c.credsKey, c.credsCache, err)
-		}
-	}
-	raw, err := ring.Open(raw, c.credsKey)
-	if err != nil {
-		return contract.Credentials{}, fmt.Errorf("credentials %q in cache %q: %w", c.credsKey, c.credsCache, err)
-	}
-	return contract.ParseCredentials(raw)
+	return c.cache.read(ctx)
 }
 
 // Address is the address dialed, for log lines.
