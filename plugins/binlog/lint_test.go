@@ -29,6 +29,7 @@ func TestInputLintRejectsWrongConfig(t *testing.T) {
 		`collections: [ " " ]`:             "collections pattern",
 		"stream_snapshot: true":            "stream_snapshot needs a checkpoint_cache or a task_store",
 		"checkpoint_cache: store\n  task_store: { cache: store, task: t1 }": "drop checkpoint_cache",
+		"checkpoint_key: k\n  task_store: { cache: store, task: t1 }":       "drop checkpoint_cache and checkpoint_key",
 		"task_store: { cache: store, task: '' }":                            "task_store.task must name the task",
 	}
 	for line, want := range cases {

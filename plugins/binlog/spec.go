@@ -47,6 +47,10 @@ const (
 	mbiFieldSnapshotParallelColl = "max_parallel_snapshot_collections"
 )
 
+// defaultCheckpointKey is checkpoint_key's default (a task_store's
+// checkpoint key is the task's).
+const defaultCheckpointKey = "milvus_binlog_position"
+
 func milvusBinlogInputSpec() *service.ConfigSpec {
 	return service.NewConfigSpec().
 		Beta().
@@ -124,7 +128,7 @@ func checkpointFields() []*service.ConfigField {
 			Default("").Example("milvus_checkpoints"),
 		service.NewStringField(mbiFieldCheckpointKey).
 			Description("The key under which positions are stored in `checkpoint_cache`; one per pipeline. Not used with a `task_store`.").
-			Default("milvus_binlog_position"),
+			Default(defaultCheckpointKey),
 		service.NewIntField(mbiFieldCheckpointLimit).
 			Description("The maximum number of messages that can be in flight (not yet acknowledged) at once. Checkpoints only advance over acknowledged messages.").
 			Default(1024),
@@ -162,7 +166,7 @@ const inputLint confcheck.Rule = `root = [
   if this.idle_channel_timeout.or("2s").parse_duration().catch(0) < 1000000 { "idle_channel_timeout must be a duration of at least 1ms" },
   if this.start_from.or("") == "checkpoint" && this.checkpoint_cache.or("") == "" && this.task_store == null { "start_from: checkpoint needs a checkpoint_cache or a task_store" },
   if this.stream_snapshot.or(false) && this.checkpoint_cache.or("") == "" && this.task_store == null { "stream_snapshot needs a checkpoint_cache or a task_store (the copy's progress and the pinned positions are kept with the checkpoint)" },
-  if this.task_store != null && this.checkpoint_cache.or("") != "" { "checkpoint_cache and task_store both say where the checkpoint goes (a task's is ckpt:<task> in its task_store): drop checkpoint_cache" },
+  if this.task_store != null && (this.checkpoint_cache.or("") != "" || this.checkpoint_key.or("` + defaultCheckpointKey + `") != "` + defaultCheckpointKey + `") { "a task_store says where the checkpoint goes (ckpt:<task> in its cache): drop checkpoint_cache and checkpoint_key" },
   if this.snapshot_max_batch_size.or(2000) <= 0 || this.snapshot_max_batch_size.or(2000) > 16384 { "snapshot_max_batch_size must be between 1 and 16384" },
   if this.max_parallel_snapshot_collections.or(1) <= 0 { "max_parallel_snapshot_collections must be positive" },
   if !["key", "total"].contains(this.ordering.or("key")) { "ordering must be key or total" },
