@@ -1,8 +1,7 @@
 package controlplane
 
 import (
-	"path"
-	"strings"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
 // patternSet indexes db.collection patterns (collectionPatterns) so that
@@ -10,41 +9,33 @@ import (
 // lookups: a create names up to maxCollectionNames collections, and the
 // pairwise comparison of two such tasks was quadratic.
 type patternSet struct {
-	all    bool            // "*.*"
-	dbs    map[string]bool // "db.*"
-	colls  map[string]bool // "*.c"
-	exact  map[string]bool // "db.c"
-	byDB   map[string]bool // the databases of exact
-	byColl map[string]bool // the collections of exact
-	globs  [][2]string     // anything else with glob characters (never from a valid create)
-	size   int             // patterns indexed
+	all    bool               // "*.*"
+	dbs    map[string]bool    // "db.*"
+	colls  map[string]bool    // "*.c"
+	exact  map[string]bool    // "db.c"
+	byDB   map[string]bool    // the databases of exact
+	byColl map[string]bool    // the collections of exact
+	globs  []contract.Pattern // anything else with glob characters (never from a valid create)
+	size   int                // patterns indexed
 }
-
-func splitPattern(p string) [2]string {
-	db, coll, _ := strings.Cut(p, ".")
-	return [2]string{db, coll}
-}
-
-// isGlob reports whether s holds path.Match syntax other than a lone "*".
-func isGlob(s string) bool { return s != "*" && strings.ContainsAny(s, `*?[\`) }
 
 func newPatternSet(patterns []string) *patternSet {
 	s := &patternSet{dbs: map[string]bool{}, colls: map[string]bool{}, exact: map[string]bool{},
 		byDB: map[string]bool{}, byColl: map[string]bool{}, size: len(patterns)}
 	for _, p := range patterns {
-		x := splitPattern(p)
+		x := contract.SplitPattern(p)
 		switch {
-		case isGlob(x[0]) || isGlob(x[1]):
+		case x.IsGlob():
 			s.globs = append(s.globs, x)
-		case x[0] == "*" && x[1] == "*":
+		case x == contract.AllCollections():
 			s.all = true
-		case x[0] == "*":
-			s.colls[x[1]] = true
-		case x[1] == "*":
-			s.dbs[x[0]] = true
+		case x.DB == contract.AnyName:
+			s.colls[x.Collection] = true
+		case x.Collection == contract.AnyName:
+			s.dbs[x.DB] = true
 		default:
-			s.exact[x[0]+"."+x[1]] = true
-			s.byDB[x[0]], s.byColl[x[1]] = true, true
+			s.exact[x.String()] = true
+			s.byDB[x.DB], s.byColl[x.Collection] = true, true
 		}
 	}
 	return s
@@ -56,49 +47,49 @@ func (s *patternSet) meets(p string) bool {
 	if s.size == 0 {
 		return false
 	}
-	x := splitPattern(p)
+	x := contract.SplitPattern(p)
 	for _, g := range s.globs {
-		if globsMeet(x[0], g[0]) && globsMeet(x[1], g[1]) {
+		if x.Meets(g) {
 			return true
 		}
 	}
-	if isGlob(x[0]) || isGlob(x[1]) {
+	if x.IsGlob() {
 		// Only a stored task older than today's validation can hold one:
 		// compare it with every pattern.
 		return s.meetsGlob(x)
 	}
 	// Whatever "db.c" s holds, "*.*" meets it; "db.*" meets every pattern of
 	// db and every "*.c"; "*.c" meets every pattern of c and every "db.*".
-	db, coll := x[0], x[1]
+	db, coll := x.DB, x.Collection
 	switch {
-	case s.all || (db == "*" && coll == "*"):
+	case s.all || x == contract.AllCollections():
 		return true // s is not empty, and "*.*" meets every pattern
-	case db == "*":
+	case db == contract.AnyName:
 		return s.colls[coll] || s.byColl[coll] || len(s.dbs) > 0
-	case coll == "*":
+	case coll == contract.AnyName:
 		return s.dbs[db] || s.byDB[db] || len(s.colls) > 0
 	}
-	return s.exact[db+"."+coll] || s.dbs[db] || s.colls[coll]
+	return s.exact[x.String()] || s.dbs[db] || s.colls[coll]
 }
 
 // meetsGlob compares a glob pattern with every non-glob pattern of s.
-func (s *patternSet) meetsGlob(x [2]string) bool {
-	meet := func(db, coll string) bool { return globsMeet(x[0], db) && globsMeet(x[1], coll) }
-	if s.all && meet("*", "*") {
+func (s *patternSet) meetsGlob(x contract.Pattern) bool {
+	meet := func(db, coll string) bool { return x.Meets(contract.Pattern{DB: db, Collection: coll}) }
+	if s.all && meet(contract.AnyName, contract.AnyName) {
 		return true
 	}
 	for db := range s.dbs {
-		if meet(db, "*") {
+		if meet(db, contract.AnyName) {
 			return true
 		}
 	}
 	for coll := range s.colls {
-		if meet("*", coll) {
+		if meet(contract.AnyName, coll) {
 			return true
 		}
 	}
 	for e := range s.exact {
-		if y := splitPattern(e); meet(y[0], y[1]) {
+		if x.Meets(contract.SplitPattern(e)) {
 			return true
 		}
 	}
@@ -119,14 +110,4 @@ func overlaps(a, b []string) bool {
 		}
 	}
 	return false
-}
-
-// globsMeet is true when one pattern matches the other or either is "*".
-func globsMeet(a, b string) bool {
-	if a == "*" || b == "*" || a == b {
-		return true
-	}
-	ma, _ := path.Match(a, b)
-	mb, _ := path.Match(b, a)
-	return ma || mb
 }
