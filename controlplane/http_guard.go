@@ -232,7 +232,7 @@ type serverLimits struct {
 
 // createBudget is the longest a create may take: the target check and the
 // catalog read each dial for at most maxDial, and the pin of the start
-// positions takes at most 30 s (service.go).
+// positions takes at most 30 s (create.go).
 const createBudget = 2*maxDial + 30*time.Second
 
 // defaultServerLimits: the write timeout covers a whole request, handler
