@@ -13,7 +13,7 @@ import (
 // pause and delete answer only once no stream of the task can write.
 
 // setState moves task id from state from ("": any) to state to, with reason;
-// a Failed task may be resumed as a Paused one.
+// resume takes a Failed task as it takes a Paused one.
 func (m *Manager) setState(ctx context.Context, id, from, to, reason string) error {
 	if err := m.intact(ctx); err != nil {
 		return err
