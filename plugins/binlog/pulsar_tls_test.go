@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,22 +23,6 @@ import (
 // handshake: only the TLS part is under test.)
 func TestPulsarTLSHandshake(t *testing.T) {
 	cert, caPEM := testcert.SelfSigned(t)
-	lis, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	handshakes := make(chan error, 16)
-	go func() {
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			handshakes <- c.(*tls.Conn).Handshake()
-			_ = c.Close()
-		}
-	}()
 	indent := strings.ReplaceAll(strings.TrimSpace(caPEM), "\n", "\n    ")
 	for _, tc := range []struct {
 		name, tls string
@@ -47,6 +32,9 @@ func TestPulsarTLSHandshake(t *testing.T) {
 		{"without the CA", "pulsar_tls:\n  enabled: true\n", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A listener of its own: a retry of the other case's client
+			// must not answer for this one.
+			lis, handshakes := tlsBroker(t, cert)
 			yaml := fmt.Sprintf("pulsar_url: pulsar+ssl://%s\n%s", lis.Addr(), tc.tls)
 			parsed, err := milvusBinlogInputSpec().ParseYAML(yaml, nil)
 			if err != nil {
@@ -81,4 +69,26 @@ func TestPulsarTLSHandshake(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tlsBroker is a fake broker that reports each TLS handshake's result.
+func tlsBroker(t *testing.T, cert tls.Certificate) (net.Listener, chan error) {
+	t.Helper()
+	lis, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lis.Close() })
+	handshakes := make(chan error, 16)
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			handshakes <- c.(*tls.Conn).Handshake()
+			_ = c.Close()
+		}
+	}()
+	return lis, handshakes
 }
