@@ -3,16 +3,18 @@ package controlplane
 import (
 	"context"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/binlog/snapshot"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// withSnapshot adds a pending snapshot to a first checkpoint.
+// withSnapshot asks for a snapshot in a first checkpoint; the input's
+// phase machine (package snapshot) plans it and owns its state from then on.
 func withSnapshot(ckpt []byte) ([]byte, error) {
 	st, err := contract.DecodeCheckpoint(ckpt)
 	if err != nil {
 		return nil, err
 	}
-	st.Snapshot = &contract.SnapshotState{State: contract.SnapshotPending}
+	st.Snapshot = snapshot.Request()
 	return contract.EncodeCheckpoint(st)
 }
 

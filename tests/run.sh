@@ -16,6 +16,7 @@ echo "== fuzz (${FUZZTIME:=10s} each)"
 go test -run '^$' -fuzz '^FuzzDecodeWAL$' -fuzztime "$FUZZTIME" ./plugins/wal/
 go test -run '^$' -fuzz '^FuzzMergeColumns$' -fuzztime "$FUZZTIME" ./plugins/apply/
 go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime "$FUZZTIME" ./controlplane/
+go test -run '^$' -fuzz '^FuzzParsePattern$' -fuzztime "$FUZZTIME" ./plugins/contract/
 
 started=0
 if ! bash "$STACK" status >/dev/null 2>&1; then
