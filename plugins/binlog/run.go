@@ -61,19 +61,22 @@ type lifecycle struct {
 	copyDone chan struct{}
 }
 
-// goStart runs f in a goroutine the teardown waits for, unless the run is
-// closing (false): goroutines started after teardown waited would outlive it.
-func (r *run) goStart(f func()) bool {
+// goStart runs each of fs in a goroutine the teardown waits for, all or
+// none: none when the run is closing (false), since goroutines started after
+// teardown waited would outlive it.
+func (r *run) goStart(fs ...func()) bool {
 	r.life.startMu.Lock()
 	defer r.life.startMu.Unlock()
 	if r.life.closing {
 		return false
 	}
-	r.life.wg.Add(1)
-	go func() {
-		defer r.life.wg.Done()
-		f()
-	}()
+	for _, f := range fs {
+		r.life.wg.Add(1)
+		go func() {
+			defer r.life.wg.Done()
+			f()
+		}()
+	}
 	return true
 }
 

@@ -209,20 +209,17 @@ func (r *run) startReaders() bool {
 		// Watch the catalog of what the copy made, as of now.
 		seedWatches(ctx, r.src.lister, r.src.catalog.Streamed().Snapshot(s.merge.Positions()), s.readers, r.in.log)
 	}
-	r.life.startMu.Lock()
-	defer r.life.startMu.Unlock()
-	if r.life.closing {
-		return false
-	}
+	readers := make([]func(), 0, len(s.readers))
 	for _, cr := range s.readers {
-		r.life.wg.Add(1)
-		go func(cr *channelReader) {
-			defer r.life.wg.Done()
+		readers = append(readers, func() {
 			defer cr.ch.Close()
 			if err := cr.run(ctx); err != nil && ctx.Err() == nil {
 				s.errs <- err
 			}
-		}(cr)
+		})
+	}
+	if !r.goStart(readers...) {
+		return false
 	}
 	c := r.in.conf
 	r.in.log.Infof("Reading the Milvus WAL from %s: %d DML channels + replicate channel %q, starting at %s",
