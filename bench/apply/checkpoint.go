@@ -16,6 +16,7 @@ const checkpointPrefix = "milvus-cdc-bench:"
 // starts with label, which the pipeline's collection filter selects.
 type names struct {
 	label, direct, floor, repl, lag string
+	task, taskFloor                 string // phase 5
 	checkpointKey                   string
 }
 
@@ -27,6 +28,8 @@ func newNames(now time.Time) names {
 		floor:         label + "_floor",  // on the target only: outside the pipeline
 		repl:          label + "_repl",
 		lag:           label + "_lag",
+		task:          label + "_task",
+		taskFloor:     label + "_task_floor", // on the target only
 		checkpointKey: label,
 	}
 }

@@ -19,6 +19,7 @@ const (
 	warmupID      = 0
 	sourceProbeID = 1_000
 	singleFirstID = 1_000_000
+	b2bFirstID    = 2_000_000
 	steadyFirstID = 10_000_000
 )
 

@@ -31,6 +31,8 @@ type options struct {
 	pulsarURL, redisAddr      string
 	bin                       string // prebuilt milvus-cdc; "" = build one
 	single, probes            int
+	task                      bool // phase 5: through a task created with POST /cdc
+	taskShards                int
 	steadySeconds, steadyRate int
 	steadyBatch               int
 	observe, floorSteady      bool
@@ -70,6 +72,8 @@ func parseFlags() *options {
 	flag.StringVar(&o.pulsarURL, "pulsar", envOr("PULSAR_URL", "pulsar://127.0.0.1:6650"), "Pulsar service URL of the source's WAL")
 	flag.StringVar(&o.redisAddr, "redis", envOr("REDIS_ADDR", "127.0.0.1:6379"), "Redis for the pipeline's checkpoints (host:port)")
 	flag.StringVar(&o.bin, "bin", "", "milvus-cdc binary to run as the pipeline (default: go build ./cmd/milvus-cdc into a temp dir)")
+	flag.BoolVar(&o.task, "task", true, "phase 5: the lag through a task created with POST /cdc on a worker (started from -bin), beside the target alone")
+	flag.IntVar(&o.taskShards, "task-shards", 1, "shards of phase 5's collections (one: the condition a new user's probe has)")
 	flag.IntVar(&o.single, "single", 100, "single-row inserts whose lag is measured")
 	flag.IntVar(&o.probes, "probes", 30, "single rows for each floor measurement (target alone, source alone); 0 skips the floors")
 	flag.BoolVar(&o.floorSteady, "floor-steady", true, "also measure the target alone at the steady rate (upserts straight into the target)")
@@ -89,7 +93,7 @@ func validate(o *options) error {
 	for _, v := range []struct {
 		name string
 		n    int
-	}{{"-rows", o.rows}, {"-dim", o.dim}, {"-batch", o.batch}, {"-shards", o.shards},
+	}{{"-rows", o.rows}, {"-dim", o.dim}, {"-batch", o.batch}, {"-shards", o.shards}, {"-task-shards", o.taskShards},
 		{"-single", o.single}, {"-steady-seconds", o.steadySeconds}, {"-steady-rate", o.steadyRate}, {"-steady-batch", o.steadyBatch}} {
 		if v.n <= 0 {
 			return fmt.Errorf("%s must be positive, got %d", v.name, v.n)

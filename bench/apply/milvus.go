@@ -21,7 +21,12 @@ var eventually = client.WithSearchQueryConsistencyLevel(entity.ClEventually)
 // createLoaded creates coll (workload.VectorSchema, o.shards shards), builds
 // an IVF_FLAT index and loads it, all before any row arrives.
 func createLoaded(ctx context.Context, c client.Client, o *options, coll string) error {
-	if err := c.CreateCollection(ctx, workload.VectorSchema(coll, o.dim), int32(o.shards)); err != nil {
+	return createLoadedShards(ctx, c, o, coll, o.shards)
+}
+
+// createLoadedShards is createLoaded with its own shard count.
+func createLoadedShards(ctx context.Context, c client.Client, o *options, coll string, shards int) error {
+	if err := c.CreateCollection(ctx, workload.VectorSchema(coll, o.dim), int32(shards)); err != nil {
 		return fmt.Errorf("create collection %s: %w", coll, err)
 	}
 	return workload.IndexAndLoad(ctx, c, coll)

@@ -20,6 +20,7 @@ type results struct {
 	floor    floorResult
 	repl     replResult
 	lag      lagResult
+	task     *taskResult // nil with -task=false
 	ampl     amplification
 	phaseSec map[string]float64 // wall time of each phase
 	peakKiB  int64
@@ -89,6 +90,18 @@ func run(ctx context.Context, o *options) (err error) {
 		return err
 	}
 	res.peakKiB, res.perChild, res.mem = p.peakKiB, p.perChild, &p.mem
+	if o.task {
+		// The pipeline is stopped: the task's `*` would otherwise meet its
+		// collections on the target as someone else's.
+		if err := errors.Join(dropOn(ctx, src, "source", n.lag), dropOn(ctx, tgt, "target", n.lag)); err != nil {
+			return err
+		}
+		var tr taskResult
+		if err := timed(res, "task", func() (e error) { tr, e = runTask(ctx, o, src, tgt, bin, n); return }); err != nil {
+			return fmt.Errorf("phase 5 (task): %w", err)
+		}
+		res.task = &tr
+	}
 	printReport(os.Stdout, o, d, res)
 	return nil
 }
@@ -111,8 +124,8 @@ func cleanup(o *options, n names) error {
 		name, addr string
 		colls      []string
 	}{
-		{"source", o.source, []string{n.repl, n.lag, n.floor + "_loaded"}},
-		{"target", o.target, []string{n.floor, n.floor + "_loaded", n.repl, n.lag}},
+		{"source", o.source, []string{n.repl, n.lag, n.floor + "_loaded", n.task}},
+		{"target", o.target, []string{n.floor, n.floor + "_loaded", n.repl, n.lag, n.task, n.taskFloor}},
 	} {
 		c, err := workload.Connect(ctx, side.addr)
 		if err != nil {
