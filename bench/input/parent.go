@@ -69,6 +69,7 @@ func runParent(o *options) error {
 		return err
 	}
 	printReport(os.Stdout, o, fs, bare, input)
+	appendRows(o, bare, input)
 	return nil
 }
 

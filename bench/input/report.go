@@ -14,11 +14,7 @@ func printReport(w io.Writer, o *options, fs fillStats, bare, input measured) {
 	row(w, "bare pulsar reader", bare)
 	row(w, "milvus_binlog input", input)
 	fmt.Fprintln(w)
-	ratio := 0.0
-	if b := rate(bare.Rows, bare.Seconds); b > 0 {
-		ratio = rate(input.Rows, input.Seconds) / b
-	}
-	fmt.Fprintf(w, "ratio input/bare (rows/s): %.2f (goal >= 0.80)\n", ratio)
+	fmt.Fprintf(w, "ratio input/bare (rows/s): %.2f (goal >= %.2f)\n", ratioOf(bare, input), ratioGoal)
 	fmt.Fprintf(w, "fill: %d rows into %s in %.1f s = %.0f rows/s\n",
 		o.rows, fs.collection, fs.seconds, rate(int64(o.rows), fs.seconds))
 	fmt.Fprintf(w, "input: first message out after %.2f s (connect, probe the 17 topics, first time ticks)\n", input.FirstSeconds)

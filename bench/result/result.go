@@ -50,6 +50,7 @@ func Append(rows ...Row) error {
 		return fmt.Errorf("bench results %s: %w", path, err)
 	}
 	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false) // goals read "< 256 MiB" in the file too
 	now := time.Now().UTC().Format(time.RFC3339)
 	for _, r := range rows {
 		if r.At == "" {

@@ -53,6 +53,7 @@ func main() {
 		os.Exit(1)
 	}
 	res.print(os.Stdout, o)
+	res.appendRows(o)
 }
 
 func envOr(k, def string) string {
