@@ -8,7 +8,7 @@ STACK := tests/stack/stack.sh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.dateBuilt=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build demo test unit vet lint docs up down status clean bench bench-input bench-apply bench-resume bench-snapshot fault
+.PHONY: all build demo test unit vet lint docs up down status clean bench bench-input bench-apply bench-resume bench-snapshot bench-sustained fault
 
 all: build
 
@@ -44,8 +44,24 @@ fault: build
 	set -o pipefail; eval "$$(bash $(STACK) env)"; MILVUS_CDC_STACK=1 FAULT_REPORT=$(CURDIR)/$(BIN)/fault-report.md \
 	  $(GO) test -count=1 -timeout 30m -v -run '^(TestFaults|TestStartGap)$$' ./tests/fault/ | grep -v '^\s*\[stack\]'
 
-# Both benchmarks on the running stack, one after the other.
-bench: bench-input bench-apply bench-resume bench-snapshot
+# Every benchmark on the running stack, one after the other, then ONE markdown
+# table of every figure, its goal and met/missed (also bin/bench-table.md).
+# Each bench appends its rows to $(BENCH_RESULTS_FILE) (bench/result, exported
+# as BENCH_RESULTS; a bench run alone appends only when BENCH_RESULTS is set).
+# A failing bench does not stop the others: "bench-X failed" is printed, the
+# table gets a missed "bench run" row for it, and make exits 1 after the table.
+BENCH_RESULTS_FILE := $(abspath $(BIN)/bench-results.jsonl)
+BENCHES := input apply resume snapshot sustained
+
+bench: build
+	rm -f $(BENCH_RESULTS_FILE)
+	@failed=""; \
+	for b in $(BENCHES); do \
+	  echo "=== bench-$$b"; \
+	  BENCH_RESULTS=$(BENCH_RESULTS_FILE) $(MAKE) --no-print-directory bench-$$b || { echo "bench-$$b failed" >&2; failed="$$failed $$b"; }; \
+	done; \
+	set -o pipefail; $(GO) run ./bench/table -f $(BENCH_RESULTS_FILE) -failed "$$failed" | tee $(BIN)/bench-table.md || exit 1; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed" >&2; exit 1; fi
 
 # milvus_binlog input vs. a bare Pulsar reader (issue 4);
 # flags via BENCH_FLAGS, e.g. make bench-input BENCH_FLAGS="-rows 50000".
@@ -80,3 +96,8 @@ bench-snapshot: build
 # resume, through the control plane and a worker (issue 6).
 bench-resume: build
 	$(GO) run ./bench/resume -bin $(BIN)/milvus-cdc $(BENCH_RESUME_FLAGS)
+
+# bench/sustained (see bench/README.md), run on bin/milvus-cdc. Flags via
+# BENCH_SUSTAINED_FLAGS.
+bench-sustained: build
+	eval "$$(bash $(STACK) env)"; $(GO) run ./bench/sustained -bin $(BIN)/milvus-cdc $(BENCH_SUSTAINED_FLAGS)
