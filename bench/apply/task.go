@@ -11,6 +11,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/bench/plane"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -36,20 +37,20 @@ type taskResult struct {
 // target alone measured in the same phase.
 func runTask(ctx context.Context, o *options, src, tgt client.Client, bin string, n names) (r taskResult, err error) {
 	r.workerKiB = -1
-	pl, err := startPlane(ctx, o, bin, n.label+":")
+	pl, err := plane.Start(ctx, plane.Stack{Source: o.source, PulsarURL: o.pulsarURL, RedisAddr: o.redisAddr}, bin, n.label+":")
 	if err != nil {
 		return r, err
 	}
 	var id string
 	defer func() {
 		if id != "" {
-			_, derr := pl.cdc(context.WithoutCancel(ctx), "delete", map[string]any{"task_id": id})
+			_, derr := pl.CDC(context.WithoutCancel(ctx), "delete", map[string]any{"task_id": id})
 			err = errors.Join(err, derr)
 		}
-		r.workerKiB = pl.stop()
+		r.workerKiB = pl.Stop()
 	}()
 	begin := time.Now()
-	if id, err = pl.createTask(ctx, o.target); err != nil {
+	if id, err = pl.CreateTask(ctx, o.target); err != nil {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "phase 5: task %s created through POST /cdc; %s on the source at once ...\n", id, n.task)

@@ -1,4 +1,8 @@
-package main
+// Package plane runs a worker (`milvus-cdc streams`) and a control plane
+// (`milvus-cdc server`) from a milvus-cdc binary on the running stack, as an
+// operator runs them, for the benches that measure through a task created
+// with POST /cdc.
+package plane
 
 import (
 	"bytes"
@@ -11,20 +15,26 @@ import (
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/bench/proc"
 )
 
-// plane is a worker (`milvus-cdc streams`) and a control plane
-// (`milvus-cdc server`) started from the bench's binary, as an operator runs
-// them: the task phase creates its task through POST /cdc on it.
-type plane struct {
-	worker, server *exec.Cmd
-	base           string // the control plane's URL
-	prefix         string // its Redis prefix: this run's tasks only
+// Stack is where the stack's parts listen.
+type Stack struct {
+	Source, PulsarURL, RedisAddr string // host:port, pulsar://host:port, host:port
 }
 
-// startPlane starts the worker and the control plane on free loopback ports
-// with config/worker.yaml and config/server.yaml and waits until both answer.
-func startPlane(ctx context.Context, o *options, bin, prefix string) (*plane, error) {
+// Plane is a worker and a control plane, each a child process.
+type Plane struct {
+	worker, server *exec.Cmd
+	base           string // the control plane's URL
+	WorkerURL      string // the worker's streams API (its /metrics too)
+}
+
+// Start starts the worker and the control plane from bin on free loopback
+// ports with config/worker.yaml and config/server.yaml (run from the repo's
+// root), their tasks under the Redis prefix, and waits until both answer.
+func Start(ctx context.Context, st Stack, bin, prefix string) (*Plane, error) {
 	wp, err := freePort()
 	if err != nil {
 		return nil, err
@@ -33,10 +43,10 @@ func startPlane(ctx context.Context, o *options, bin, prefix string) (*plane, er
 	if err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(), "CDC_REDIS_PREFIX="+prefix, "REDIS_URL=redis://"+o.redisAddr,
-		"MILVUS_SOURCE_ADDR="+o.source, "PULSAR_URL="+o.pulsarURL, "LOG_LEVEL=WARN")
+	env := append(os.Environ(), "CDC_REDIS_PREFIX="+prefix, "REDIS_URL=redis://"+st.RedisAddr,
+		"MILVUS_SOURCE_ADDR="+st.Source, "PULSAR_URL="+st.PulsarURL, "LOG_LEVEL=WARN")
 	workerURL := fmt.Sprintf("http://127.0.0.1:%d", wp)
-	p := &plane{base: fmt.Sprintf("http://127.0.0.1:%d", sp), prefix: prefix}
+	p := &Plane{base: fmt.Sprintf("http://127.0.0.1:%d", sp), WorkerURL: workerURL}
 	p.worker = exec.Command(bin, "streams", "-o", "config/worker.yaml", "-r", "config/worker-resources.yaml")
 	p.worker.Env = append(env, fmt.Sprintf("WORKER_ADDRESS=127.0.0.1:%d", wp))
 	p.server = exec.Command(bin, "server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", sp), "--workers", workerURL)
@@ -44,28 +54,28 @@ func startPlane(ctx context.Context, o *options, bin, prefix string) (*plane, er
 	for _, c := range []*exec.Cmd{p.worker, p.server} {
 		c.Stdout, c.Stderr = os.Stderr, os.Stderr
 		if err := c.Start(); err != nil {
-			p.stop()
+			p.Stop()
 			return nil, fmt.Errorf("start %s: %w", c.Args[1], err)
 		}
 	}
 	for _, url := range []string{workerURL + "/ready", p.base + "/healthz"} {
 		if err := waitHTTP(ctx, url, time.Minute); err != nil {
-			p.stop()
+			p.Stop()
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// workerPID is the worker's process id (for its memory).
-func (p *plane) workerPID() int { return p.worker.Process.Pid }
+// WorkerPID is the worker's process id (for its memory).
+func (p *Plane) WorkerPID() int { return p.worker.Process.Pid }
 
-// stop ends both processes (SIGINT, then wait) and returns the worker's
+// Stop ends both processes (SIGINT, then wait) and returns the worker's
 // peak RSS (VmHWM, KiB; -1 if unknown) read just before it.
-func (p *plane) stop() int64 {
+func (p *Plane) Stop() int64 {
 	peak := int64(-1)
 	if p.worker != nil && p.worker.Process != nil {
-		peak = memNow(p.worker.Process.Pid).hwm
+		peak = proc.Status(p.worker.Process.Pid).HWM
 	}
 	for _, c := range []*exec.Cmd{p.server, p.worker} {
 		if c != nil && c.Process != nil {
@@ -76,8 +86,8 @@ func (p *plane) stop() int64 {
 	return peak
 }
 
-// cdc posts one request of the documented API and returns its data.
-func (p *plane) cdc(ctx context.Context, requestType string, data any) (map[string]any, error) {
+// CDC posts one request of the documented API and returns its data.
+func (p *Plane) CDC(ctx context.Context, requestType string, data any) (map[string]any, error) {
 	b, err := json.Marshal(map[string]any{"request_type": requestType, "request_data": data})
 	if err != nil {
 		return nil, err
@@ -106,10 +116,10 @@ func (p *plane) cdc(ctx context.Context, requestType string, data any) (map[stri
 	return out.Data, nil
 }
 
-// createTask posts the documentation's create: every collection of every
-// database into the target.
-func (p *plane) createTask(ctx context.Context, target string) (string, error) {
-	data, err := p.cdc(ctx, "create", map[string]any{
+// CreateTask posts the documentation's create: every collection of every
+// database into the target (host:port).
+func (p *Plane) CreateTask(ctx context.Context, target string) (string, error) {
+	data, err := p.CDC(ctx, "create", map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + target, "token": "root:Milvus", "connect_timeout": 10},
 		"collection_infos":     []map[string]any{{"name": "*"}},
 	})
@@ -142,8 +152,10 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s does not answer after %s", url, timeout)
 		}
-		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/bench/result"
+)
+
+// Goals (issue 27): the lag's p99 flat while the writers run (each minute's
+// p99 within flatSpread of every other's, from -flat-from on), the target
+// complete within completeGoal of the writers stopping, the worker under
+// rssGoalMiB throughout.
+const (
+	benchName    = "sustained"
+	flatSpread   = 0.5 // seconds
+	completeGoal = time.Second
+	rssGoalMiB   = 256
+)
+
+func report(w io.Writer, o *options, r *runResult) {
+	minutes := perMinuteP99(r.points, o.warmup, time.Duration(r.writeSeconds*float64(time.Second)))
+	lo, hi := spread(minutes)
+	rssMax := int64(-1)
+	for _, p := range r.points {
+		rssMax = max(rssMax, p.rssKiB)
+	}
+	rate := 0.0
+	if r.writeSeconds > 0 {
+		rate = float64(r.rows) / r.writeSeconds
+	}
+	series := make([]string, len(minutes))
+	for i, v := range minutes {
+		series[i] = fmt.Sprintf("%.2f", v)
+	}
+	rows := []result.Row{
+		result.Figure(benchName, fmt.Sprintf("rows inserted into the source (%d writers, %d rows per insert, %d-d, %d shards) in %.0f s",
+			o.writers, o.batch, o.dim, o.shards, r.writeSeconds), fmt.Sprintf("%d (%.0f rows/s)", r.rows, rate)),
+		result.Goal(benchName, fmt.Sprintf("lag metric p99 per minute, from %s to the writers' end (s)", o.warmup),
+			fmt.Sprintf("%s (spread %.2f)", strings.Join(series, " "), hi-lo),
+			fmt.Sprintf("flat: spread ≤ %.1f s", flatSpread), len(minutes) > 0 && hi-lo <= flatSpread),
+		completeRow(r),
+		result.Goal(benchName, fmt.Sprintf("rows on the target (count(*)) = rows inserted + 1 warm-up row = %d", r.rows+1),
+			fmt.Sprint(r.targetCount), "equal", r.targetCount == r.rows+1),
+		rssRow(fmt.Sprintf("worker RSS MiB, highest of %d samples (every %s)", len(r.points), o.sampleEvery), rssMax),
+		rssRow("worker peak RSS MiB (VmHWM at the end)", r.workerHWM),
+	}
+	fmt.Fprintln(w, "\nSustained run through a task (POST /cdc, `*`) at the source's top insert rate")
+	fmt.Fprintln(w, "\n| measure | value | goal |\n|---|---:|---|")
+	for _, row := range rows {
+		goal := row.Goal
+		if row.Met != nil {
+			goal += map[bool]string{true: " (met)", false: " (missed)"}[*row.Met]
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", row.Measure, row.Value, goal)
+	}
+	if err := result.Append(rows...); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/sustained: warning:", err)
+	}
+}
+
+func completeRow(r *runResult) result.Row {
+	m := "target shows every writer's last row after the writers stopped"
+	goal := fmt.Sprintf("≤ %.0f s", completeGoal.Seconds())
+	if !r.complete {
+		return result.Goal(benchName, m, "not complete", goal, false)
+	}
+	return result.Goal(benchName, m, fmt.Sprintf("%.3f s", r.completeAfter.Seconds()), goal, r.completeAfter <= completeGoal)
+}
+
+func rssRow(measure string, kib int64) result.Row {
+	goal := fmt.Sprintf("< %d", rssGoalMiB)
+	if kib < 0 {
+		return result.Goal(benchName, measure, "n/a", goal, false)
+	}
+	mib := float64(kib) / 1024
+	return result.Goal(benchName, measure, fmt.Sprintf("%.1f", mib), goal, mib < rssGoalMiB)
+}
+
+// perMinuteP99 is the p99 (nearest rank) of the lag samples of each whole
+// or partial minute between from and until (since the writers started);
+// minutes without a sample are left out.
+func perMinuteP99(points []point, from, until time.Duration) []float64 {
+	var out []float64
+	for m := from; m < until; m += time.Minute {
+		var lags []float64
+		for _, p := range points {
+			if p.at >= m && p.at < min(m+time.Minute, until) && p.lag >= 0 {
+				lags = append(lags, p.lag)
+			}
+		}
+		if len(lags) == 0 {
+			continue
+		}
+		slices.Sort(lags)
+		i := int(math.Ceil(0.99*float64(len(lags)))) - 1
+		out = append(out, lags[max(i, 0)])
+	}
+	return out
+}
+
+func spread(vs []float64) (lo, hi float64) {
+	if len(vs) == 0 {
+		return 0, 0
+	}
+	return slices.Min(vs), slices.Max(vs)
+}
+
+// writePoints writes the samples as CSV (no file if path is "").
+func writePoints(path string, points []point) error {
+	if path == "" {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("seconds,lag_seconds,worker_rss_kib\n")
+	for _, p := range points {
+		fmt.Fprintf(&b, "%.2f,%.3f,%d\n", p.at.Seconds(), p.lag, p.rssKiB)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}

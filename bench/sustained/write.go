@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/milvus-io/milvus-sdk-go/v2/entity"
+
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/bench/plane"
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/bench/proc"
+)
+
+// poolSize distinct vector batches are built up front and reused with new
+// keys, so the writers spend the machine's cores on inserting, not on rand.
+const poolSize = 8
+
+// write runs o.writers inserters until until; writer w inserts batches with
+// keys (k·writers + w)·batch onwards. It returns each writer's last key and
+// the rows inserted.
+func write(ctx context.Context, o *options, src client.Client, coll string, until time.Time) ([]int64, int64, error) {
+	rng := rand.New(rand.NewSource(7))
+	pool := make([]*entity.ColumnFloatVector, poolSize)
+	for i := range pool {
+		vecs := make([][]float32, o.batch)
+		for j := range vecs {
+			vecs[j] = make([]float32, o.dim)
+			for d := range vecs[j] {
+				vecs[j][d] = rng.Float32()
+			}
+		}
+		pool[i] = entity.NewColumnFloatVector("vec", o.dim, vecs)
+	}
+	last := make([]int64, o.writers)
+	counts := make([]int64, o.writers)
+	errs := make([]error, o.writers)
+	var wg sync.WaitGroup
+	for w := 0; w < o.writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; time.Now().Before(until); k++ {
+				first := int64((k*o.writers + w) * o.batch)
+				ids := make([]int64, o.batch)
+				titles := make([]string, o.batch)
+				for i := range ids {
+					ids[i] = first + int64(i)
+					titles[i] = "row-" + strconv.FormatInt(ids[i], 10)
+				}
+				_, err := src.Insert(ctx, coll, "", entity.NewColumnInt64("id", ids),
+					entity.NewColumnVarChar("title", titles), pool[k%poolSize])
+				if err != nil {
+					errs[w] = fmt.Errorf("writer %d, insert %d: %w", w, k, err)
+					return
+				}
+				last[w], counts[w] = ids[len(ids)-1], counts[w]+int64(o.batch)
+			}
+		}()
+	}
+	wg.Wait()
+	var rows int64
+	for w := range counts {
+		if errs[w] != nil {
+			return last, rows, errs[w]
+		}
+		rows += counts[w]
+	}
+	return last, rows, nil
+}
+
+// sample reads the task's lag metric and the worker's RSS every
+// o.sampleEvery until ctx ends.
+func sample(ctx context.Context, o *options, pl *plane.Plane, start time.Time) []point {
+	var out []point
+	t := time.NewTicker(o.sampleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-t.C:
+		}
+		p := point{at: time.Since(start), lag: -1, rssKiB: proc.Status(pl.WorkerPID()).RSS}
+		if v, ok, err := pl.WorkerMetric(ctx, lagMetric); err == nil && ok {
+			p.lag = v
+		}
+		out = append(out, p)
+	}
+}
+
+// waitVisible polls the target (Eventually, every 20 ms) until every key of
+// ids shows, and returns when the showing query answered.
+func waitVisible(ctx context.Context, c client.Client, coll string, ids []int64, timeout time.Duration) (time.Time, error) {
+	strs := make([]string, len(ids))
+	for i, id := range ids {
+		strs[i] = strconv.FormatInt(id, 10)
+	}
+	expr := "id in [" + strings.Join(strs, ",") + "]"
+	deadline := time.Now().Add(timeout)
+	for {
+		rs, err := c.Query(ctx, coll, nil, expr, []string{"id"}, client.WithSearchQueryConsistencyLevel(entity.ClEventually))
+		now := time.Now()
+		if err == nil && rs.GetColumn("id") != nil && rs.GetColumn("id").Len() == len(ids) {
+			return now, nil
+		}
+		if now.After(deadline) {
+			return now, fmt.Errorf("%s on the target does not show keys %s after %s (last error: %v)", coll, expr, timeout, err)
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return now, err
+		}
+	}
+}
+
+// settledCount polls count(*) on the target until it reaches want or
+// timeout passes, and returns the last count.
+func settledCount(ctx context.Context, c client.Client, coll string, want int64, timeout time.Duration) (int64, error) {
+	deadline := time.Now().Add(timeout)
+	var n int64 = -1
+	for {
+		rs, err := c.Query(ctx, coll, nil, "", []string{"count(*)"}, client.WithSearchQueryConsistencyLevel(entity.ClEventually))
+		if err == nil {
+			if col, ok := rs.GetColumn("count(*)").(*entity.ColumnInt64); ok && col.Len() == 1 {
+				n = col.Data()[0]
+			}
+		}
+		if n == want || time.Now().After(deadline) {
+			return n, nil
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return n, err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
