@@ -27,6 +27,7 @@ type options struct {
 	shards                    int
 	sampleEvery, completeWait time.Duration
 	pointsFile                string // every sample as CSV, "" = none
+	floorMode                 string // upsert, insert or none
 }
 
 func main() {
@@ -43,19 +44,24 @@ func main() {
 	flag.IntVar(&o.dim, "dim", 128, "dimension of the float vectors")
 	flag.IntVar(&o.shards, "shards", 2, "shards of the collection")
 	flag.DurationVar(&o.sampleEvery, "sample", 250*time.Millisecond, "how often the lag metric and the worker's RSS are read")
-	flag.DurationVar(&o.completeWait, "complete-timeout", 5*time.Minute, "give up waiting for the target to show every row after this long")
+	flag.DurationVar(&o.completeWait, "complete-timeout", 15*time.Minute, "give up waiting for the target to show every row after this long")
+	flag.StringVar(&o.floorMode, "floor", "upsert", "then the same run without the pipeline, the source's rows written straight into the target: upsert (as milvus_apply writes), insert, or none")
 	flag.StringVar(&o.pointsFile, "points", "", "write every sample (seconds since the writers started, lag metric s, worker RSS KiB) as CSV to this file")
 	flag.Parse()
+	if o.floorMode != "upsert" && o.floorMode != "insert" && o.floorMode != "none" {
+		fmt.Fprintln(os.Stderr, "bench/sustained: -floor must be upsert, insert or none")
+		os.Exit(2)
+	}
 	if o.writers <= 0 || o.batch <= 0 || o.dim <= 0 || o.shards <= 0 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "bench/sustained: -writers, -batch, -dim, -shards and -duration must be positive")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := run(ctx, o)
-	if r != nil {
-		report(os.Stdout, o, r)
-		if werr := writePoints(o.pointsFile, r.points); werr != nil {
+	task, floor, err := runAll(ctx, o)
+	if task != nil {
+		report(os.Stdout, o, task, floor)
+		if werr := writePoints(o.pointsFile, task.points); werr != nil {
 			fmt.Fprintln(os.Stderr, "bench/sustained: warning:", werr)
 		}
 	}
@@ -64,6 +70,22 @@ func main() {
 		stop()
 		os.Exit(1)
 	}
+}
+
+// runAll runs the task, then (unless -floor none) the floor at the rate the
+// source took in the task's run.
+func runAll(ctx context.Context, o *options) (task, floor *runResult, err error) {
+	src, tgt, err := connect(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	defer tgt.Close()
+	if task, err = run(ctx, o, src, tgt); err != nil || o.floorMode == "none" || task.writeSeconds <= 0 {
+		return task, nil, err
+	}
+	floor, err = runFloor(ctx, o, src, tgt, float64(task.rows)/task.writeSeconds)
+	return task, floor, err
 }
 
 func envOr(key, def string) string {

@@ -23,32 +23,10 @@ const (
 	rssGoalMiB   = 256
 )
 
-func report(w io.Writer, o *options, r *runResult) {
-	minutes := perMinuteP99(r.points, o.warmup, time.Duration(r.writeSeconds*float64(time.Second)))
-	lo, hi := spread(minutes)
-	rssMax := int64(-1)
-	for _, p := range r.points {
-		rssMax = max(rssMax, p.rssKiB)
-	}
-	rate := 0.0
-	if r.writeSeconds > 0 {
-		rate = float64(r.rows) / r.writeSeconds
-	}
-	series := make([]string, len(minutes))
-	for i, v := range minutes {
-		series[i] = fmt.Sprintf("%.2f", v)
-	}
-	rows := []result.Row{
-		result.Figure(benchName, fmt.Sprintf("rows inserted into the source (%d writers, %d rows per insert, %d-d, %d shards) in %.0f s",
-			o.writers, o.batch, o.dim, o.shards, r.writeSeconds), fmt.Sprintf("%d (%.0f rows/s)", r.rows, rate)),
-		result.Goal(benchName, fmt.Sprintf("lag metric p99 per minute, from %s to the writers' end (s)", o.warmup),
-			fmt.Sprintf("%s (spread %.2f)", strings.Join(series, " "), hi-lo),
-			fmt.Sprintf("flat: spread ≤ %.1f s", flatSpread), len(minutes) > 0 && hi-lo <= flatSpread),
-		completeRow(r),
-		result.Goal(benchName, fmt.Sprintf("rows on the target (count(*)) = rows inserted + 1 warm-up row = %d", r.rows+1),
-			fmt.Sprint(r.targetCount), "equal", r.targetCount == r.rows+1),
-		rssRow(fmt.Sprintf("worker RSS MiB, highest of %d samples (every %s)", len(r.points), o.sampleEvery), rssMax),
-		rssRow("worker peak RSS MiB (VmHWM at the end)", r.workerHWM),
+func report(w io.Writer, o *options, r, floor *runResult) {
+	rows := taskRows(o, r)
+	if floor != nil {
+		rows = append(rows, floorRows(o, floor)...)
 	}
 	fmt.Fprintln(w, "\nSustained run through a task (POST /cdc, `*`) at the source's top insert rate")
 	fmt.Fprintln(w, "\n| measure | value | goal |\n|---|---:|---|")
@@ -64,8 +42,62 @@ func report(w io.Writer, o *options, r *runResult) {
 	}
 }
 
-func completeRow(r *runResult) result.Row {
-	m := "target shows every writer's last row after the writers stopped"
+// lagSeries is the per-minute p99 of a run's lag samples while it wrote, as
+// text, and whether it is flat.
+func lagSeries(o *options, r *runResult) (string, bool) {
+	minutes := perMinuteP99(r.points, o.warmup, time.Duration(r.writeSeconds*float64(time.Second)))
+	lo, hi := spread(minutes)
+	series := make([]string, len(minutes))
+	for i, v := range minutes {
+		series[i] = fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%s (spread %.2f)", strings.Join(series, " "), hi-lo), len(minutes) > 0 && hi-lo <= flatSpread
+}
+
+func taskRows(o *options, r *runResult) []result.Row {
+	rssMax := int64(-1)
+	for _, p := range r.points {
+		rssMax = max(rssMax, p.rssKiB)
+	}
+	series, flat := lagSeries(o, r)
+	return []result.Row{
+		result.Figure(benchName, fmt.Sprintf("rows inserted into the source (%d writers, %d rows per insert, %d-d, %d shards) in %.0f s, task running",
+			o.writers, o.batch, o.dim, o.shards, r.writeSeconds), fmt.Sprintf("%d (%.0f rows/s)", r.rows, rate(r))),
+		result.Goal(benchName, fmt.Sprintf("task: lag metric p99 per minute, from %s to the writers' end (s)", o.warmup),
+			series, fmt.Sprintf("flat: spread ≤ %.1f s", flatSpread), flat),
+		completeRow("task: target shows every writer's last row after the writers stopped", r),
+		result.Goal(benchName, fmt.Sprintf("task: rows on the target (count(*)) = rows inserted + 1 warm-up row = %d", r.rows+1),
+			fmt.Sprint(r.targetCount), "equal", r.targetCount == r.rows+1),
+		rssRow(fmt.Sprintf("worker RSS MiB, highest of %d samples (every %s)", len(r.points), o.sampleEvery), rssMax),
+		rssRow("worker peak RSS MiB (VmHWM at the end)", r.workerHWM),
+	}
+}
+
+// floorRows: the target alone, at the task run's source rate, as figures
+// beside the task's goals.
+func floorRows(o *options, r *runResult) []result.Row {
+	series, _ := lagSeries(o, r)
+	after := "not complete"
+	if r.complete {
+		after = fmt.Sprintf("%.3f s", r.completeAfter.Seconds())
+	}
+	what := fmt.Sprintf("target alone (no pipeline: each batch the source acknowledged %sed straight into the target, source paced at the task run's rate)", o.floorMode)
+	return []result.Row{
+		result.Figure(benchName, what+": rows", fmt.Sprintf("%d (%.0f rows/s)", r.rows, rate(r))),
+		result.Figure(benchName, what+": lag p99 per minute (now − the newest batch it took was acknowledged by the source)", series),
+		result.Figure(benchName, what+": every row shows after the writers stopped", after),
+		result.Figure(benchName, what+": count(*) on the target", fmt.Sprintf("%d of %d", r.targetCount, r.rows)),
+	}
+}
+
+func rate(r *runResult) float64 {
+	if r.writeSeconds <= 0 {
+		return 0
+	}
+	return float64(r.rows) / r.writeSeconds
+}
+
+func completeRow(m string, r *runResult) result.Row {
 	goal := fmt.Sprintf("≤ %.0f s", completeGoal.Seconds())
 	if !r.complete {
 		return result.Goal(benchName, m, "not complete", goal, false)

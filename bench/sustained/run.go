@@ -39,14 +39,8 @@ type runResult struct {
 
 // run sets up the task and the collection, writes for o.duration and waits
 // for the target; everything it created is removed at the end.
-func run(ctx context.Context, o *options) (r *runResult, err error) {
+func run(ctx context.Context, o *options, src, tgt client.Client) (r *runResult, err error) {
 	coll := fmt.Sprintf("bench_sustained_%d", time.Now().Unix())
-	src, tgt, err := connect(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	defer tgt.Close()
 	pl, err := plane.Start(ctx, plane.Stack{Source: o.source, PulsarURL: o.pulsarURL, RedisAddr: o.redisAddr}, o.bin, coll+":")
 	if err != nil {
 		return nil, err
@@ -132,11 +126,11 @@ func measure(ctx context.Context, o *options, pl *plane.Plane, src, tgt client.C
 	sctx, stopSampling := context.WithCancel(ctx)
 	var sampled sync.WaitGroup
 	sampled.Add(1)
-	go func() { defer sampled.Done(); r.points = sample(sctx, o, pl, start) }()
+	go func() { defer sampled.Done(); r.points = sample(sctx, o, start, taskProbe(pl)) }()
 	defer func() { stopSampling(); sampled.Wait() }()
 
 	fmt.Fprintf(os.Stderr, "sustained: %d writers, %d rows per insert, for %s ...\n", o.writers, o.batch, o.duration)
-	last, rows, err := write(ctx, o, src, coll, start.Add(o.duration))
+	last, rows, err := write(ctx, o, src, coll, start.Add(o.duration), 0, nil)
 	stopped := time.Now()
 	r.rows, r.writeSeconds = rows, stopped.Sub(start).Seconds()
 	if err != nil {

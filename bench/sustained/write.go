@@ -20,10 +20,18 @@ import (
 // keys, so the writers spend the machine's cores on inserting, not on rand.
 const poolSize = 8
 
+// batchDone is one insert the source acknowledged: its keys and when.
+type batchDone struct {
+	ids      []int64
+	vec      *entity.ColumnFloatVector
+	returned time.Time
+}
+
 // write runs o.writers inserters until until; writer w inserts batches with
-// keys (k·writers + w)·batch onwards. It returns each writer's last key and
-// the rows inserted.
-func write(ctx context.Context, o *options, src client.Client, coll string, until time.Time) ([]int64, int64, error) {
+// keys (k·writers + w)·batch onwards, at most rate rows/s in all (0 = as fast
+// as the source takes them). Each acknowledged batch goes to done (nil =
+// nowhere). It returns each writer's last key and the rows inserted.
+func write(ctx context.Context, o *options, src client.Client, coll string, until time.Time, rate float64, done chan<- batchDone) ([]int64, int64, error) {
 	rng := rand.New(rand.NewSource(7))
 	pool := make([]*entity.ColumnFloatVector, poolSize)
 	for i := range pool {
@@ -40,11 +48,19 @@ func write(ctx context.Context, o *options, src client.Client, coll string, unti
 	counts := make([]int64, o.writers)
 	errs := make([]error, o.writers)
 	var wg sync.WaitGroup
+	start := time.Now()
 	for w := 0; w < o.writers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := 0; time.Now().Before(until); k++ {
+				if rate > 0 { // batch k of every writer is due at k·writers·batch / rate
+					due := start.Add(time.Duration(float64(k*o.writers*o.batch) / rate * float64(time.Second)))
+					if err := sleep(ctx, time.Until(due)); err != nil {
+						errs[w] = err
+						return
+					}
+				}
 				first := int64((k*o.writers + w) * o.batch)
 				ids := make([]int64, o.batch)
 				titles := make([]string, o.batch)
@@ -52,13 +68,16 @@ func write(ctx context.Context, o *options, src client.Client, coll string, unti
 					ids[i] = first + int64(i)
 					titles[i] = "row-" + strconv.FormatInt(ids[i], 10)
 				}
-				_, err := src.Insert(ctx, coll, "", entity.NewColumnInt64("id", ids),
-					entity.NewColumnVarChar("title", titles), pool[k%poolSize])
+				vec := pool[k%poolSize]
+				_, err := src.Insert(ctx, coll, "", entity.NewColumnInt64("id", ids), entity.NewColumnVarChar("title", titles), vec)
 				if err != nil {
 					errs[w] = fmt.Errorf("writer %d, insert %d: %w", w, k, err)
 					return
 				}
 				last[w], counts[w] = ids[len(ids)-1], counts[w]+int64(o.batch)
+				if done != nil {
+					done <- batchDone{ids: ids, vec: vec, returned: time.Now()}
+				}
 			}
 		}()
 	}
@@ -73,9 +92,9 @@ func write(ctx context.Context, o *options, src client.Client, coll string, unti
 	return last, rows, nil
 }
 
-// sample reads the task's lag metric and the worker's RSS every
-// o.sampleEvery until ctx ends.
-func sample(ctx context.Context, o *options, pl *plane.Plane, start time.Time) []point {
+// sample calls probe every o.sampleEvery until ctx ends and keeps what it
+// reads: a lag in seconds (-1 = none yet) and an RSS in KiB (-1 = none).
+func sample(ctx context.Context, o *options, start time.Time, probe func(context.Context) (float64, int64)) []point {
 	var out []point
 	t := time.NewTicker(o.sampleEvery)
 	defer t.Stop()
@@ -85,11 +104,19 @@ func sample(ctx context.Context, o *options, pl *plane.Plane, start time.Time) [
 			return out
 		case <-t.C:
 		}
-		p := point{at: time.Since(start), lag: -1, rssKiB: proc.Status(pl.WorkerPID()).RSS}
+		lag, rss := probe(ctx)
+		out = append(out, point{at: time.Since(start), lag: lag, rssKiB: rss})
+	}
+}
+
+// taskProbe reads the task's lag metric and the worker's RSS.
+func taskProbe(pl *plane.Plane) func(context.Context) (float64, int64) {
+	return func(ctx context.Context) (float64, int64) {
+		lag := -1.0
 		if v, ok, err := pl.WorkerMetric(ctx, lagMetric); err == nil && ok {
-			p.lag = v
+			lag = v
 		}
-		out = append(out, p)
+		return lag, proc.Status(pl.WorkerPID()).RSS
 	}
 }
 
@@ -139,6 +166,9 @@ func settledCount(ctx context.Context, c client.Client, coll string, want int64,
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
