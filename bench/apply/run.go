@@ -91,18 +91,26 @@ func run(ctx context.Context, o *options) (err error) {
 	}
 	res.peakKiB, res.perChild, res.mem = p.peakKiB, p.perChild, &p.mem
 	if o.task {
-		// The pipeline is stopped: the task's `*` would otherwise meet its
-		// collections on the target as someone else's.
-		if err := errors.Join(dropOn(ctx, src, "source", n.lag), dropOn(ctx, tgt, "target", n.lag)); err != nil {
+		if err := runTaskPhase(ctx, o, src, tgt, bin, n, res); err != nil {
 			return err
 		}
-		var tr taskResult
-		if err := timed(res, "task", func() (e error) { tr, e = runTask(ctx, o, src, tgt, bin, n); return }); err != nil {
-			return fmt.Errorf("phase 5 (task): %w", err)
-		}
-		res.task = &tr
 	}
 	printReport(os.Stdout, o, d, res)
+	return nil
+}
+
+// runTaskPhase is phase 5, after the pipeline stopped: the task's `*`
+// would otherwise meet the pipeline's copy of _lag on the target as someone
+// else's, so _lag goes first.
+func runTaskPhase(ctx context.Context, o *options, src, tgt client.Client, bin string, n names, res *results) error {
+	if err := errors.Join(dropOn(ctx, src, "source", n.lag), dropOn(ctx, tgt, "target", n.lag)); err != nil {
+		return err
+	}
+	var tr taskResult
+	if err := timed(res, "task", func() (e error) { tr, e = runTask(ctx, o, src, tgt, bin, n); return }); err != nil {
+		return fmt.Errorf("phase 5 (task): %w", err)
+	}
+	res.task = &tr
 	return nil
 }
 
