@@ -65,6 +65,22 @@ func run(ctx context.Context, o *options) (err error) {
 	res := &results{started: time.Now(), phaseSec: map[string]float64{}}
 	fmt.Fprintf(os.Stderr, "bench %s: building the dataset (%d rows, %d-d) ...\n", n.label, o.rows, o.dim)
 	d := newDataset(o, o.batch)
+	if err := runPipelinePhases(ctx, o, src, tgt, p, n, d, res); err != nil {
+		return err
+	}
+	res.peakKiB, res.perChild, res.mem = p.peakKiB, p.perChild, &p.mem
+	if o.task {
+		if err := runTaskPhase(ctx, o, src, tgt, bin, n, res); err != nil {
+			return err
+		}
+	}
+	printReport(os.Stdout, o, d, res)
+	return nil
+}
+
+// runPipelinePhases are phases 1-4: the target alone, then the pipeline
+// (`milvus-cdc run`), which is stopped at the end.
+func runPipelinePhases(ctx context.Context, o *options, src, tgt client.Client, p *pipeline, n names, d *dataset, res *results) error {
 	if err := timed(res, "direct", func() (e error) { res.direct, e = runDirect(ctx, o, tgt, n.direct, d); return }); err != nil {
 		return fmt.Errorf("phase 1 (direct): %w", err)
 	}
@@ -89,13 +105,6 @@ func run(ctx context.Context, o *options) (err error) {
 	if err := p.stop(stopGrace); err != nil {
 		return err
 	}
-	res.peakKiB, res.perChild, res.mem = p.peakKiB, p.perChild, &p.mem
-	if o.task {
-		if err := runTaskPhase(ctx, o, src, tgt, bin, n, res); err != nil {
-			return err
-		}
-	}
-	printReport(os.Stdout, o, d, res)
 	return nil
 }
 
