@@ -70,20 +70,22 @@ func runLoadedFloor(ctx context.Context, o *options, src, tgt client.Client, col
 	}
 	defer func() { _ = dropOn(context.WithoutCancel(ctx), src, "source", coll) }()
 	fmt.Fprintf(os.Stderr, "phase 1: target at %d rows/s of upserts while the source takes as many inserts, %d s ...\n", o.steadyRate, o.steadySeconds)
+	return steadyBesideSource(ctx, o, writer{c: src, coll: coll, insert: true}, writer{c: tgt, coll: coll}, tgt, steadyFirstID)
+}
+
+// steadyBesideSource runs o.steadyRate rows/s through write, measured on
+// tgt, while load takes the same schedule of inserts (keys from loadFirst):
+// the target's floor when both Milvus work on the machine's cores at once,
+// as they do while a pipeline replicates.
+func steadyBesideSource(ctx context.Context, o *options, load, write writer, tgt client.Client, loadFirst int64) (steadyResult, error) {
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
 	loadErr := make(chan error, 1)
 	go func() {
 		rng := rand.New(rand.NewSource(5))
-		loadErr <- runSchedule(lctx, o, func(cols []entity.Column) error {
-			_, err := src.Insert(lctx, coll, "", cols...)
-			return err
-		}, rng)
+		loadErr <- runScheduleFrom(lctx, o, load.write(lctx), rng, loadFirst)
 	}()
-	r, err := runSteady(ctx, o, func(cols []entity.Column) error {
-		_, err := tgt.Upsert(ctx, coll, "", cols...)
-		return err
-	}, tgt, coll, rand.New(rand.NewSource(4)))
+	r, err := runSteady(ctx, o, write.write(ctx), tgt, write.coll, rand.New(rand.NewSource(4)))
 	stop()
 	if lerr := <-loadErr; lerr != nil && lctx.Err() == nil {
 		return r, fmt.Errorf("source load: %w", lerr)

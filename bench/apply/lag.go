@@ -21,6 +21,9 @@ const (
 	singleFirstID = 1_000_000
 	b2bFirstID    = 2_000_000
 	steadyFirstID = 10_000_000
+	// steadyLoadFirstID: the source's share of a loaded floor, written into a
+	// collection that took a steady run already.
+	steadyLoadFirstID = 20_000_000
 )
 
 // sample is one lag measurement: t0 = the source insert returned, visible =

@@ -22,7 +22,7 @@ func taskRows(o *options, t *taskResult) []result.Row {
 		result.Figure(benchName, "lag back to back: floor beside it", lagCell(floorB2B, 0)),
 		floorRow(fmt.Sprintf("lag steady %d rows/s p50 / p99 through the task", o.steadyRate),
 			summarize(lags(t.steady.samples)), t.steady.lost, floorSteady),
-		result.Figure(benchName, fmt.Sprintf("lag steady %d rows/s: floor in the same phase (target alone, inserts)", o.steadyRate),
+		result.Figure(benchName, fmt.Sprintf("lag steady %d rows/s: floor in the same phase (target alone, inserts, while the source takes as many: both Milvus busy as in the task's run; task paused)", o.steadyRate),
 			lagCell(floorSteady, t.floorSteady.lost)),
 		rssRow("worker peak RSS MiB during the task phase (VmHWM)", t.workerKiB),
 	}

@@ -83,13 +83,18 @@ func steadySchedule(o *options) (interval time.Duration, n int) {
 // runSchedule writes the steady schedule through write without measuring
 // anything (a background load), until it ends or ctx is done.
 func runSchedule(ctx context.Context, o *options, write func([]entity.Column) error, rng *rand.Rand) error {
+	return runScheduleFrom(ctx, o, write, rng, steadyFirstID)
+}
+
+// runScheduleFrom is runSchedule with keys from first on.
+func runScheduleFrom(ctx context.Context, o *options, write func([]entity.Column) error, rng *rand.Rand, first int64) error {
 	interval, n := steadySchedule(o)
 	start := time.Now()
 	for k := 0; k < n; k++ {
 		if err := sleepCtx(ctx, time.Until(start.Add(time.Duration(k)*interval))); err != nil {
 			return err
 		}
-		if err := write(workload.Rows(int64(steadyFirstID+k*o.steadyBatch), o.steadyBatch, o.dim, rng)); err != nil {
+		if err := write(workload.Rows(first+int64(k*o.steadyBatch), o.steadyBatch, o.dim, rng)); err != nil {
 			return err
 		}
 	}

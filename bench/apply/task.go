@@ -73,11 +73,11 @@ func runTask(ctx context.Context, o *options, src, tgt client.Client, bin string
 	if err := createLoadedShards(ctx, tgt, o, n.taskFloor, o.taskShards); err != nil {
 		return r, fmt.Errorf("target: %w", err)
 	}
-	return r, measureTask(ctx, o, src, tgt, n, rng, &r)
+	return r, measureTask(ctx, o, pl, id, src, tgt, n, rng, &r)
 }
 
 // measureTask runs the three measurements of phase 5 on a live task.
-func measureTask(ctx context.Context, o *options, src, tgt client.Client, n names, rng *rand.Rand, r *taskResult) error {
+func measureTask(ctx context.Context, o *options, pl *plane.Plane, id string, src, tgt client.Client, n names, rng *rand.Rand, r *taskResult) error {
 	ours := writer{c: src, coll: n.task, insert: true}
 	floor := writer{c: tgt, coll: n.taskFloor, insert: true}
 	var err error
@@ -85,15 +85,22 @@ func measureTask(ctx context.Context, o *options, src, tgt client.Client, n name
 	if r.single, r.floorSingle, err = pairs(ctx, o, tgt, ours, floor, singleFirstID, o.single, rng, true, &r.lost); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "phase 5: %d pairs back to back (each write right after the previous row showed) ...\n", o.probes)
-	if r.b2b, r.floorB2B, err = pairs(ctx, o, tgt, ours, floor, b2bFirstID, o.probes, rng, false, &r.lost); err != nil {
+	fmt.Fprintf(os.Stderr, "phase 5: %d pairs back to back (each write right after the previous row showed) ...\n", o.single)
+	if r.b2b, r.floorB2B, err = pairs(ctx, o, tgt, ours, floor, b2bFirstID, o.single, rng, false, &r.lost); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "phase 5: %d rows/s through the task for %d s, then the target alone ...\n", o.steadyRate, o.steadySeconds)
+	fmt.Fprintf(os.Stderr, "phase 5: %d rows/s through the task for %d s ...\n", o.steadyRate, o.steadySeconds)
 	if r.steady, err = runSteady(ctx, o, ours.write(ctx), tgt, n.task, rng); err != nil {
 		return fmt.Errorf("steady through the task: %w", err)
 	}
-	if r.floorSteady, err = runSteady(ctx, o, floor.write(ctx), tgt, n.taskFloor, rng); err != nil {
+	// The floor with both Milvus busy, as in the task's run: the task paused
+	// (so it replicates nothing), the source takes the same schedule into
+	// the task's collection while the target takes it into the floor's.
+	if _, err := pl.CDC(ctx, "pause", map[string]any{"task_id": id}); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "phase 5: task paused; the target alone at %d rows/s while the source takes as many inserts ...\n", o.steadyRate)
+	if r.floorSteady, err = steadyBesideSource(ctx, o, ours, floor, tgt, steadyLoadFirstID); err != nil {
 		return fmt.Errorf("steady into the target alone: %w", err)
 	}
 	return nil
