@@ -56,6 +56,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench/sustained: -writers, -batch, -dim, -shards and -duration must be positive")
 		os.Exit(2)
 	}
+	if err := checkDisk(o, envOr("STACK_DIR", ".stack"), 20000); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/sustained:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	task, floor, err := runAll(ctx, o)

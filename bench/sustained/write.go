@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"strconv"
@@ -83,13 +84,10 @@ func write(ctx context.Context, o *options, src client.Client, coll string, unti
 	}
 	wg.Wait()
 	var rows int64
-	for w := range counts {
-		if errs[w] != nil {
-			return last, rows, errs[w]
-		}
-		rows += counts[w]
+	for _, n := range counts {
+		rows += n
 	}
-	return last, rows, nil
+	return last, rows, errors.Join(errs...)
 }
 
 // sample calls probe every o.sampleEvery until ctx ends and keeps what it
