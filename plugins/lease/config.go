@@ -11,7 +11,7 @@ import (
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/plugins/contract"
 )
 
-// MinTTL is the shortest lease accepted: renewals come every third of it.
+// MinTTL is the shortest lease accepted: renewals come every tenth of it.
 const MinTTL = 100 * time.Millisecond
 
 // Config is where a task's lease lives and what fences it. The task store
