@@ -47,7 +47,7 @@ func runFloor(ctx context.Context, o *options, src, tgt client.Client, rate floa
 			return r, err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "sustained floor: %.0f rows/s into the source, each batch %sed straight into the target, for %s ...\n", rate, o.floorMode, o.duration)
+	fmt.Fprintf(os.Stderr, "sustained floor: %.0f rows/s into the source, each batch %sed straight into the target, for %s ...\n", rate, o.floorMode, o.floorDuration)
 	done := make(chan batchDone, 1<<16)
 	var applied atomic.Int64 // the source acknowledgement of the newest batch the target took (unix ns)
 	var mirrored sync.WaitGroup
@@ -69,7 +69,7 @@ func runFloor(ctx context.Context, o *options, src, tgt client.Client, rate floa
 		})
 	}()
 	defer func() { stopSampling(); sampled.Wait() }()
-	last, rows, err := write(ctx, o, src, coll, start.Add(o.duration), rate, done)
+	last, rows, err := write(ctx, o, src, coll, start.Add(o.floorDuration), rate, done)
 	stopped := time.Now()
 	close(done)
 	mirrored.Wait()
