@@ -37,6 +37,7 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
+	startPprof()
 	// verify is ours, not a Benthos command: handle it before Benthos's CLI
 	// parses the arguments.
 	if len(os.Args) > 1 && os.Args[1] == "server" {

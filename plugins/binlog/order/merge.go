@@ -238,15 +238,16 @@ func (m *Merger) PushSkipped(ch int, pos []byte) {
 }
 
 // PushEvent queues a data event. It blocks while the channel's queue is full
-// (queueCap events or bytesCap payload bytes)
-// and the channel's own ticks already cover everything queued (then other
-// channels must move first); a channel still waiting for its own tick is never
-// blocked, or the merge could deadlock.
+// (queueCap events or bytesCap payload bytes) and the queue moves without
+// this channel reading on: its own ticks already cover everything queued
+// (then other channels must move first), or, with OrderingKey, a row change
+// heads it (released without any tick). A channel that needs its own next
+// tick to move is never blocked, or the merge could deadlock.
 func (m *Merger) PushEvent(ch int, ev *wal.Event) bool {
 	m.mu.Lock()
 	c := m.chans[ch]
 	for !m.closed && len(c.queue) > 0 && (len(c.queue) >= m.queueCap || c.bytes >= m.bytesCap) &&
-		(!c.ticking || c.watermark >= c.queue[len(c.queue)-1].Ts) {
+		(!c.ticking || c.watermark >= c.queue[len(c.queue)-1].Ts || m.headGoesLocked(c)) {
 		m.space.Wait()
 	}
 	if m.closed {
@@ -262,6 +263,15 @@ func (m *Merger) PushEvent(ch int, ev *wal.Event) bool {
 	m.mu.Unlock()
 	m.signal()
 	return true
+}
+
+// headGoesLocked reports whether, with OrderingKey, c's queue is headed by a
+// row change that is released without a tick of any channel. Without this, a
+// source whose ticks come seconds apart under load (seen at its top insert
+// rate) let a queue grow by everything written between two ticks: a worker
+// held 150 MB of decompressed messages.
+func (m *Merger) headGoesLocked(c *chanState) bool {
+	return m.early && c.queue[0].IsRow() && !m.awaitsDeleteLocked(c)
 }
 
 // frontierLocked is the highest timestamp up to which every blocking channel

@@ -247,6 +247,49 @@ func TestMergeBytesCapBlocksOnlyCoveredQueue(t *testing.T) {
 	}
 }
 
+// TestMergeBytesCapKeyOrderingBlocksBeforeTick: with OrderingKey a full
+// queue headed by a row waits for space even before its channel ticks (the
+// row goes without one), and goes on once the row is released; a full queue
+// headed by DDL does not wait (it needs the channel's next tick to move).
+func TestMergeBytesCapKeyOrderingBlocksBeforeTick(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	m := newTestMerger(2, false, clk)
+	m.SetOrdering(OrderingKey)
+	m.bytesCap = 100
+	big := func(op string, ts uint64) *wal.Event {
+		e := ev(op, 1, ts, "x")
+		e.Payload = make([]byte, 60)
+		return e
+	}
+	m.PushEvent(0, big(contract.OpInsert, 1))
+	m.PushEvent(0, big(contract.OpInsert, 2)) // 120 bytes: full, no tick
+	pushed := make(chan struct{})
+	go func() { m.PushEvent(0, big(contract.OpInsert, 3)); close(pushed) }()
+	select {
+	case <-pushed:
+		t.Fatal("pushEvent did not wait with a full queue headed by a row under ordering: key")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if got, _ := m.PopReady(10, 1<<30); len(got) != 2 {
+		t.Fatalf("released %d rows without a tick, want 2", len(got))
+	}
+	select {
+	case <-pushed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("pushEvent still blocked after the rows were released")
+	}
+	m.PopReady(10, 1<<30)
+	m.PushEvent(1, big(contract.OpCreateCollection, 4))
+	m.PushEvent(1, big(contract.OpInsert, 5)) // full, headed by DDL that needs ticks
+	done := make(chan struct{})
+	go func() { m.PushEvent(1, big(contract.OpInsert, 6)); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("pushEvent blocked a queue headed by DDL before its channel's tick: the merge could deadlock")
+	}
+}
+
 // TestMergeSilentChannelIdleAtStart: a channel whose newest message is older
 // than the idle timeout does not hold the merge back at start.
 func TestMergeSilentChannelIdleAtStart(t *testing.T) {
