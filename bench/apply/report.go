@@ -88,17 +88,7 @@ func pipelineRows(o *options, d *dataset, r *results) []result.Row {
 		rows = append(rows, fig(fmt.Sprintf("lag steady %d rows/s: floor with the source taking the same inserts meanwhile (no pipeline); pipeline − it: %+.3f / %+.3f s",
 			o.steadyRate, (steady.p50-loaded.p50).Seconds(), (steady.p99-loaded.p99).Seconds()), lagCell(loaded, fl.lost)))
 	}
-	return append(rows, rssRow("pipeline peak RSS MiB (own, VmHWM)", r.peakKiB))
-}
-
-// rssRow holds a peak RSS (KiB, -1 unknown) to goalRSSMiB.
-func rssRow(measure string, kib int64) result.Row {
-	goal := fmt.Sprintf("< %d", goalRSSMiB)
-	if kib < 0 {
-		return result.Goal(benchName, measure, "n/a", goal, false)
-	}
-	mb := float64(kib) / 1024
-	return result.Goal(benchName, measure, fmt.Sprintf("%.1f", mb), goal, mb < goalRSSMiB)
+	return append(rows, result.RSS(benchName, "pipeline peak RSS MiB (own, VmHWM)", r.peakKiB, goalRSSMiB))
 }
 
 // floorRow is a lag held to the floor measured in the same run: p50 within

@@ -24,7 +24,7 @@ func taskRows(o *options, t *taskResult) []result.Row {
 			summarize(lags(t.steady.samples)), t.steady.lost, floorSteady),
 		result.Figure(benchName, fmt.Sprintf("lag steady %d rows/s: floor in the same phase (target alone, inserts, while the source takes as many: both Milvus busy as in the task's run; task paused)", o.steadyRate),
 			lagCell(floorSteady, t.floorSteady.lost)),
-		rssRow("worker peak RSS MiB during the task phase (VmHWM)", t.workerKiB),
+		result.RSS(benchName, "worker peak RSS MiB during the task phase (VmHWM)", t.workerKiB, goalRSSMiB),
 	}
 }
 

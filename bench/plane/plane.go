@@ -116,12 +116,20 @@ func (p *Plane) CDC(ctx context.Context, requestType string, data any) (map[stri
 	return out.Data, nil
 }
 
-// CreateTask posts the documentation's create: every collection of every
-// database into the target (host:port).
-func (p *Plane) CreateTask(ctx context.Context, target string) (string, error) {
+// CreateTask posts the documentation's create into the target (host:port):
+// every collection of every database, or, with collections, those of the
+// default database. It returns the task's id.
+func (p *Plane) CreateTask(ctx context.Context, target string, collections ...string) (string, error) {
+	infos := []map[string]any{{"name": "*"}}
+	if len(collections) > 0 {
+		infos = infos[:0]
+		for _, c := range collections {
+			infos = append(infos, map[string]any{"name": c})
+		}
+	}
 	data, err := p.CDC(ctx, "create", map[string]any{
 		"milvus_connect_param": map[string]any{"uri": "http://" + target, "token": "root:Milvus", "connect_timeout": 10},
-		"collection_infos":     []map[string]any{{"name": "*"}},
+		"collection_infos":     infos,
 	})
 	if err != nil {
 		return "", err

@@ -110,3 +110,14 @@ func Markdown(w io.Writer, rows []Row) error {
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// RSS returns a peak RSS of kib KiB (-1 = not measured, which misses the
+// goal) held to stay under goalMiB MiB.
+func RSS(bench, measure string, kib int64, goalMiB int) Row {
+	goal := fmt.Sprintf("< %d", goalMiB)
+	if kib < 0 {
+		return Goal(bench, measure, "n/a", goal, false)
+	}
+	mib := float64(kib) / 1024
+	return Goal(bench, measure, fmt.Sprintf("%.1f", mib), goal, mib < float64(goalMiB))
+}

@@ -7,15 +7,9 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"time"
 )
 
 type options struct {
@@ -52,65 +46,4 @@ func env(k, def string) string {
 		return v
 	}
 	return def
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// start runs the binary; the returned func stops it (SIGINT, wait).
-func start(o options, extraEnv []string, args ...string) (func(), error) {
-	cmd := exec.Command(o.bin, args...)
-	cmd.Env = append(os.Environ(), extraEnv...)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s %s: %w", o.bin, args[0], err)
-	}
-	return func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }, nil
-}
-
-func waitHTTP(url string) error {
-	for i := 0; i < 240; i++ {
-		if r, err := http.Get(url); err == nil {
-			r.Body.Close()
-			return nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	return fmt.Errorf("%s does not answer", url)
-}
-
-// cdc sends one request of the control plane's POST /cdc API.
-func cdc(base, rt string, data any) (map[string]any, error) {
-	b, err := json.Marshal(map[string]any{"request_type": rt, "request_data": data})
-	if err != nil {
-		return nil, fmt.Errorf("%s: encode request: %w", rt, err)
-	}
-	r, err := http.Post(base+"/cdc", "application/json", bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rt, err)
-	}
-	defer r.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("%s: decode answer (%d): %w", rt, r.StatusCode, err)
-	}
-	if r.StatusCode != 200 {
-		return nil, fmt.Errorf("%s: %d %v", rt, r.StatusCode, out)
-	}
-	return out, nil
-}
-
-// taskID is data.task_id of a create answer.
-func taskID(resp map[string]any) (string, error) {
-	data, _ := resp["data"].(map[string]any)
-	id, _ := data["task_id"].(string)
-	if id == "" {
-		return "", fmt.Errorf("create: no data.task_id in %v", resp)
-	}
-	return id, nil
 }

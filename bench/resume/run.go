@@ -9,6 +9,7 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
 
+	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/bench/plane"
 	"github.com/milvus-cdc-benthos/milvus-cdc-benthos/tests/workload"
 )
 
@@ -18,7 +19,7 @@ const dim = 128
 // and the task replicating it.
 type bench struct {
 	o          options
-	base       string
+	pl         *plane.Plane
 	src, tgt   client.Client
 	coll, task string
 }
@@ -28,12 +29,13 @@ type bench struct {
 func run(o options) ([]time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	base, stop, err := startCDC(o)
+	pl, err := plane.Start(ctx, plane.Stack{Source: o.source, PulsarURL: o.pulsar, RedisAddr: o.redis}, o.bin,
+		"bench-resume-"+fmt.Sprint(time.Now().Unix())+":")
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
-	b := &bench{o: o, base: base, coll: fmt.Sprintf("bench_resume_%d", time.Now().Unix())}
+	defer pl.Stop()
+	b := &bench{o: o, pl: pl, coll: fmt.Sprintf("bench_resume_%d", time.Now().Unix())}
 	if b.src, err = workload.Connect(ctx, o.source); err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
@@ -46,17 +48,10 @@ func run(o options) ([]time.Duration, error) {
 		_ = b.src.DropCollection(context.Background(), b.coll)
 		_ = b.tgt.DropCollection(context.Background(), b.coll)
 	}()
-	resp, err := cdc(base, "create", map[string]any{
-		"milvus_connect_param": map[string]any{"uri": "http://" + o.target},
-		"collection_infos":     []map[string]any{{"name": b.coll}},
-	})
-	if err != nil {
+	if b.task, err = pl.CreateTask(ctx, o.target, b.coll); err != nil {
 		return nil, err
 	}
-	if b.task, err = taskID(resp); err != nil {
-		return nil, err
-	}
-	defer func() { _, _ = cdc(base, "delete", map[string]any{"task_id": b.task}) }()
+	defer func() { _, _ = pl.CDC(context.Background(), "delete", map[string]any{"task_id": b.task}) }()
 	time.Sleep(3 * time.Second)
 	if err := b.createCollection(ctx); err != nil {
 		return nil, err
@@ -71,43 +66,6 @@ func run(o options) ([]time.Duration, error) {
 		took = append(took, d)
 	}
 	return took, nil
-}
-
-// startCDC starts a worker and the control plane over it and waits until
-// both answer; it returns the control plane's URL and what stops both.
-func startCDC(o options) (string, func(), error) {
-	wp, err := freePort()
-	if err != nil {
-		return "", nil, err
-	}
-	sp, err := freePort()
-	if err != nil {
-		return "", nil, err
-	}
-	penv := []string{"CDC_REDIS_PREFIX=bench-resume-" + fmt.Sprint(time.Now().Unix()) + ":", "REDIS_URL=redis://" + o.redis,
-		"MILVUS_SOURCE_ADDR=" + o.source, "PULSAR_URL=" + o.pulsar}
-	stopW, err := start(o, append(penv, fmt.Sprintf("WORKER_ADDRESS=127.0.0.1:%d", wp), "LOG_LEVEL=WARN"),
-		"streams", "-o", "config/worker.yaml", "-r", "config/worker-resources.yaml")
-	if err != nil {
-		return "", nil, err
-	}
-	worker := fmt.Sprintf("http://127.0.0.1:%d", wp)
-	base := fmt.Sprintf("http://127.0.0.1:%d", sp)
-	stopS, err := start(o, penv, "server", "-c", "config/server.yaml", "--listen", fmt.Sprintf("127.0.0.1:%d", sp), "--workers", worker)
-	if err != nil {
-		stopW()
-		return "", nil, err
-	}
-	stop := func() { stopS(); stopW() }
-	if err := waitHTTP(worker + "/ready"); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("worker: %w", err)
-	}
-	if err := waitHTTP(base + "/healthz"); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("control plane: %w", err)
-	}
-	return base, stop, nil
 }
 
 // createCollection creates, indexes and loads the source collection and
@@ -133,7 +91,7 @@ func (b *bench) createCollection(ctx context.Context) error {
 // round pauses the task, inserts -rows rows, checks the target did not
 // change, resumes and times until the target shows every row.
 func (b *bench) round(ctx context.Context, r int, rng *rand.Rand) (time.Duration, error) {
-	if _, err := cdc(b.base, "pause", map[string]any{"task_id": b.task}); err != nil {
+	if _, err := b.pl.CDC(ctx, "pause", map[string]any{"task_id": b.task}); err != nil {
 		return 0, err
 	}
 	time.Sleep(time.Second) // the stream is gone
@@ -146,7 +104,7 @@ func (b *bench) round(ctx context.Context, r int, rng *rand.Rand) (time.Duration
 		return 0, fmt.Errorf("the target changed while paused (%d rows, %v)", n, err)
 	}
 	t0 := time.Now()
-	if _, err := cdc(b.base, "resume", map[string]any{"task_id": b.task}); err != nil {
+	if _, err := b.pl.CDC(ctx, "resume", map[string]any{"task_id": b.task}); err != nil {
 		return 0, err
 	}
 	for {
@@ -164,11 +122,11 @@ func (b *bench) round(ctx context.Context, r int, rng *rand.Rand) (time.Duration
 // describeTask is the task as the control plane's get shows it (state,
 // reason, last error), to say why a round failed.
 func (b *bench) describeTask() string {
-	resp, err := cdc(b.base, "get", map[string]any{"task_id": b.task})
+	data, err := b.pl.CDC(context.Background(), "get", map[string]any{"task_id": b.task})
 	if err != nil {
 		return err.Error()
 	}
-	return fmt.Sprint(resp["data"])
+	return fmt.Sprint(data)
 }
 
 func count(ctx context.Context, c client.Client, coll string) (int, error) {

@@ -68,8 +68,8 @@ func taskRows(o *options, r *runResult) []result.Row {
 		completeRow("task: target shows every writer's last row after the writers stopped", r),
 		result.Goal(benchName, fmt.Sprintf("task: rows on the target (count(*)) = rows inserted + 1 warm-up row = %d", r.rows+1),
 			fmt.Sprint(r.targetCount), "equal", r.targetCount == r.rows+1),
-		rssRow(fmt.Sprintf("worker RSS MiB, highest of %d samples (every %s)", len(r.points), o.sampleEvery), rssMax),
-		rssRow("worker peak RSS MiB (VmHWM at the end)", r.workerHWM),
+		result.RSS(benchName, fmt.Sprintf("worker RSS MiB, highest of %d samples (every %s)", len(r.points), o.sampleEvery), rssMax, rssGoalMiB),
+		result.RSS(benchName, "worker peak RSS MiB (VmHWM at the end)", r.workerHWM, rssGoalMiB),
 	}
 }
 
@@ -103,15 +103,6 @@ func completeRow(m string, r *runResult) result.Row {
 		return result.Goal(benchName, m, "not complete", goal, false)
 	}
 	return result.Goal(benchName, m, fmt.Sprintf("%.3f s", r.completeAfter.Seconds()), goal, r.completeAfter <= completeGoal)
-}
-
-func rssRow(measure string, kib int64) result.Row {
-	goal := fmt.Sprintf("< %d", rssGoalMiB)
-	if kib < 0 {
-		return result.Goal(benchName, measure, "n/a", goal, false)
-	}
-	mib := float64(kib) / 1024
-	return result.Goal(benchName, measure, fmt.Sprintf("%.1f", mib), goal, mib < rssGoalMiB)
 }
 
 // perMinuteP99 is the p99 (nearest rank) of the lag samples of each whole
